@@ -1,0 +1,69 @@
+//! The item catalogue: external item ids (strings, as a storefront knows them), optional
+//! titles, and the dense internal indices 1..=N that the model uses (0 is padding).
+
+use std::collections::HashMap;
+
+/// External ids and titles of the N items a model knows, in internal index order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalogue {
+    ids: Vec<String>,
+    titles: Vec<Option<String>>,
+    index: HashMap<String, u32>,
+}
+
+impl Catalogue {
+    /// Builds a catalogue from ids in internal order (item i + 1 is `ids[i]`); `titles`, when
+    /// given, is aligned with `ids`. Returns an error naming a duplicated id.
+    pub fn new(ids: Vec<String>, titles: Vec<Option<String>>) -> Result<Self, String> {
+        if titles.len() != ids.len() {
+            return Err(format!("{} titles for {} items", titles.len(), ids.len()));
+        }
+        let mut index = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if index.insert(id.clone(), i as u32 + 1).is_some() {
+                return Err(format!("item id {id:?} appears twice"));
+            }
+        }
+        Ok(Self { ids, titles, index })
+    }
+
+    /// Number of items N.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the catalogue has no items.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Internal index (1..=N) of an external id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// External id of internal index `index` (1..=N).
+    pub fn id(&self, index: u32) -> &str {
+        &self.ids[index as usize - 1]
+    }
+
+    /// Title of internal index `index`, when known.
+    pub fn title(&self, index: u32) -> Option<&str> {
+        self.titles[index as usize - 1].as_deref()
+    }
+
+    /// All external ids in internal order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// All titles in internal order.
+    pub fn titles(&self) -> &[Option<String>] {
+        &self.titles
+    }
+
+    /// True when at least one item has a title.
+    pub fn has_titles(&self) -> bool {
+        self.titles.iter().any(Option::is_some)
+    }
+}

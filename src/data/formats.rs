@@ -1,0 +1,303 @@
+//! Readers for the interaction-log formats awrsr understands, chosen by `--format` or
+//! detected from the path and the first lines.
+//!
+//! | format      | file                               | line                                     |
+//! |-------------|------------------------------------|------------------------------------------|
+//! | `movielens` | `ratings.csv` (+ `movies.csv`)     | `userId,movieId,rating,timestamp`        |
+//! | `dat`       | `ratings.dat` (+ `movies.dat`)     | `user::item::rating::timestamp`          |
+//! | `atomic`    | RecBole `x.inter` (+ `x.item`)     | tab-separated, typed header `field:type` |
+//! | `sequences` | text                               | `user item1 item2 …` (in time order)     |
+//! | `pairs`     | text                               | `user item` (lines in time order)        |
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{DataError, Event, Interactions, assemble};
+
+/// A supported log format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+pub enum Format {
+    /// MovieLens CSV with a `userId,movieId,rating,timestamp` header.
+    Movielens,
+    /// MovieLens `::`-separated `.dat`.
+    Dat,
+    /// RecBole atomic `.inter` file.
+    Atomic,
+    /// One user per line: `user item1 item2 …`.
+    Sequences,
+    /// One interaction per line: `user item`.
+    Pairs,
+}
+
+/// How to read a log.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// The format; detected when `None`.
+    pub format: Option<Format>,
+    /// Users with fewer interactions are dropped.
+    pub min_interactions: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { format: None, min_interactions: 1 }
+    }
+}
+
+/// Reads the log at `path` (a file, or a folder holding `ratings.csv`, `ratings.dat` or one
+/// `.inter` file), with item titles from the companion file when there is one.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Interactions, DataError> {
+    let file = resolve(path)?;
+    let text = read_text(&file)?;
+    let format = match options.format {
+        Some(format) => format,
+        None => detect(&file, &text)?,
+    };
+    let events = match format {
+        Format::Movielens => parse_movielens_csv(&file, &text)?,
+        Format::Dat => parse_dat(&file, &text)?,
+        Format::Atomic => parse_atomic(&file, &text)?,
+        Format::Sequences => parse_sequences(&file, &text)?,
+        Format::Pairs => parse_pairs(&file, &text)?,
+    };
+    let titles = load_titles(&file, format)?;
+    let interactions = assemble(events, &titles, options.min_interactions);
+    if interactions.is_empty() {
+        let reason = format!("no user has {} or more interactions", options.min_interactions);
+        return Err(DataError::Empty { path: file, reason });
+    }
+    Ok(interactions)
+}
+
+/// A folder stands for the log inside it.
+fn resolve(path: &Path) -> Result<PathBuf, DataError> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    for name in ["ratings.csv", "ratings.dat"] {
+        if path.join(name).is_file() {
+            return Ok(path.join(name));
+        }
+    }
+    let inter = std::fs::read_dir(path)
+        .map_err(|source| DataError::Io { path: path.into(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "inter"));
+    inter.ok_or_else(|| DataError::Unrecognised {
+        path: path.into(),
+        reason: "folder holds no ratings.csv, ratings.dat or .inter file".into(),
+    })
+}
+
+/// Reads a file as text; bytes that are not UTF-8 (old MovieLens `.dat` files are
+/// Latin-1) are read as Latin-1.
+fn read_text(path: &Path) -> Result<String, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect()))
+}
+
+/// Picks the format from the extension, then from the shape of the first lines.
+fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => return Ok(Format::Movielens),
+        Some("dat") => return Ok(Format::Dat),
+        Some("inter") => return Ok(Format::Atomic),
+        _ => {}
+    }
+    if first.contains("::") {
+        return Ok(Format::Dat);
+    }
+    if first.starts_with("userId,") {
+        return Ok(Format::Movielens);
+    }
+    if first.split('\t').any(|f| f.contains(':')) {
+        return Ok(Format::Atomic);
+    }
+    let mut widths = text.lines().filter(|l| !l.trim().is_empty()).take(1000).map(|l| l.split_whitespace().count());
+    match widths.next() {
+        None => Err(DataError::Empty { path: path.into(), reason: "the file is empty".into() }),
+        Some(w) if w == 2 && widths.all(|w| w == 2) => Ok(Format::Pairs),
+        Some(_) => Ok(Format::Sequences),
+    }
+}
+
+fn malformed(path: &Path, line: usize, reason: impl Into<String>) -> DataError {
+    DataError::Malformed { path: path.into(), line, reason: reason.into() }
+}
+
+/// Non-empty lines with their 1-based numbers.
+fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty())
+}
+
+fn parse_time(path: &Path, line: usize, field: &str) -> Result<f64, DataError> {
+    field
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite())
+        .ok_or_else(|| malformed(path, line, format!("timestamp {field:?} is not a number")))
+}
+
+fn non_empty<'a>(path: &Path, line: usize, what: &str, field: &'a str) -> Result<&'a str, DataError> {
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(malformed(path, line, format!("empty {what}")));
+    }
+    Ok(field)
+}
+
+/// A delimited table: the header names the columns, every row must have them all.
+fn parse_table(
+    path: &Path,
+    text: &str,
+    split: fn(&str) -> Vec<&str>,
+    columns: [&str; 3],
+    header_name: fn(&str) -> &str,
+) -> Result<Vec<Event>, DataError> {
+    let mut lines = numbered_lines(text);
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| DataError::Empty { path: path.into(), reason: "the file is empty".into() })?;
+    let names: Vec<&str> = split(header).into_iter().map(header_name).collect();
+    let position = |name: &str| names.iter().position(|n| n.trim() == name);
+    let [user_col, item_col, time_col] = columns.map(position);
+    let (Some(user_col), Some(item_col)) = (user_col, item_col) else {
+        let reason = format!("header {header:?} lacks the columns {} and {}", columns[0], columns[1]);
+        return Err(malformed(path, 1, reason));
+    };
+    lines
+        .map(|(number, line)| {
+            let fields = split(line);
+            if fields.len() != names.len() {
+                let reason = format!("expected {} fields, found {}", names.len(), fields.len());
+                return Err(malformed(path, number, reason));
+            }
+            Ok(Event {
+                user: non_empty(path, number, "user id", fields[user_col])?.to_string(),
+                item: non_empty(path, number, "item id", fields[item_col])?.to_string(),
+                time: time_col.map(|c| parse_time(path, number, fields[c])).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// The name part of a RecBole typed header field `name:type`.
+fn field_name(field: &str) -> &str {
+    field.split(':').next().unwrap_or(field)
+}
+
+fn parse_movielens_csv(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    parse_table(path, text, |l| l.split(',').collect(), ["userId", "movieId", "timestamp"], |h| h)
+}
+
+fn parse_atomic(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    parse_table(path, text, |l| l.split('\t').collect(), ["user_id", "item_id", "timestamp"], field_name)
+}
+
+fn parse_dat(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    numbered_lines(text)
+        .map(|(number, line)| {
+            let fields: Vec<&str> = line.split("::").collect();
+            if fields.len() < 2 {
+                return Err(malformed(path, number, "expected user::item::rating::timestamp"));
+            }
+            Ok(Event {
+                user: non_empty(path, number, "user id", fields[0])?.to_string(),
+                item: non_empty(path, number, "item id", fields[1])?.to_string(),
+                time: fields.get(3).map(|t| parse_time(path, number, t)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+fn parse_sequences(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    let mut events = Vec::new();
+    for (number, line) in numbered_lines(text) {
+        let mut fields = line.split_whitespace();
+        let user = fields.next().unwrap_or_default();
+        let items: Vec<&str> = fields.collect();
+        if items.is_empty() {
+            return Err(malformed(path, number, format!("user {user:?} has no items")));
+        }
+        events.extend(items.into_iter().map(|item| Event {
+            user: user.to_string(),
+            item: item.to_string(),
+            time: None,
+        }));
+    }
+    Ok(events)
+}
+
+fn parse_pairs(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    numbered_lines(text)
+        .map(|(number, line)| match line.split_whitespace().collect::<Vec<_>>()[..] {
+            [user, item] => Ok(Event { user: user.into(), item: item.into(), time: None }),
+            ref fields => Err(malformed(path, number, format!("expected `user item`, found {} fields", fields.len()))),
+        })
+        .collect()
+}
+
+/// Titles from the companion file of a log (`movies.csv`, `movies.dat`, `x.item`), if any.
+fn load_titles(log: &Path, format: Format) -> Result<HashMap<String, String>, DataError> {
+    let companion = match format {
+        Format::Movielens => log.with_file_name("movies.csv"),
+        Format::Dat => log.with_file_name("movies.dat"),
+        Format::Atomic => log.with_extension("item"),
+        Format::Sequences | Format::Pairs => return Ok(HashMap::new()),
+    };
+    if !companion.is_file() {
+        return Ok(HashMap::new());
+    }
+    let text = read_text(&companion)?;
+    match format {
+        Format::Movielens => parse_movies_csv(&companion, &text),
+        Format::Dat => Ok(numbered_lines(&text)
+            .filter_map(|(_, l)| {
+                let mut f = l.split("::");
+                Some((f.next()?.to_string(), f.next()?.to_string()))
+            })
+            .collect()),
+        _ => parse_item_titles(&companion, &text),
+    }
+}
+
+/// `movieId,title,genres`, where titles holding commas are quoted.
+fn parse_movies_csv(path: &Path, text: &str) -> Result<HashMap<String, String>, DataError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let mut titles = HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            malformed(path, line, e.to_string())
+        })?;
+        if let (Some(id), Some(title)) = (record.get(0), record.get(1)) {
+            titles.insert(id.to_string(), title.to_string());
+        }
+    }
+    Ok(titles)
+}
+
+/// RecBole `.item`: `item_id` and the first column whose name contains `title`.
+fn parse_item_titles(path: &Path, text: &str) -> Result<HashMap<String, String>, DataError> {
+    let mut lines = numbered_lines(text);
+    let Some((_, header)) = lines.next() else { return Ok(HashMap::new()) };
+    let names: Vec<&str> = header.split('\t').map(|h| h.split(':').next().unwrap_or(h)).collect();
+    let id_col = names.iter().position(|n| *n == "item_id");
+    let title_col = names.iter().position(|n| n.contains("title"));
+    let (Some(id_col), Some(title_col)) = (id_col, title_col) else { return Ok(HashMap::new()) };
+    let mut titles = HashMap::new();
+    for (number, line) in lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (Some(id), Some(title)) = (fields.get(id_col), fields.get(title_col)) else {
+            return Err(malformed(path, number, format!("expected {} fields", names.len())));
+        };
+        titles.insert(id.to_string(), title.to_string());
+    }
+    Ok(titles)
+}

@@ -1,0 +1,103 @@
+//! Full-ranking evaluation: every held-out target is ranked against the whole catalogue,
+//! for the model and for the popularity baseline on the same split.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::data::{Case, Split};
+use crate::metrics::Metrics;
+use crate::model::{Awrsr, input_tensor};
+use crate::rank::rank_of;
+
+/// Sessions scored at once.
+const EVAL_BATCH: usize = 256;
+
+/// Ranks each case's target with `model` (in inference mode) and accumulates the metrics.
+/// With `filter_seen`, the items of the case's input are removed from the ranking.
+pub fn evaluate(model: &Awrsr, max_len: usize, cases: &[Case], filter_seen: bool, device: &Device) -> Metrics {
+    let mut metrics = Metrics::default();
+    for chunk in cases.chunks(EVAL_BATCH) {
+        let inputs: Vec<&[u32]> = chunk.iter().map(|c| c.input.as_slice()).collect();
+        let encoded = model.encode(input_tensor(&inputs, max_len, device));
+        let scores = model.score_all(Awrsr::last_hidden(&encoded)).into_data();
+        let scores = scores.as_slice::<f32>().expect("scores are f32");
+        let width = scores.len() / chunk.len();
+        for (case, row) in chunk.iter().zip(scores.chunks(width)) {
+            metrics.add(rank_of(row, case.target, seen(case, filter_seen)));
+        }
+    }
+    metrics
+}
+
+/// Ranks each target by how often items occur in `history` (the popularity baseline).
+pub fn evaluate_popularity<'a>(
+    history: impl IntoIterator<Item = &'a [u32]>,
+    num_items: usize,
+    cases: &[Case],
+    filter_seen: bool,
+) -> Metrics {
+    let mut counts = vec![0f32; num_items];
+    for items in history {
+        for &item in items {
+            counts[item as usize - 1] += 1.0;
+        }
+    }
+    let mut metrics = Metrics::default();
+    for case in cases {
+        metrics.add(rank_of(&counts, case.target, seen(case, filter_seen)));
+    }
+    metrics
+}
+
+fn seen(case: &Case, filter_seen: bool) -> &[u32] {
+    if filter_seen { &case.input } else { &[] }
+}
+
+/// The figures of one model on one split, as written by `--metrics-json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Model metrics on the validation cases.
+    pub valid: BTreeMap<String, f64>,
+    /// Model metrics on the test cases.
+    pub test: BTreeMap<String, f64>,
+    /// The popularity baseline on the same cases.
+    pub popularity: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Whether input items were removed from the rankings.
+    pub filter_seen: bool,
+}
+
+impl Report {
+    /// Evaluates `model` and the popularity baseline on `split`.
+    pub fn build(model: &Awrsr, max_len: usize, num_items: usize, split: &Split, filter_seen: bool, device: &Device) -> Self {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
+        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+        let train = || split.train.iter().map(Vec::as_slice);
+        let pop_valid = evaluate_popularity(train(), num_items, &split.valid, filter_seen);
+        let valid_targets: Vec<[u32; 1]> = split.valid.iter().map(|c| [c.target]).collect();
+        let test_history = train().chain(valid_targets.iter().map(|t| t.as_slice()));
+        let pop_test = evaluate_popularity(test_history, num_items, &split.test, filter_seen);
+        let popularity = BTreeMap::from([
+            ("valid".to_string(), pop_valid.averages()),
+            ("test".to_string(), pop_test.averages()),
+        ]);
+        Self { valid: valid.averages(), test: test.averages(), popularity, filter_seen }
+    }
+
+    /// A few printable lines.
+    pub fn lines(&self) -> Vec<String> {
+        let line = |name: &str, m: &BTreeMap<String, f64>| {
+            format!(
+                "{name:<16} HR@5 {:.4}  HR@10 {:.4}  HR@20 {:.4}  NDCG@10 {:.4}  NDCG@20 {:.4}  MRR {:.4}",
+                m["HR@5"], m["HR@10"], m["HR@20"], m["NDCG@10"], m["NDCG@20"], m["MRR"]
+            )
+        };
+        vec![
+            line("valid", &self.valid),
+            line("test", &self.test),
+            line("popularity valid", &self.popularity["valid"]),
+            line("popularity test", &self.popularity["test"]),
+        ]
+    }
+}

@@ -1,0 +1,192 @@
+//! Recommending for one session: external ids in, the top-k external ids out, with the
+//! "because you viewed" weights on request. Shared by the CLI and the browser; reads
+//! results asynchronously, as WebGPU requires.
+
+use std::collections::HashSet;
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Bundle, BundleError, decode};
+use crate::catalogue::Catalogue;
+use crate::model::{Awrsr, ModelConfig, input_tensor, rollout};
+use crate::rank::top_k;
+
+/// What to recommend.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Request {
+    /// The session's item ids, oldest first.
+    #[serde(skip)]
+    pub session: Vec<String>,
+    /// Number of recommendations.
+    pub k: Option<usize>,
+    /// Leave the session's own items out (default true).
+    pub exclude_seen: Option<bool>,
+    /// Ids never to recommend.
+    pub exclude: Vec<String>,
+    /// When set, recommend only from these ids.
+    pub include: Option<Vec<String>>,
+    /// Add the "because you viewed" weights.
+    pub explain: bool,
+}
+
+/// Default number of recommendations.
+pub const DEFAULT_K: usize = 10;
+
+/// One session item's share in the recommendation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Because {
+    /// The session item's id.
+    pub id: String,
+    /// Its attention-rollout weight; the weights of a session sum to 1.
+    pub weight: f32,
+}
+
+/// One recommended item.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommended {
+    /// External item id.
+    pub id: String,
+    /// Model score (higher is better).
+    pub score: f32,
+    /// Title, when the bundle has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The session items that led here, strongest first (with `explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<Vec<Because>>,
+}
+
+/// The answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommendations {
+    /// The recommendations, best first.
+    pub items: Vec<Recommended>,
+    /// Session ids the model does not know (skipped).
+    pub unknown: Vec<String>,
+}
+
+/// Why a recommendation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InferenceError {
+    /// A request argument is invalid.
+    #[error("invalid argument: {0}")]
+    BadArgument(String),
+    /// The device failed to compute or return the result.
+    #[error("device error: {0}")]
+    Device(String),
+}
+
+/// A loaded model ready to recommend.
+#[derive(Debug)]
+pub struct Recommender {
+    bundle: Bundle,
+    device: Device,
+}
+
+impl Recommender {
+    /// Loads a model bundle onto `device`.
+    pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, BundleError> {
+        Ok(Self { bundle: decode(bytes, device)?, device: device.clone() })
+    }
+
+    /// The items this model ranks.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.bundle.catalogue
+    }
+
+    /// The network configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.bundle.config
+    }
+
+    /// The network itself.
+    pub fn model(&self) -> &Awrsr {
+        &self.bundle.model
+    }
+
+    /// Recommends for `request.session`. Unknown ids are skipped and listed; only the
+    /// newest `max_len` known items are used; an empty session gets the model's answer for
+    /// no history.
+    pub async fn recommend(&self, request: &Request) -> Result<Recommendations, InferenceError> {
+        let k = request.k.unwrap_or(DEFAULT_K);
+        if k == 0 {
+            return Err(InferenceError::BadArgument("k must be a positive integer".into()));
+        }
+        let catalogue = &self.bundle.catalogue;
+        let (known, unknown): (Vec<_>, Vec<_>) = request.session.iter().partition(|id| catalogue.index_of(id).is_some());
+        let session: Vec<u32> = known.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        let max_len = self.bundle.config.max_len;
+        let window = &session[session.len().saturating_sub(max_len)..];
+
+        let (scores, weights) = self.infer(window, request.explain).await?;
+        let blocked = self.blocked(request, window);
+        let allowed = self.allow_list(request);
+        let picked = top_k(&scores, k, |i| !blocked.contains(&i) && allowed.as_ref().is_none_or(|a| a.contains(&i)));
+        let because = weights.map(|w| self.explain(window, &w));
+        let items = picked
+            .into_iter()
+            .map(|(index, score)| Recommended {
+                id: catalogue.id(index).to_string(),
+                score,
+                title: catalogue.title(index).map(str::to_string),
+                because: because.clone(),
+            })
+            .collect();
+        Ok(Recommendations { items, unknown: unknown.into_iter().cloned().collect() })
+    }
+
+    /// Scores of every item and, with `explain`, the rollout weight of each window slot.
+    async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Vec<f32>>), InferenceError> {
+        let model = &self.bundle.model;
+        let input = input_tensor(&[window], self.bundle.config.max_len, &self.device);
+        let encoded = model.encode(input);
+        let scores = read(model.score_all(Awrsr::last_hidden(&encoded))).await?;
+        let weights = match explain {
+            true => Some(read(rollout(&encoded.attention)).await?),
+            false => None,
+        };
+        Ok((scores, weights))
+    }
+
+    fn blocked(&self, request: &Request, window: &[u32]) -> HashSet<u32> {
+        let catalogue = &self.bundle.catalogue;
+        let mut blocked: HashSet<u32> = request.exclude.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        if request.exclude_seen.unwrap_or(true) {
+            blocked.extend(window);
+        }
+        blocked
+    }
+
+    fn allow_list(&self, request: &Request) -> Option<HashSet<u32>> {
+        let catalogue = &self.bundle.catalogue;
+        request.include.as_ref().map(|ids| ids.iter().filter_map(|id| catalogue.index_of(id)).collect())
+    }
+
+    /// Rollout weights of the window's slots (the last `window.len()` of `max_len`), summed
+    /// per distinct item, normalised to 1, strongest first.
+    fn explain(&self, window: &[u32], weights: &[f32]) -> Vec<Because> {
+        let slots = &weights[weights.len() - window.len()..];
+        let total: f32 = slots.iter().sum();
+        let mut merged: Vec<(u32, f32)> = Vec::new();
+        for (&item, &w) in window.iter().zip(slots) {
+            match merged.iter_mut().find(|(i, _)| *i == item) {
+                Some(entry) => entry.1 += w,
+                None => merged.push((item, w)),
+            }
+        }
+        merged.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let catalogue = &self.bundle.catalogue;
+        merged
+            .into_iter()
+            .map(|(item, w)| Because { id: catalogue.id(item).to_string(), weight: if total > 0.0 { w / total } else { 0.0 } })
+            .collect()
+    }
+}
+
+/// Reads a tensor back to the host without blocking (the only way that works on WebGPU).
+async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, InferenceError> {
+    let data = tensor.into_data_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+    data.try_into_vec::<f32>().map_err(|e| InferenceError::Device(format!("{e:?}")))
+}

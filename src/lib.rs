@@ -1,0 +1,24 @@
+//! awrsr: an in-browser sequential recommender — SASRec with attention weight refinement
+//! (AWRSR, RecSys 2024) on burn.
+//!
+//! Shared by every target: [`model`] (the network), [`catalogue`] (item ids and titles),
+//! [`bundle`] (the one-file model format), [`rank`] and [`inference`] (top-k for a
+//! session). Native only: [`data`] (log readers and the split), [`train`], [`eval`],
+//! [`metrics`] and the [`cli`]. Browser only: `web` (the JavaScript bindings).
+
+pub mod bundle;
+pub mod catalogue;
+pub mod inference;
+pub mod model;
+pub mod rank;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod metrics;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;

@@ -1,0 +1,60 @@
+//! One pre-LayerNorm transformer block: attention and a position-wise feed-forward network,
+//! each behind a residual connection.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{gelu, relu};
+use burn::tensor::{Bool, Device, Tensor};
+
+use super::attention::RefinedAttention;
+use super::{Activation, ModelConfig};
+
+/// `h = x + Dropout(MHA(LN₁(x)))`, `out = h + Dropout(FFN(LN₂(h)))`.
+#[derive(Module, Debug)]
+pub struct Block {
+    norm_attention: LayerNorm,
+    attention: RefinedAttention,
+    norm_ffn: LayerNorm,
+    ffn_in: Linear,
+    ffn_out: Linear,
+    dropout: Dropout,
+    #[module(skip)]
+    activation: Activation,
+}
+
+impl Block {
+    /// A block shaped by `config`.
+    pub fn new(config: &ModelConfig, device: &Device) -> Self {
+        let d = config.d_model;
+        Self {
+            norm_attention: LayerNormConfig::new(d).init(device),
+            attention: RefinedAttention::new(
+                d,
+                config.heads,
+                config.max_len,
+                config.refinement,
+                config.refine_scale,
+                config.dropout,
+                device,
+            ),
+            norm_ffn: LayerNormConfig::new(d).init(device),
+            ffn_in: LinearConfig::new(d, d).init(device),
+            ffn_out: LinearConfig::new(d, d).init(device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+            activation: config.activation,
+        }
+    }
+
+    /// Returns the block output `[b, n, d]` and the layer's effective attention weights.
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4, Bool>) -> (Tensor<3>, Tensor<4>) {
+        let attended = self.attention.forward(self.norm_attention.forward(x.clone()), mask);
+        let h = x + self.dropout.forward(attended.context);
+        let ffn = self.ffn_in.forward(self.norm_ffn.forward(h.clone()));
+        let ffn = match self.activation {
+            Activation::Gelu => gelu(ffn),
+            Activation::Relu => relu(ffn),
+        };
+        let ffn = self.ffn_out.forward(self.dropout.forward(ffn));
+        (h + self.dropout.forward(ffn), attended.weights)
+    }
+}

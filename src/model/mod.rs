@@ -1,0 +1,227 @@
+//! The recommender network: a pre-LayerNorm SASRec backbone whose attention layers carry
+//! the AWRSR refinement ([`attention`]). Pure tensors: no I/O and no synchronous reads, so
+//! the same code runs natively and in the browser.
+
+pub mod attention;
+mod block;
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+pub use attention::Refinement;
+use block::Block;
+
+/// Non-linearity of the position-wise feed-forward network.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// Gaussian error linear unit.
+    #[default]
+    Gelu,
+    /// Rectified linear unit (the original SASRec).
+    Relu,
+}
+
+/// Everything needed to build the network; stored in every model bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Number of real items N (ids 1..=N; 0 is padding).
+    pub num_items: usize,
+    /// Sequence length n: a session keeps its newest n items.
+    pub max_len: usize,
+    /// Embedding size d.
+    pub d_model: usize,
+    /// Number of transformer blocks.
+    pub layers: usize,
+    /// Attention heads per block (must divide `d_model`).
+    pub heads: usize,
+    /// Dropout probability during training.
+    pub dropout: f64,
+    /// Attention weight refinement variant.
+    pub refinement: Refinement,
+    /// `W₁` and `W₂` start at `refine_scale·I`; larger values give sharper refined weights.
+    pub refine_scale: f32,
+    /// Feed-forward non-linearity.
+    pub activation: Activation,
+}
+
+impl ModelConfig {
+    /// A configuration with the defaults of `docs/model.md` for a catalogue of `num_items`.
+    pub fn new(num_items: usize) -> Self {
+        Self {
+            num_items,
+            max_len: 200,
+            d_model: 64,
+            layers: 2,
+            heads: 1,
+            dropout: 0.2,
+            refinement: Refinement::default(),
+            refine_scale: 1.0,
+            activation: Activation::default(),
+        }
+    }
+
+    /// Checks that the numbers describe a buildable network.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("num_items", self.num_items),
+            ("max_len", self.max_len),
+            ("d_model", self.d_model),
+            ("layers", self.layers),
+            ("heads", self.heads),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name} must be positive"));
+        }
+        if self.d_model % self.heads != 0 {
+            return Err(format!("d_model {} is not divisible by heads {}", self.d_model, self.heads));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout {} is not in [0, 1)", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// Builds a freshly initialised network on `device`.
+    pub fn init(&self, device: &Device) -> Awrsr {
+        let std = 1.0 / (self.d_model as f64).sqrt();
+        let embedding = |n| {
+            EmbeddingConfig::new(n, self.d_model)
+                .with_initializer(Initializer::Normal { mean: 0.0, std })
+                .init(device)
+        };
+        Awrsr {
+            items: embedding(self.num_items + 1),
+            positions: embedding(self.max_len),
+            blocks: (0..self.layers).map(|_| Block::new(self, device)).collect(),
+            final_norm: LayerNormConfig::new(self.d_model).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            d_model: self.d_model,
+        }
+    }
+}
+
+/// The encoded sessions.
+pub struct Encoded {
+    /// Hidden state at every position after the final LayerNorm, `[b, n, d]`.
+    pub hidden: Tensor<3>,
+    /// Effective attention weights of every layer, each `[b, heads, n, n]`.
+    pub attention: Vec<Tensor<4>>,
+}
+
+/// SASRec with attention weight refinement.
+#[derive(Module, Debug)]
+pub struct Awrsr {
+    /// Item embeddings `E`, `[N + 1, d]`, row 0 is padding; shared with the output layer.
+    pub items: Embedding,
+    /// Learned position embeddings `P`, `[n, d]`.
+    pub positions: Embedding,
+    /// The transformer blocks.
+    pub blocks: Vec<Block>,
+    /// LayerNorm after the last block.
+    pub final_norm: LayerNorm,
+    /// Dropout on the input embeddings.
+    pub dropout: Dropout,
+    /// Embedding size d.
+    pub d_model: usize,
+}
+
+impl Awrsr {
+    /// Encodes left-padded item sequences `[b, n]` (0 = padding).
+    pub fn encode(&self, items: Tensor<2, Int>) -> Encoded {
+        let [b, n] = items.dims();
+        let device = items.device();
+        let padding = items.clone().equal_elem(0);
+        let keep = padding.clone().bool_not().float().unsqueeze_dim::<3>(2);
+        let positions = Tensor::<1, Int>::arange(0..n as i64, &device)
+            .unsqueeze_dim::<2>(0)
+            .repeat_dim(0, b);
+
+        let x = self.items.forward(items).mul_scalar((self.d_model as f32).sqrt())
+            + self.positions.forward(positions);
+        let mut x = self.dropout.forward(x) * keep.clone();
+        let mask = attention_mask(padding);
+        let mut attention = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let (out, weights) = block.forward(x, mask.clone());
+            x = out * keep.clone();
+            attention.push(weights);
+        }
+        Encoded { hidden: self.final_norm.forward(x), attention }
+    }
+
+    /// Scores of every real item (column j is item j + 1) for hidden states `[m, d]`.
+    pub fn score_all(&self, hidden: Tensor<2>) -> Tensor<2> {
+        let n_rows = self.items.weight.dims()[0];
+        let items = self.items.weight.val().slice(1..n_rows);
+        hidden.matmul(items.transpose())
+    }
+
+    /// Scores of the given items `[m, k]` for hidden states `[m, d]`: `h · E[item]`.
+    pub fn score_items(&self, hidden: Tensor<2>, items: Tensor<2, Int>) -> Tensor<2> {
+        let [m, k] = items.dims();
+        let embedded = self.items.forward(items); // [m, k, d]
+        let hidden = hidden.unsqueeze_dim::<3>(2); // [m, d, 1]
+        embedded.matmul(hidden).reshape([m, k])
+    }
+
+    /// Hidden state at the newest (last) position of each sequence, `[b, d]`.
+    pub fn last_hidden(encoded: &Encoded) -> Tensor<2> {
+        let [b, n, d] = encoded.hidden.dims();
+        encoded.hidden.clone().slice([0..b, n - 1..n]).reshape([b, d])
+    }
+}
+
+/// Attention rollout (Abnar & Zuidema 2020) read at the newest position: how much each
+/// position contributes to the last output, `[b, n]`. Uses `R = Π_l (½·Ā_l + ½·I)` with
+/// `Ā_l` the head-averaged effective weights of layer l.
+pub fn rollout(attention: &[Tensor<4>]) -> Tensor<2> {
+    let [b, _, n, _] = attention[0].dims();
+    let device = attention[0].device();
+    let eye = Tensor::<2>::eye(n, &device).unsqueeze_dim::<3>(0);
+    let mut rollout = eye.clone().repeat_dim(0, b);
+    for weights in attention {
+        let averaged = weights.clone().mean_dim(1).reshape([b, n, n]);
+        let layer = (averaged + eye.clone()).mul_scalar(0.5);
+        rollout = layer.matmul(rollout);
+    }
+    rollout.slice([0..b, n - 1..n]).reshape([b, n])
+}
+
+/// `[b, 1, n, n]`, true where query i may not see key j: j > i, or j is padding (j ≠ i, so
+/// that every row keeps one visible key and padding rows never look ahead).
+fn attention_mask(padding: Tensor<2, Bool>) -> Tensor<4, Bool> {
+    let [b, n] = padding.dims();
+    let device = padding.device();
+    let future = Tensor::<2, Bool>::tril_mask([n, n], 0, &device)
+        .unsqueeze_dim::<3>(0)
+        .repeat_dim(0, b);
+    let not_self = Tensor::<2, Bool>::diag_mask([n, n], 0, &device).unsqueeze_dim::<3>(0);
+    let padded_key = padding.unsqueeze_dim::<3>(1).repeat_dim(1, n);
+    let padded_other = padded_key.bool_and(not_self.repeat_dim(0, b));
+    future.bool_or(padded_other).unsqueeze_dim(1)
+}
+
+/// Left-pads (with 0) or truncates (keeping the newest items) each sequence to `max_len`
+/// and stacks them into a `[b, max_len]` tensor on `device`.
+pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> Tensor<2, Int> {
+    let data = left_padded(sequences, max_len);
+    Tensor::from_data(TensorData::new(data, [sequences.len(), max_len]), device)
+}
+
+/// The row-major `[b, max_len]` ids of [`input_tensor`], on the host.
+pub fn left_padded(sequences: &[&[u32]], max_len: usize) -> Vec<i64> {
+    let mut data = vec![0i64; sequences.len() * max_len];
+    for (row, items) in data.chunks_mut(max_len).zip(sequences) {
+        let items = &items[items.len().saturating_sub(max_len)..];
+        let start = max_len - items.len();
+        for (slot, &item) in row[start..].iter_mut().zip(items) {
+            *slot = item as i64;
+        }
+    }
+    data
+}

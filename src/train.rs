@@ -1,0 +1,168 @@
+//! Training: every position of a training sequence predicts its next item; Adam; early
+//! stopping on validation NDCG@10. Native only (progress bar, synchronous reads).
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::{log_softmax, softplus};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Split;
+use crate::eval::evaluate;
+use crate::metrics::Metrics;
+use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded};
+
+/// The training objective.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Loss {
+    /// Full softmax cross-entropy over all items.
+    #[default]
+    Ce,
+    /// Binary cross-entropy with one sampled negative per position (original SASRec).
+    Bce,
+}
+
+/// How to train.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Maximum number of epochs.
+    pub epochs: usize,
+    /// Sequences per batch.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Objective.
+    pub loss: Loss,
+    /// Stop after this many epochs without a better validation NDCG@10.
+    pub patience: usize,
+    /// Seed for initialisation, shuffling, dropout and negatives.
+    pub seed: u64,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { epochs: 200, batch_size: 128, learning_rate: 1e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true }
+    }
+}
+
+/// The result of a training run.
+pub struct Trained {
+    /// The model of the best validation epoch, in inference mode.
+    pub model: Awrsr,
+    /// 1-based epoch of the best model.
+    pub best_epoch: usize,
+    /// Validation metrics of the best model.
+    pub best_valid: Metrics,
+    /// Epochs run.
+    pub epochs_run: usize,
+}
+
+/// Trains a model of `config` on `split` on `device` (an autodiff version is made).
+pub fn train(config: &ModelConfig, train: &TrainConfig, split: &Split, device: &Device) -> Trained {
+    let ad_device = device.clone().autodiff();
+    ad_device.seed(train.seed);
+    let mut rng = StdRng::seed_from_u64(train.seed);
+    let mut model = config.init(&ad_device).train();
+    let mut optimizer = AdamConfig::new().init();
+    let sequences: Vec<&[u32]> = split.train.iter().map(Vec::as_slice).filter(|s| s.len() >= 2).collect();
+    let batches = sequences.len().div_ceil(train.batch_size);
+
+    let mut best: Option<(Awrsr, usize, Metrics)> = None;
+    let mut epochs_run = 0;
+    for epoch in 1..=train.epochs {
+        epochs_run = epoch;
+        let bar = progress_bar(train.progress, batches, epoch, train.epochs);
+        let mut order = sequences.clone();
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        for (i, batch) in order.chunks(train.batch_size).enumerate() {
+            let loss = batch_loss(&model, config, train.loss, batch, &mut rng, &ad_device);
+            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(train.learning_rate, model, grads);
+            bar.inc(1);
+            bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
+        }
+        bar.finish_and_clear();
+
+        let snapshot = model.valid();
+        let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
+        let improved = best.as_ref().is_none_or(|(_, _, b)| valid.get("NDCG@10") > b.get("NDCG@10"));
+        println!(
+            "epoch {epoch:>3}  loss {:.4}  valid {}{}",
+            loss_sum / batches as f64,
+            valid.summary(),
+            if improved { "  *" } else { "" }
+        );
+        if improved {
+            best = Some((snapshot, epoch, valid));
+        } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= train.patience) {
+            println!("early stop: no better validation NDCG@10 for {} epochs", train.patience);
+            break;
+        }
+    }
+    let (model, best_epoch, best_valid) = best.expect("at least one epoch ran");
+    Trained { model, best_epoch, best_valid, epochs_run }
+}
+
+fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(batches as u64);
+    let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
+        .expect("valid template")
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(format!("{epoch}/{epochs}"));
+    bar
+}
+
+/// Mean loss over every non-padded position of a batch of training sequences.
+fn batch_loss(
+    model: &Awrsr,
+    config: &ModelConfig,
+    loss: Loss,
+    batch: &[&[u32]],
+    rng: &mut StdRng,
+    device: &Device,
+) -> Tensor<1> {
+    let n = config.max_len;
+    let inputs: Vec<&[u32]> = batch.iter().map(|s| &s[..s.len() - 1]).collect();
+    let targets: Vec<&[u32]> = batch.iter().map(|s| &s[1..]).collect();
+    let target_ids = left_padded(&targets, n);
+    let positions: Vec<i64> = (0..target_ids.len()).filter(|&p| target_ids[p] != 0).map(|p| p as i64).collect();
+    let targets: Vec<i64> = positions.iter().map(|&p| target_ids[p as usize]).collect();
+    let m = positions.len();
+
+    let encoded = model.encode(input_tensor(&inputs, n, device));
+    let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
+    let hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
+    match loss {
+        Loss::Ce => {
+            let targets: Vec<i64> = targets.iter().map(|t| t - 1).collect();
+            let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [m, 1]), device);
+            let log_probs = log_softmax(model.score_all(hidden), 1);
+            log_probs.gather(1, targets).mean().neg()
+        }
+        Loss::Bce => {
+            let mut pairs = Vec::with_capacity(2 * m);
+            for &positive in &targets {
+                pairs.push(positive);
+                pairs.push(rng.random_range(1..=config.num_items as i64));
+            }
+            let pairs = Tensor::<2, Int>::from_data(TensorData::new(pairs, [m, 2]), device);
+            let logits = model.score_items(hidden, pairs);
+            let positive = logits.clone().slice([0..m, 0..1]);
+            let negative = logits.slice([0..m, 1..2]);
+            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).mean()
+        }
+    }
+}

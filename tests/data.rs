@@ -1,0 +1,154 @@
+//! Log readers on the real data sets and on broken files.
+
+mod common;
+
+use std::path::Path;
+
+use awrsr::data::{DataError, Format, LoadOptions, Split, load};
+
+fn load_default(path: &Path) -> awrsr::data::Interactions {
+    load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn counts(path: &Path) -> (usize, usize, usize) {
+    let data = load_default(path);
+    (data.users.len(), data.catalogue.len(), data.len())
+}
+
+#[test]
+fn movielens_csv_with_titles_in_time_order() {
+    let folder = common::shipped_movielens();
+    let data = load_default(&folder);
+    assert_eq!((data.users.len(), data.catalogue.len(), data.len()), (610, 9724, 100836));
+    let toy_story = data.catalogue.index_of("1").unwrap();
+    assert_eq!(data.catalogue.title(toy_story), Some("Toy Story (1995)"));
+    let quoted = data.catalogue.index_of("11").unwrap();
+    assert_eq!(data.catalogue.title(quoted), Some("American President, The (1995)"), "quoted CSV title");
+
+    // User 1's history must follow the timestamps of ratings.csv, ties in file order.
+    let text = std::fs::read_to_string(folder.join("ratings.csv")).unwrap();
+    let mut rows: Vec<(u64, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[0] == "1")
+        .map(|f| (f[3].parse().unwrap(), f[1].to_string()))
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    let user = data.users.iter().find(|u| u.user == "1").unwrap();
+    let ids: Vec<&str> = user.items.iter().map(|&i| data.catalogue.id(i)).collect();
+    let expected: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn recbole_atomic_with_item_titles() {
+    let path = common::shared("ml-100k/ml-100k.inter");
+    let data = load_default(&path);
+    assert_eq!((data.users.len(), data.catalogue.len(), data.len()), (943, 1682, 100000));
+    assert!(data.catalogue.has_titles());
+}
+
+#[test]
+fn amazon_sequences_and_ml1m_pairs() {
+    assert_eq!(counts(&common::shared("amazon/Beauty.txt")), (22363, 12101, 198502));
+    assert_eq!(counts(&common::shared("ml-1m/ml-1m.txt")), (6040, 3416, 993059));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn error_of(path: &Path, format: Option<Format>) -> DataError {
+    load(path, &LoadOptions { format, min_interactions: 1 }).expect_err("the file is broken")
+}
+
+fn malformed_line(error: DataError) -> (usize, String) {
+    match error {
+        DataError::Malformed { line, reason, .. } => (line, reason),
+        other => panic!("expected a malformed-line error, got {other}"),
+    }
+}
+
+#[test]
+fn broken_files_are_reported_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "userId,movieId,rating,timestamp\n";
+
+    let short = write(dir.path(), "short.csv", &format!("{header}1,2,3.0,10\n1,5,4.0\n"));
+    let error = error_of(&short, None);
+    assert!(error.to_string().starts_with(&format!("{}:3:", short.display())), "{error}");
+    assert_eq!(malformed_line(error), (3, "expected 4 fields, found 3".to_string()));
+
+    let time = write(dir.path(), "time.csv", &format!("{header}1,2,3.0,yesterday\n"));
+    let (line, reason) = malformed_line(error_of(&time, None));
+    assert_eq!(line, 2);
+    assert!(reason.contains("timestamp \"yesterday\""), "{reason}");
+
+    let empty_id = write(dir.path(), "id.csv", &format!("{header}1,,3.0,10\n"));
+    assert_eq!(malformed_line(error_of(&empty_id, None)), (2, "empty item id".to_string()));
+
+    let header_only = write(dir.path(), "hdr.csv", "user,item,when\n1,2,3\n");
+    let (line, reason) = malformed_line(error_of(&header_only, None));
+    assert_eq!(line, 1);
+    assert!(reason.contains("lacks the columns userId and movieId"), "{reason}");
+
+    let pairs = write(dir.path(), "pairs.txt", "1 2\n1 3\n2 4 5\n");
+    let (line, reason) = malformed_line(error_of(&pairs, Some(Format::Pairs)));
+    assert_eq!((line, reason.as_str()), (3, "expected `user item`, found 3 fields"));
+
+    let sequences = write(dir.path(), "seq.txt", "1 2 3\n7\n");
+    let (line, reason) = malformed_line(error_of(&sequences, Some(Format::Sequences)));
+    assert_eq!((line, reason.as_str()), (2, "user \"7\" has no items"));
+
+    let dat = write(dir.path(), "ratings.dat", "1::2::5::978300760\n1::3::5::soon\n");
+    assert_eq!(malformed_line(error_of(&dat, None)).0, 2);
+
+    let empty = write(dir.path(), "empty.txt", "\n\n");
+    assert!(matches!(error_of(&empty, None), DataError::Empty { .. }));
+
+    let missing = dir.path().join("absent.csv");
+    let error = error_of(&missing, None);
+    assert!(matches!(error, DataError::Io { .. }));
+    assert!(error.to_string().contains("absent.csv"));
+
+    let folder = tempfile::tempdir().unwrap();
+    let error = error_of(folder.path(), None);
+    assert!(matches!(error, DataError::Unrecognised { .. }), "{error}");
+}
+
+#[test]
+fn ties_keep_file_order_and_short_users_are_dropped_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "ratings.csv",
+        "userId,movieId,rating,timestamp\n1,b,1,20\n1,a,1,10\n1,c,1,20\n2,a,1,5\n",
+    );
+    let data = load_default(&path);
+    let user = &data.users[0];
+    let ids: Vec<&str> = user.items.iter().map(|&i| data.catalogue.id(i)).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+
+    let options = LoadOptions { format: None, min_interactions: 2 };
+    assert_eq!(load(&path, &options).unwrap().users.len(), 1);
+    let options = LoadOptions { format: None, min_interactions: 10 };
+    assert!(matches!(load(&path, &options), Err(DataError::Empty { .. })));
+}
+
+#[test]
+fn leave_one_out_holds_out_the_last_two_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "seq.txt", "u1 a b c d\nu2 a b\n");
+    let data = load(&path, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1 }).unwrap();
+    let split = Split::leave_one_out(&data);
+    let id = |i: u32| data.catalogue.id(i).to_string();
+    assert_eq!(split.train.len(), 2, "short users still train");
+    assert_eq!(split.valid.len(), 1);
+    assert_eq!(split.valid[0].input.iter().map(|&i| id(i)).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(id(split.valid[0].target), "c");
+    assert_eq!(split.test[0].input.iter().map(|&i| id(i)).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(id(split.test[0].target), "d");
+}

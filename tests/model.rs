@@ -1,0 +1,139 @@
+//! The network: causality for every refinement, refinement shapes and start-up behaviour,
+//! and attention rollout.
+
+use awrsr::model::attention::RefinedAttention;
+use awrsr::model::{Awrsr, ModelConfig, Refinement, input_tensor, rollout};
+use burn::tensor::{Bool, Device, Distribution, Tensor};
+
+const ALL: [Refinement; 4] = [Refinement::None, Refinement::Simple, Refinement::Value, Refinement::Additive];
+
+fn small_model(refinement: Refinement, device: &Device) -> (Awrsr, ModelConfig) {
+    let mut config = ModelConfig::new(30);
+    config.max_len = 8;
+    config.d_model = 16;
+    config.heads = 2;
+    config.refinement = refinement;
+    config.refine_scale = 3.0;
+    (config.init(device), config)
+}
+
+fn hidden(model: &Awrsr, sequence: &[u32], max_len: usize, device: &Device) -> Vec<f32> {
+    let encoded = model.encode(input_tensor(&[sequence], max_len, device));
+    encoded.hidden.into_data().try_to_vec::<f32>().unwrap()
+}
+
+#[test]
+fn changing_a_later_item_never_changes_an_earlier_output() {
+    let device = Device::flex();
+    for refinement in ALL {
+        let (model, config) = small_model(refinement, &device);
+        let d = config.d_model;
+        // Full sequence (no padding) and a short one (left padding): change item at slot 5.
+        for base in [vec![3u32, 7, 1, 9, 4, 12, 5, 8], vec![3, 7, 1, 9, 4, 12]] {
+            let offset = config.max_len - base.len();
+            let changed_slot = 5;
+            let mut altered = base.clone();
+            altered[changed_slot - offset] = 21;
+            let a = hidden(&model, &base, config.max_len, &device);
+            let b = hidden(&model, &altered, config.max_len, &device);
+            for pos in 0..config.max_len {
+                let (ra, rb) = (&a[pos * d..(pos + 1) * d], &b[pos * d..(pos + 1) * d]);
+                let differs = ra.iter().zip(rb).any(|(x, y)| (x - y).abs() > 1e-6);
+                if pos < changed_slot {
+                    assert!(!differs, "{refinement:?}: position {pos} changed when slot {changed_slot} did");
+                } else if pos >= offset {
+                    assert!(differs, "{refinement:?}: position {pos} ignored the change at slot {changed_slot}");
+                }
+            }
+        }
+    }
+}
+
+fn causal_mask(b: usize, n: usize, device: &Device) -> Tensor<4, Bool> {
+    Tensor::<2, Bool>::tril_mask([n, n], 0, device).unsqueeze_dim::<3>(0).repeat_dim(0, b).unsqueeze_dim(1)
+}
+
+#[test]
+fn every_refinement_gives_row_stochastic_causal_weights_of_the_right_shape() {
+    let device = Device::flex();
+    let (b, n, d, heads) = (3, 6, 8, 2);
+    for refinement in ALL {
+        let layer = RefinedAttention::new(d, heads, n, refinement, 1.0, 0.0, &device);
+        let x = Tensor::<3>::random([b, n, d], Distribution::Normal(0.0, 1.0), &device);
+        let out = layer.forward(x, causal_mask(b, n, &device));
+        assert_eq!(out.context.dims(), [b, n, d], "{refinement:?}");
+        assert_eq!(out.weights.dims(), [b, heads, n, n], "{refinement:?}");
+        let w = out.weights.into_data().try_to_vec::<f32>().unwrap();
+        for row in w.chunks(n).enumerate() {
+            let (index, values) = row;
+            let i = index % n;
+            let sum: f32 = values.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-4, "{refinement:?}: row sums to {sum}");
+            assert!(values[i + 1..].iter().all(|v| v.abs() < 1e-7), "{refinement:?}: weight on a future key");
+        }
+    }
+}
+
+#[test]
+fn refinement_starts_at_scaled_identity_and_near_uniform_refined_weights() {
+    let device = Device::flex();
+    let (b, n, d, heads) = (2, 10, 8, 1);
+    let scale = 1.0;
+    let layer = RefinedAttention::new(d, heads, n, Refinement::Simple, scale, 0.0, &device);
+    let refiner = layer.refiner.as_ref().expect("simple refinement has parameters");
+    let w = refiner.w_query.val().into_data().try_to_vec::<f32>().unwrap();
+    for (k, v) in w.iter().enumerate() {
+        let (i, j) = ((k / n) % n, k % n);
+        assert_eq!(*v, if i == j { scale } else { 0.0 }, "W₁[{i},{j}]");
+    }
+    assert!(refiner.gate.is_none(), "only additive has a gate");
+    assert!(RefinedAttention::new(d, heads, n, Refinement::None, 1.0, 0.0, &device).refiner.is_none());
+
+    // With W = I, A_q A_kᵀ / √n lies in [0, 1/√n]: the refined weights of a row are almost
+    // uniform over its visible keys (max/min ≤ e^{1/√n}).
+    let x = Tensor::<3>::random([b, n, d], Distribution::Normal(0.0, 3.0), &device);
+    let refined = layer.forward(x, causal_mask(b, n, &device)).weights.into_data().try_to_vec::<f32>().unwrap();
+    let bound = (1.0 / (n as f32).sqrt()).exp() + 1e-4;
+    for (index, row) in refined.chunks(n).enumerate() {
+        let visible = &row[..=index % n];
+        let max = visible.iter().cloned().fold(f32::MIN, f32::max);
+        let min = visible.iter().cloned().fold(f32::MAX, f32::min);
+        assert!(max / min <= bound, "row {index}: max/min {} above {bound}", max / min);
+    }
+}
+
+#[test]
+fn additive_gate_starts_at_one_half() {
+    let device = Device::flex();
+    let layer = RefinedAttention::new(8, 1, 5, Refinement::Additive, 1.0, 0.0, &device);
+    let gate = layer.refiner.unwrap().gate.expect("additive has a gate").val();
+    assert_eq!(gate.into_data().try_to_vec::<f32>().unwrap(), vec![0.0], "sigmoid(0) = 0.5");
+}
+
+#[test]
+fn rollout_is_a_distribution_over_visible_positions() {
+    let device = Device::flex();
+    for refinement in ALL {
+        let (model, config) = small_model(refinement, &device);
+        let encoded = model.encode(input_tensor(&[&[4, 2, 9][..]], config.max_len, &device));
+        let r = rollout(&encoded.attention).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(r.len(), config.max_len);
+        let padding: f32 = r[..config.max_len - 3].iter().map(|v| v.abs()).sum();
+        let visible: f32 = r[config.max_len - 3..].iter().sum();
+        assert!(padding < 1e-5, "{refinement:?}: padding got weight {padding}");
+        assert!((visible - 1.0).abs() < 1e-4, "{refinement:?}: weights sum to {visible}");
+    }
+}
+
+#[test]
+fn config_validation_names_the_problem() {
+    let mut config = ModelConfig::new(10);
+    config.heads = 3;
+    assert!(config.validate().unwrap_err().contains("divisible"));
+    config.heads = 1;
+    config.max_len = 0;
+    assert!(config.validate().unwrap_err().contains("max_len"));
+    config.max_len = 5;
+    config.dropout = 1.5;
+    assert!(config.validate().unwrap_err().contains("dropout"));
+}

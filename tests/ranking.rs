@@ -1,0 +1,48 @@
+//! Ranking and metrics against hand-computed cases.
+
+use awrsr::metrics::Metrics;
+use awrsr::rank::{rank_of, top_k};
+
+#[test]
+fn rank_counts_strictly_better_items_and_skips_excluded_ones() {
+    // items 1..=5 with scores
+    let scores = [0.5, 0.9, 0.1, 0.7, 0.9];
+    assert_eq!(rank_of(&scores, 2, &[]), 0, "ties do not push the target down");
+    assert_eq!(rank_of(&scores, 4, &[]), 2);
+    assert_eq!(rank_of(&scores, 3, &[]), 4);
+    assert_eq!(rank_of(&scores, 4, &[2, 2, 4]), 1, "excluded item 2 no longer counts; the target itself never is");
+    assert_eq!(rank_of(&[f32::NAN, 0.2], 1, &[]), 2, "a NaN target ranks last");
+}
+
+#[test]
+fn top_k_is_best_first_with_filters_and_stable_ties() {
+    let scores = [0.5, 0.9, 0.1, 0.7, 0.9, f32::NAN];
+    assert_eq!(top_k(&scores, 3, |_| true), vec![(2, 0.9), (5, 0.9), (4, 0.7)]);
+    assert_eq!(top_k(&scores, 2, |i| i != 2 && i != 4), vec![(5, 0.9), (1, 0.5)]);
+    let all = top_k(&scores, 10, |_| true);
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[5].0, 6, "NaN last");
+    assert!(top_k(&scores, 3, |_| false).is_empty());
+}
+
+#[test]
+fn metrics_match_hand_computed_values() {
+    let mut m = Metrics::default();
+    for rank in [0, 3, 9, 15, 40] {
+        m.add(rank);
+    }
+    let avg = m.averages();
+    let close = |name: &str, expected: f64| {
+        assert!((avg[name] - expected).abs() < 1e-12, "{name}: {} vs {expected}", avg[name]);
+    };
+    close("HR@5", 2.0 / 5.0);
+    close("HR@10", 3.0 / 5.0);
+    close("HR@20", 4.0 / 5.0);
+    // NDCG: 1/log2(rank + 2)
+    let g = |r: f64| 1.0 / (r + 2.0).log2();
+    close("NDCG@5", (g(0.0) + g(3.0)) / 5.0);
+    close("NDCG@10", (g(0.0) + g(3.0) + g(9.0)) / 5.0);
+    close("NDCG@20", (g(0.0) + g(3.0) + g(9.0) + g(15.0)) / 5.0);
+    close("MRR", (1.0 + 0.25 + 0.1 + 1.0 / 16.0 + 1.0 / 41.0) / 5.0);
+    assert_eq!(m.count(), 5);
+}
