@@ -87,7 +87,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     heads: usize,
     /// Sequence length: the newest items kept per session.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 50)]
     max_len: usize,
     /// Dropout probability.
     #[arg(long, default_value_t = 0.2)]
@@ -102,10 +102,10 @@ struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     epochs: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 32)]
     batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 3e-3)]
     lr: f64,
     /// Early stopping patience in epochs (validation NDCG@10).
     #[arg(long, default_value_t = 5)]

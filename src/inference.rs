@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError, decode};
 use crate::catalogue::Catalogue;
@@ -13,11 +13,9 @@ use crate::model::{Awrsr, ModelConfig, input_tensor, rollout};
 use crate::rank::top_k;
 
 /// What to recommend.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Request {
     /// The session's item ids, oldest first.
-    #[serde(skip)]
     pub session: Vec<String>,
     /// Number of recommendations.
     pub k: Option<usize>,

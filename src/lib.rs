@@ -22,3 +22,5 @@ pub mod eval;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -48,7 +48,7 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 200, batch_size: 128, learning_rate: 1e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true }
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true }
     }
 }
 

@@ -54,7 +54,7 @@ impl ModelConfig {
     pub fn new(num_items: usize) -> Self {
         Self {
             num_items,
-            max_len: 200,
+            max_len: 50,
             d_model: 64,
             layers: 2,
             heads: 1,

@@ -1,0 +1,266 @@
+//! The JavaScript API (browser builds only): `Recommender.load(bytesOrUrl, { backend })`
+//! and `recommender.recommend(ids, options)`. Glue only — the model, the bundle and the
+//! ranking live in the shared modules. Every failure becomes a rejected promise with an
+//! `Error` naming the problem; arguments are checked before any tensor work, so nothing
+//! panics across the boundary.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::inference::{self, Recommendations, Request};
+
+/// Largest `k` accepted (more than any page can show).
+const MAX_K: f64 = 10_000.0;
+
+thread_local! {
+    /// The page's one WebGPU device (or why there is none): burn's runtime can be set up
+    /// only once per page, so every recommender shares it.
+    static WEBGPU: RefCell<Option<Result<Device, String>>> = const { RefCell::new(None) };
+}
+
+/// Options of `Recommender.load`.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct LoadOptions {
+    /// `'auto'` (WebGPU, else the CPU), `'webgpu'` or `'cpu'`.
+    backend: Option<String>,
+}
+
+/// Options of `recommend`; `k` is checked by hand for a clearer message.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct RecommendOptions {
+    k: Option<f64>,
+    exclude_seen: Option<bool>,
+    exclude: Option<Vec<String>>,
+    include: Option<Vec<String>>,
+    explain: Option<bool>,
+}
+
+/// What `recommend` resolves to.
+#[derive(Serialize)]
+struct RecommendOutput {
+    #[serde(flatten)]
+    result: Recommendations,
+    backend: &'static str,
+    ms: f64,
+}
+
+/// A model loaded in the page, ready to recommend.
+#[wasm_bindgen]
+pub struct Recommender {
+    inner: Rc<inference::Recommender>,
+    backend: &'static str,
+    fallback_reason: Option<String>,
+}
+
+#[wasm_bindgen]
+impl Recommender {
+    /// Loads a model bundle from bytes (`Uint8Array`, `ArrayBuffer`) or a URL (string or
+    /// `URL`). `options.backend` is `'auto'` (default), `'webgpu'` or `'cpu'`.
+    pub async fn load(source: JsValue, options: JsValue) -> Result<Recommender, JsError> {
+        let options: LoadOptions = parse_options(options, "load options")?;
+        let backend = options.backend.as_deref().unwrap_or("auto");
+        let bytes = bundle_bytes(source).await?;
+        let (device, backend, fallback_reason) = match backend {
+            "cpu" => (Device::flex(), "cpu", None),
+            "webgpu" => (webgpu().await.map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?, "webgpu", None),
+            "auto" => match webgpu().await {
+                Ok(device) => (device, "webgpu", None),
+                Err(reason) => (Device::flex(), "cpu", Some(reason)),
+            },
+            other => return Err(JsError::new(&format!("backend must be 'auto', 'webgpu' or 'cpu', not {other:?}"))),
+        };
+        let inner = inference::Recommender::from_bytes(&bytes, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Recommender { inner: Rc::new(inner), backend, fallback_reason })
+    }
+
+    /// `'webgpu'` or `'cpu'`: what actually runs.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.to_string()
+    }
+
+    /// Why `'auto'` fell back to the CPU, or `null`.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback_reason.clone()
+    }
+
+    /// Number of items the model knows.
+    #[wasm_bindgen(getter, js_name = itemCount)]
+    pub fn item_count(&self) -> usize {
+        self.inner.catalogue().len()
+    }
+
+    /// Longest session the model reads; longer sessions keep their newest items.
+    #[wasm_bindgen(getter, js_name = maxLength)]
+    pub fn max_length(&self) -> usize {
+        self.inner.config().max_len
+    }
+
+    /// Whether the model knows this item id.
+    #[wasm_bindgen(js_name = hasItem)]
+    pub fn has_item(&self, id: &str) -> bool {
+        self.inner.catalogue().index_of(id).is_some()
+    }
+
+    /// The title of an item, or `undefined`.
+    pub fn title(&self, id: &str) -> Option<String> {
+        let catalogue = self.inner.catalogue();
+        catalogue.index_of(id).and_then(|i| catalogue.title(i)).map(str::to_string)
+    }
+
+    /// All item ids the model knows, in its internal order.
+    #[wasm_bindgen(js_name = itemIds)]
+    pub fn item_ids(&self) -> Vec<String> {
+        self.inner.catalogue().ids().to_vec()
+    }
+
+    /// Recommends for a session (item ids, oldest first). Resolves to
+    /// `{ items: [{ id, score, title?, because? }], unknown, backend, ms }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Recommendations>")]
+    pub fn recommend(&self, session: JsValue, options: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let backend = self.backend;
+        let request = parse_request(session, options);
+        future_to_promise(async move {
+            let request = request?;
+            let start = now();
+            let result = inner.recommend(&request).await.map_err(|e| JsError::new(&e.to_string()))?;
+            let output = RecommendOutput { result, backend, ms: now() - start };
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            Ok(output.serialize(&serializer)?)
+        })
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** One session item's share in a recommendation (weights of a session sum to 1). */
+export interface Because { id: string; weight: number }
+/** One recommended item. */
+export interface Recommended { id: string; score: number; title?: string; because?: Because[] }
+/** What `recommend` resolves to. */
+export interface Recommendations { items: Recommended[]; unknown: string[]; backend: 'webgpu' | 'cpu'; ms: number }
+/** Options of `recommend`. */
+export interface RecommendOptions { k?: number; excludeSeen?: boolean; exclude?: string[]; include?: string[] | null; explain?: boolean }
+"#;
+
+/// The shared WebGPU device, set up on first use.
+async fn webgpu() -> Result<Device, String> {
+    if let Some(known) = WEBGPU.with(|w| w.borrow().clone()) {
+        return known;
+    }
+    let result = match webgpu_adapter_exists().await {
+        false => Err("this browser offers no WebGPU adapter".to_string()),
+        true => Device::wgpu_options().init_async().await.map_err(|e| format!("{e}")),
+    };
+    WEBGPU.with(|w| *w.borrow_mut() = Some(result.clone()));
+    result
+}
+
+/// Asks `navigator.gpu` for an adapter before burn does, so a browser without WebGPU is a
+/// plain `false` rather than an error deep inside the runtime.
+async fn webgpu_adapter_exists() -> bool {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return false;
+    }
+    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else {
+        return false;
+    };
+    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<Promise>()) else { return false };
+    matches!(JsFuture::from(promise).await, Ok(adapter) if !adapter.is_null() && !adapter.is_undefined())
+}
+
+/// Bytes of the bundle from a `Uint8Array`, an `ArrayBuffer`, or a URL to fetch.
+async fn bundle_bytes(source: JsValue) -> Result<Vec<u8>, JsError> {
+    if let Some(bytes) = source.dyn_ref::<Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if let Some(buffer) = source.dyn_ref::<ArrayBuffer>() {
+        return Ok(Uint8Array::new(buffer).to_vec());
+    }
+    let url = match source.as_string() {
+        Some(url) => url,
+        None if source.is_instance_of::<web_sys::Url>() => source.unchecked_ref::<web_sys::Url>().href(),
+        None => return Err(JsError::new("model source must be a Uint8Array, an ArrayBuffer or a URL")),
+    };
+    fetch_bytes(&url).await.map_err(|e| JsError::new(&format!("cannot load model from {url}: {e}")))
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let describe = |e: JsValue| e.as_string().or_else(|| js_sys::Error::from(e).message().as_string()).unwrap_or_default();
+    let fetch = Reflect::get(&js_sys::global(), &"fetch".into()).map_err(describe)?;
+    let fetch: js_sys::Function = fetch.dyn_into().map_err(|_| "fetch is not available".to_string())?;
+    let response = JsFuture::from(fetch.call1(&JsValue::NULL, &url.into()).map_err(describe)?.unchecked_into::<Promise>())
+        .await
+        .map_err(describe)?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!("HTTP {} {}", response.status(), response.status_text()));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(describe)?).await.map_err(describe)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+fn parse_options<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &str) -> Result<T, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() || Array::is_array(&value) {
+        return Err(JsError::new(&format!("{what} must be an object")));
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
+}
+
+/// Checks the session and options and turns them into a [`Request`].
+fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue> {
+    let items = session_ids(&session)?;
+    let options: RecommendOptions = parse_options(options, "recommend options")?;
+    let k = match options.k {
+        None => inference::DEFAULT_K,
+        Some(k) if k.fract() == 0.0 && (1.0..=MAX_K).contains(&k) => k as usize,
+        Some(k) => return Err(JsError::new(&format!("k must be a positive integer up to {MAX_K}, not {k}")).into()),
+    };
+    Ok(Request {
+        session: items,
+        k: Some(k),
+        exclude_seen: options.exclude_seen,
+        exclude: options.exclude.unwrap_or_default(),
+        include: options.include,
+        explain: options.explain.unwrap_or(false),
+    })
+}
+
+fn session_ids(session: &JsValue) -> Result<Vec<String>, JsError> {
+    if !Array::is_array(session) {
+        return Err(JsError::new("session must be an array of item id strings"));
+    }
+    Array::from(session)
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            value.as_string().ok_or_else(|| JsError::new(&format!("session item {i} is not a string")))
+        })
+        .collect()
+}
+
+/// Milliseconds from `performance.now()` (falls back to `Date.now()`).
+fn now() -> f64 {
+    let performance = Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or(JsValue::UNDEFINED);
+    Reflect::get(&performance, &"now".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&performance).ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(js_sys::Date::now)
+}
