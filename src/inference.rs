@@ -56,6 +56,16 @@ pub struct Recommended {
     pub because: Option<Vec<Because>>,
 }
 
+/// The session's attention in the last layer, averaged over heads (with `explain`):
+/// `weights[i][j]` is how much session item i attends to item j (j ≤ i).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttentionMap {
+    /// The session items read by the model, oldest first.
+    pub ids: Vec<String>,
+    /// Row-stochastic lower-triangular matrix, one row per item of `ids`.
+    pub weights: Vec<Vec<f32>>,
+}
+
 /// The answer to a [`Request`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Recommendations {
@@ -63,6 +73,17 @@ pub struct Recommendations {
     pub items: Vec<Recommended>,
     /// Session ids the model does not know (skipped).
     pub unknown: Vec<String>,
+    /// The session's attention map (with `explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionMap>,
+}
+
+/// What the model says about the session beyond the scores.
+struct Explanation {
+    /// Rollout weight of every slot, `[max_len]`.
+    rollout: Vec<f32>,
+    /// Head-averaged last-layer attention, `[max_len, max_len]` row-major.
+    last_layer: Vec<f32>,
 }
 
 /// Why a recommendation failed.
@@ -118,11 +139,12 @@ impl Recommender {
         let max_len = self.bundle.config.max_len;
         let window = &session[session.len().saturating_sub(max_len)..];
 
-        let (scores, weights) = self.infer(window, request.explain).await?;
+        let (scores, explanation) = self.infer(window, request.explain).await?;
         let blocked = self.blocked(request, window);
         let allowed = self.allow_list(request);
         let picked = top_k(&scores, k, |i| !blocked.contains(&i) && allowed.as_ref().is_none_or(|a| a.contains(&i)));
-        let because = weights.map(|w| self.explain(window, &w));
+        let because = explanation.as_ref().map(|e| self.explain(window, &e.rollout));
+        let attention = explanation.map(|e| self.attention_map(window, &e.last_layer));
         let items = picked
             .into_iter()
             .map(|(index, score)| Recommended {
@@ -132,20 +154,31 @@ impl Recommender {
                 because: because.clone(),
             })
             .collect();
-        Ok(Recommendations { items, unknown: unknown.into_iter().cloned().collect() })
+        Ok(Recommendations { items, unknown: unknown.into_iter().cloned().collect(), attention })
     }
 
-    /// Scores of every item and, with `explain`, the rollout weight of each window slot.
-    async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Vec<f32>>), InferenceError> {
+    /// Scores of every item and, with `explain`, the attention read-outs.
+    async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
         let model = &self.bundle.model;
-        let input = input_tensor(&[window], self.bundle.config.max_len, &self.device);
-        let encoded = model.encode(input);
+        let n = self.bundle.config.max_len;
+        let encoded = model.encode(input_tensor(&[window], n, &self.device));
         let scores = read(model.score_all(Awrsr::last_hidden(&encoded))).await?;
-        let weights = match explain {
-            true => Some(read(rollout(&encoded.attention)).await?),
-            false => None,
-        };
-        Ok((scores, weights))
+        if !explain {
+            return Ok((scores, None));
+        }
+        let rollout = read(rollout(&encoded.attention)).await?;
+        let last = encoded.attention.last().expect("at least one layer").clone();
+        let last_layer = read(last.mean_dim(1).reshape([n, n])).await?;
+        Ok((scores, Some(Explanation { rollout, last_layer })))
+    }
+
+    /// The window's block of the last-layer attention.
+    fn attention_map(&self, window: &[u32], last_layer: &[f32]) -> AttentionMap {
+        let n = self.bundle.config.max_len;
+        let start = n - window.len();
+        let weights = (start..n).map(|i| last_layer[i * n + start..(i + 1) * n].to_vec()).collect();
+        let ids = window.iter().map(|&i| self.bundle.catalogue.id(i).to_string()).collect();
+        AttentionMap { ids, weights }
     }
 
     fn blocked(&self, request: &Request, window: &[u32]) -> HashSet<u32> {

@@ -148,7 +148,11 @@ export interface Because { id: string; weight: number }
 /** One recommended item. */
 export interface Recommended { id: string; score: number; title?: string; because?: Because[] }
 /** What `recommend` resolves to. */
-export interface Recommendations { items: Recommended[]; unknown: string[]; backend: 'webgpu' | 'cpu'; ms: number }
+export interface Recommendations {
+  items: Recommended[]; unknown: string[]; backend: 'webgpu' | 'cpu'; ms: number;
+  /** With `explain`: the last layer's attention among the session items read (oldest first). */
+  attention?: { ids: string[]; weights: number[][] };
+}
 /** Options of `recommend`. */
 export interface RecommendOptions { k?: number; excludeSeen?: boolean; exclude?: string[]; include?: string[] | null; explain?: boolean }
 "#;

@@ -95,6 +95,14 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
         let total: f64 = because.iter().map(|b| b["weight"].as_f64().unwrap()).sum();
         assert!((total - 1.0).abs() < 1e-4);
     }
+    let attention = &out["attention"];
+    assert_eq!(attention["ids"], serde_json::json!(["1", "50", "260"]));
+    for (i, row) in attention["weights"].as_array().unwrap().iter().enumerate() {
+        let row: Vec<f64> = row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(row.len(), 3);
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-4, "attention row {i} sums to 1");
+        assert!(row[i + 1..].iter().all(|v| v.abs() < 1e-6), "attention row {i} looks ahead");
+    }
     let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
 

@@ -1,0 +1,160 @@
+// The JavaScript API in real headless Chromium: same answers as the native CLI on both
+// backends, backend selection and fallback, every error case, huge and empty sessions.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, serve, launch, apiPage } from './harness.mjs';
+
+const MODEL = '/www/model.awrsr';
+const SESSIONS = [
+  ['1', '50', '260'],
+  ['2571', '4993', '5952', '7153', '318'],
+  ['296'],
+  ['1', '2', '3', '5', '6', '7', '10', '11', '16', '17', '19', '21', '22', '24', '25', '32', '34', '36', '39', '41',
+   '45', '47', '48', '50', '52', '58', '62', '70', '88', '95', '104', '110', '111', '141', '150', '153', '158', '165',
+   '173', '185', '196', '231', '253', '260', '288', '292', '296', '316', '317', '318', '329', '337', '344', '349'],
+];
+
+/** The native CLI's answer for a session (the reference for parity). */
+function native(session) {
+  const bin = process.env.AWRSR_BIN ?? join(ROOT, 'target/debug/awrsr');
+  const out = execFileSync(bin, ['recommend', '--model', join(ROOT, MODEL), '--session', session.join(','), '-k', '10', '--json']);
+  return JSON.parse(out);
+}
+
+let server, withGpu, withoutGpu, gpuPage, cpuPage;
+before(async () => {
+  server = await serve();
+  withGpu = await launch({ webgpu: true });
+  withoutGpu = await launch({ webgpu: false });
+  gpuPage = await apiPage(withGpu, server.url);
+  cpuPage = await apiPage(withoutGpu, server.url);
+});
+after(async () => {
+  await withGpu?.close();
+  await withoutGpu?.close();
+  await server?.close();
+});
+
+/** Loads the demo model in the page (kept as window.rec) and returns its backend facts. */
+async function load(page, backend) {
+  return page.evaluate(async ([model, backend]) => {
+    window.rec?.free();
+    window.rec = await awrsr.Recommender.load(model, { backend });
+    return { backend: rec.backend, fallbackReason: rec.fallbackReason, itemCount: rec.itemCount };
+  }, [MODEL, backend]);
+}
+
+const recommend = (page, session, options) =>
+  page.evaluate(([s, o]) => rec.recommend(s, o), [session, options]);
+
+/** The rejection message of an expression evaluated in the page, or null if it resolved. */
+const rejection = (page, body) =>
+  page.evaluate(async (body) => {
+    try { await new Function(`return (async () => { ${body} })()`)(); return null; }
+    catch (e) { return { isError: e instanceof Error, message: String(e.message) }; }
+  }, body);
+
+test('auto picks WebGPU when the browser has it and the CPU when it does not', async () => {
+  const gpu = await load(gpuPage, 'auto');
+  assert.equal(gpu.backend, 'webgpu');
+  assert.equal(gpu.fallbackReason, null);
+  const cpu = await load(cpuPage, 'auto');
+  assert.equal(cpu.backend, 'cpu');
+  assert.match(cpu.fallbackReason, /WebGPU/);
+  assert.equal(cpu.itemCount, 9724);
+});
+
+test('WebGPU, the CPU wasm path and the native CLI give the same top 10', async () => {
+  for (const [page, backend] of [[gpuPage, 'webgpu'], [cpuPage, 'cpu']]) {
+    assert.equal((await load(page, backend)).backend, backend);
+    for (const session of SESSIONS) {
+      const expected = native(session);
+      const got = await recommend(page, session, { k: 10 });
+      assert.equal(got.backend, backend);
+      assert.deepEqual(got.items.map((i) => i.id), expected.items.map((i) => i.id), `${backend} ${session}`);
+      got.items.forEach((item, i) => {
+        const want = expected.items[i].score;
+        assert.ok(Math.abs(item.score - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${backend}: score ${item.score} vs ${want}`);
+      });
+    }
+  }
+});
+
+test('results follow the options: exclusions, allow-list, explanations, unknown ids', async () => {
+  for (const page of [gpuPage, cpuPage]) {
+    const session = ['1', 'no-such-item', '50', '260'];
+    const base = await recommend(page, session, { k: 5, explain: true });
+    assert.deepEqual(base.unknown, ['no-such-item']);
+    assert.equal(base.items.length, 5);
+    for (const item of base.items) {
+      assert.ok(!session.includes(item.id));
+      assert.equal(typeof item.title, 'string');
+      const total = item.because.reduce((s, b) => s + b.weight, 0);
+      assert.ok(Math.abs(total - 1) < 1e-4);
+      assert.deepEqual(item.because.map((b) => b.id).sort(), ['1', '260', '50']);
+    }
+    assert.ok(typeof base.ms === 'number' && base.ms >= 0);
+
+    const blocked = base.items[0].id;
+    const excluded = await recommend(page, session, { k: 5, exclude: [blocked] });
+    assert.ok(!excluded.items.some((i) => i.id === blocked));
+
+    const allowed = ['2', '3', '4', '1'];
+    const only = await recommend(page, session, { k: 10, include: allowed });
+    assert.deepEqual(only.items.map((i) => i.id).sort(), ['2', '3', '4']);
+    const seen = await recommend(page, session, { k: 10, include: allowed, excludeSeen: false });
+    assert.deepEqual(seen.items.map((i) => i.id).sort(), ['1', '2', '3', '4']);
+    assert.equal(only.items[0].because, undefined, 'no explanation unless asked');
+  }
+});
+
+test('a 10,000-click session uses its newest items and an empty one still answers', async () => {
+  for (const page of [gpuPage, cpuPage]) {
+    const ids = await page.evaluate(() => rec.itemIds());
+    const long = Array.from({ length: 10_000 }, (_, i) => ids[(i * 7919) % ids.length]);
+    const newest = long.slice(-60);
+    const a = await recommend(page, long, { k: 10, excludeSeen: false });
+    const b = await recommend(page, newest, { k: 10, excludeSeen: false });
+    assert.deepEqual(a.items.map((i) => i.id), b.items.map((i) => i.id));
+    const empty = await recommend(page, [], { k: 10 });
+    assert.equal(empty.items.length, 10);
+    assert.deepEqual(empty.unknown, []);
+  }
+});
+
+test('bad arguments and bad bundles reject with an Error that names the problem', async () => {
+  for (const page of [gpuPage, cpuPage]) {
+    await load(page, 'auto');
+    const cases = [
+      ['return rec.recommend(["1"], { k: 0 })', /k must be a positive integer/],
+      ['return rec.recommend(["1"], { k: 2.5 })', /k must be a positive integer/],
+      ['return rec.recommend(["1"], { k: "3" })', /invalid recommend options/],
+      ['return rec.recommend(["1", 2], {})', /session item 1 is not a string/],
+      ['return rec.recommend("1,2", {})', /session must be an array/],
+      ['return rec.recommend(["1"], { topK: 3 })', /unknown field `topK`/],
+      ['return rec.recommend(["1"], { exclude: "1" })', /invalid recommend options/],
+      ['return rec.recommend(["1"], 7)', /recommend options must be an object/],
+      ['return awrsr.Recommender.load(new Uint8Array([1, 2, 3]), {})', /not an awrsr model bundle/],
+      ['return awrsr.Recommender.load(new Uint8Array(500), {})', /not an awrsr model bundle/],
+      [`const b = new Uint8Array(await (await fetch("${MODEL}")).arrayBuffer());
+        return awrsr.Recommender.load(b.slice(0, b.length - 1000), {})`, /not an awrsr model bundle/],
+      ['return awrsr.Recommender.load("/no/such/model.awrsr", {})', /cannot load model from .*HTTP 404/],
+      ['return awrsr.Recommender.load(42, {})', /model source must be/],
+      [`return awrsr.Recommender.load("${MODEL}", { backend: "gpu" })`, /backend must be 'auto', 'webgpu' or 'cpu'/],
+    ];
+    for (const [body, pattern] of cases) {
+      const error = await rejection(page, body);
+      assert.ok(error, `expected a rejection: ${body}`);
+      assert.ok(error.isError, `not an Error: ${body}`);
+      assert.match(error.message, pattern, body);
+    }
+    // Nothing was poisoned: the module and the loaded model still work.
+    const after = await recommend(page, ['1'], { k: 3 });
+    assert.equal(after.items.length, 3);
+    assert.deepEqual(page.errors, []);
+  }
+  const error = await rejection(cpuPage, `return awrsr.Recommender.load("${MODEL}", { backend: "webgpu" })`);
+  assert.match(error.message, /WebGPU is not available/);
+});
