@@ -26,7 +26,7 @@ thread_local! {
 
 /// Options of `Recommender.load`.
 #[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 struct LoadOptions {
     /// `'auto'` (WebGPU, else the CPU), `'webgpu'` or `'cpu'`.
     backend: Option<String>,
@@ -34,7 +34,7 @@ struct LoadOptions {
 
 /// Options of `recommend`; `k` is checked by hand for a clearer message.
 #[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase")]
 struct RecommendOptions {
     k: Option<f64>,
     exclude_seen: Option<bool>,
@@ -65,7 +65,7 @@ impl Recommender {
     /// Loads a model bundle from bytes (`Uint8Array`, `ArrayBuffer`) or a URL (string or
     /// `URL`). `options.backend` is `'auto'` (default), `'webgpu'` or `'cpu'`.
     pub async fn load(source: JsValue, options: JsValue) -> Result<Recommender, JsError> {
-        let options: LoadOptions = parse_options(options, "load options")?;
+        let options: LoadOptions = parse_options(options, "load options", &["backend"])?;
         let backend = options.backend.as_deref().unwrap_or("auto");
         let bytes = bundle_bytes(source).await?;
         let (device, backend, fallback_reason) = match backend {
@@ -88,9 +88,9 @@ impl Recommender {
     }
 
     /// Why `'auto'` fell back to the CPU, or `null`.
-    #[wasm_bindgen(getter, js_name = fallbackReason)]
-    pub fn fallback_reason(&self) -> Option<String> {
-        self.fallback_reason.clone()
+    #[wasm_bindgen(getter, js_name = fallbackReason, unchecked_return_type = "string | null")]
+    pub fn fallback_reason(&self) -> JsValue {
+        self.fallback_reason.as_deref().map_or(JsValue::NULL, JsValue::from)
     }
 
     /// Number of items the model knows.
@@ -216,12 +216,19 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-fn parse_options<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &str) -> Result<T, JsError> {
+/// Reads an options object: `undefined`/`null` mean defaults; keys other than `known`
+/// are refused (serde-wasm-bindgen only looks at the fields it knows).
+fn parse_options<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &str, known: &[&str]) -> Result<T, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
     if !value.is_object() || Array::is_array(&value) {
         return Err(JsError::new(&format!("{what} must be an object")));
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
+        if !known.contains(&key.as_str()) {
+            return Err(JsError::new(&format!("unknown {what} field `{key}` (expected one of: {})", known.join(", "))));
+        }
     }
     serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
 }
@@ -229,7 +236,8 @@ fn parse_options<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &
 /// Checks the session and options and turns them into a [`Request`].
 fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue> {
     let items = session_ids(&session)?;
-    let options: RecommendOptions = parse_options(options, "recommend options")?;
+    let known = ["k", "excludeSeen", "exclude", "include", "explain"];
+    let options: RecommendOptions = parse_options(options, "recommend options", &known)?;
     let k = match options.k {
         None => inference::DEFAULT_K,
         Some(k) if k.fract() == 0.0 && (1.0..=MAX_K).contains(&k) => k as usize,

@@ -53,7 +53,7 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
     let data_arg = data.to_str().unwrap();
     ok(awrsr(&[
         "train", "--data", data_arg, "--out", model.to_str().unwrap(), "--metrics-json", train_json.to_str().unwrap(),
-        "--max-len", "50", "--d-model", "32", "--epochs", "12", "--batch-size", "32", "--patience", "3", "--quiet",
+        "--max-len", "50", "--d-model", "32", "--epochs", "30", "--batch-size", "16", "--patience", "30", "--quiet",
     ]));
     let trained = read_json(&train_json);
     for split in ["valid", "test"] {
