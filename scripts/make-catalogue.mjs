@@ -20,13 +20,20 @@ function fields(line) {
   return out;
 }
 
+/** "Matrix, The" → "The Matrix" (MovieLens files the article at the end). */
+function display(title) {
+  const match = title.match(/^(.*), (The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El)$/);
+  if (!match) return title;
+  return match[2].endsWith("'") ? match[2] + match[1] : `${match[2]} ${match[1]}`;
+}
+
 const text = await readFile(join(ROOT, 'data/ml-latest-small/movies.csv'), 'utf8');
 const movies = text.split(/\r?\n/).slice(1).filter(Boolean).map((line) => {
   const [id, full, genres] = fields(line);
   const match = full.trim().match(/^(.*?)\s*\((\d{4})\)\s*$/);
   return {
     id,
-    title: match ? match[1] : full.trim(),
+    title: display(match ? match[1] : full.trim()),
     year: match ? Number(match[2]) : null,
     genres: genres === '(no genres listed)' ? [] : genres.split('|'),
   };

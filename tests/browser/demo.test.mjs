@@ -54,11 +54,12 @@ for (const webgpu of [true, false]) {
       await page.fill('#search', 'matrix');
       await page.waitForFunction(() => document.querySelectorAll('#grid [data-id]').length < 10);
       await page.click('#grid [data-id="2571"]');
-      await page.waitForFunction(() => document.querySelector('#session li')?.textContent === 'Matrix, The');
+      await page.waitForFunction(() => document.querySelector('#session li')?.textContent === 'The Matrix');
       assert.equal(server.requests.length, loaded, `requests after load: ${server.requests.slice(loaded)}`);
 
       if (webgpu) {
         await mkdir(OUTPUT, { recursive: true });
+        await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(OUTPUT, 'demo.png'), fullPage: false });
         await page.setViewportSize({ width: 390, height: 844 });
         await page.screenshot({ path: join(OUTPUT, 'demo-phone.png') });
