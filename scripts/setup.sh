@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
-# the wasm32 target, wasm-bindgen-cli (exact version), npm packages, and — with
-# `--browser` — Debian's Chromium and ChromeDriver for the headless browser tests.
+# the wasm32 target, wasm-bindgen-cli (exact version), npm packages (playwright-core), and — with
+# `--browser` — Debian's Chromium for the headless browser tests (driven by playwright-core;
+# no browser is downloaded).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -17,14 +18,14 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/binaryen" ]; then
+if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
   step "installing npm packages"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 
-if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
-  step "installing Chromium and ChromeDriver"
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  step "installing Chromium"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
