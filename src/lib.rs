@@ -6,6 +6,8 @@
 //! session). Native only: [`data`] (log readers and the split), [`train`], [`eval`],
 //! [`metrics`] and the [`cli`]. Browser only: `web` (the JavaScript bindings).
 
+#![warn(missing_docs)]
+
 pub mod bundle;
 pub mod catalogue;
 pub mod inference;
