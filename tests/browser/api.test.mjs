@@ -130,10 +130,11 @@ test('bad arguments and bad bundles reject with an Error that names the problem'
     const cases = [
       ['return rec.recommend(["1"], { k: 0 })', /k must be a positive integer/],
       ['return rec.recommend(["1"], { k: 2.5 })', /k must be a positive integer/],
+      ['return rec.recommend(["1"], { k: NaN })', /k must be a positive integer/],
       ['return rec.recommend(["1"], { k: "3" })', /invalid recommend options/],
       ['return rec.recommend(["1", 2], {})', /session item 1 is not a string/],
       ['return rec.recommend("1,2", {})', /session must be an array/],
-      ['return rec.recommend(["1"], { topK: 3 })', /unknown recommend options field `topK`/],
+      ['return rec.recommend(["1"], { topK: 3 })', /invalid recommend options: unknown field `topK`/],
       ['return rec.recommend(["1"], { exclude: "1" })', /invalid recommend options/],
       ['return rec.recommend(["1"], 7)', /recommend options must be an object/],
       ['return awrsr.Recommender.load(new Uint8Array([1, 2, 3]), {})', /not an awrsr model bundle/],
