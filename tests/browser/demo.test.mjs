@@ -55,6 +55,8 @@ for (const webgpu of [true, false]) {
       await page.waitForFunction(() => document.querySelectorAll('#grid [data-id]').length < 10);
       await page.click('#grid [data-id="2571"]');
       await page.waitForFunction(() => document.querySelector('#session li')?.textContent === 'The Matrix');
+      await page.waitForFunction(() => /of your 4 views/.test(document.querySelector('#rail-hint').textContent));
+      assert.ok(!(await railIds(page)).includes('2571'));
       assert.equal(server.requests.length, loaded, `requests after load: ${server.requests.slice(loaded)}`);
 
       if (webgpu) {
