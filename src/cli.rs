@@ -72,46 +72,46 @@ struct TrainArgs {
     #[arg(long)]
     filter_seen: bool,
     /// Attention weight refinement variant.
-    #[arg(long, value_enum, default_value_t = Refinement::default())]
+    #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.refinement)]
     refinement: Refinement,
     /// W₁ and W₂ start at this multiple of the identity.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.refine_scale)]
     refine_scale: f32,
     /// Embedding size.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.d_model)]
     d_model: usize,
     /// Transformer blocks.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.layers)]
     layers: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.heads)]
     heads: usize,
     /// Sequence length: the newest items kept per session.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.max_len)]
     max_len: usize,
     /// Dropout probability.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.dropout)]
     dropout: f64,
     /// Feed-forward non-linearity.
-    #[arg(long, value_enum, default_value_t = Activation::default())]
+    #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.activation)]
     activation: Activation,
     /// Training objective.
-    #[arg(long, value_enum, default_value_t = Loss::Ce)]
+    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULTS.loss)]
     loss: Loss,
     /// Maximum epochs.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.epochs)]
     epochs: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.batch_size)]
     batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.learning_rate)]
     lr: f64,
     /// Early stopping patience in epochs (validation NDCG@10).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.patience)]
     patience: usize,
     /// Random seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.seed)]
     seed: u64,
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
@@ -148,7 +148,7 @@ struct RecommendArgs {
     #[arg(long, value_delimiter = ',', num_args = 0..)]
     session: Vec<String>,
     /// Number of recommendations.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = crate::inference::DEFAULT_K)]
     k: usize,
     /// Allow the session's own items in the results.
     #[arg(long)]

@@ -17,11 +17,10 @@ use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded};
 
 /// The training objective.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Loss {
-    /// Full softmax cross-entropy over all items.
-    #[default]
+    /// Full softmax cross-entropy over all items (the default).
     Ce,
     /// Binary cross-entropy with one sampled negative per position (original SASRec).
     Bce,
@@ -46,9 +45,15 @@ pub struct TrainConfig {
     pub progress: bool,
 }
 
+impl TrainConfig {
+    /// The default settings (the CLI's defaults).
+    pub const DEFAULTS: Self =
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true };
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true }
+        Self::DEFAULTS
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const MASKED_SCORE: f32 = -1.0e9;
 
 /// How the refined weights `Â` enter the attention output.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Refinement {
@@ -26,8 +26,7 @@ pub enum Refinement {
     Simple,
     /// M_value: `O = Â (A V)`.
     Value,
-    /// M_add: `O = ((1 − g) A + g Â) V` with a learnable gate `g`.
-    #[default]
+    /// M_add: `O = ((1 − g) A + g Â) V` with a learnable gate `g` (the default).
     Additive,
 }
 

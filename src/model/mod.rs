@@ -14,12 +14,11 @@ pub use attention::Refinement;
 use block::Block;
 
 /// Non-linearity of the position-wise feed-forward network.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
-    /// Gaussian error linear unit.
-    #[default]
+    /// Gaussian error linear unit (the default).
     Gelu,
     /// Rectified linear unit (the original SASRec).
     Relu,
@@ -50,19 +49,22 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// A configuration with the defaults of `docs/model.md` for a catalogue of `num_items`.
+    /// The default settings (see `docs/model.md`), for a catalogue size still to be set.
+    pub const DEFAULTS: Self = Self {
+        num_items: 0,
+        max_len: 50,
+        d_model: 64,
+        layers: 2,
+        heads: 1,
+        dropout: 0.2,
+        refinement: Refinement::Additive,
+        refine_scale: 1.0,
+        activation: Activation::Gelu,
+    };
+
+    /// The default configuration for a catalogue of `num_items`.
     pub fn new(num_items: usize) -> Self {
-        Self {
-            num_items,
-            max_len: 50,
-            d_model: 64,
-            layers: 2,
-            heads: 1,
-            dropout: 0.2,
-            refinement: Refinement::default(),
-            refine_scale: 1.0,
-            activation: Activation::default(),
-        }
+        Self { num_items, ..Self::DEFAULTS }
     }
 
     /// Checks that the numbers describe a buildable network.
