@@ -83,7 +83,7 @@ async function refresh() {
   };
   $('rail').replaceChildren(...out.items.map((item) => movieButton(item.id, because(item))));
   $('rail-hint').textContent = ids.length
-    ? `Based on the ${Math.min(ids.length, rec.maxLength)} latest of your ${ids.length} views.`
+    ? `Based on the ${Math.min(ids.length, rec.maxLength)} latest of your ${ids.length} view${ids.length === 1 ? '' : 's'}.`
     : 'Click any movie to view it — recommendations follow, computed in this browser.';
   renderHeatmap(out.attention);
   const label = out.backend === 'webgpu' ? 'WebGPU' : 'CPU';
