@@ -134,8 +134,14 @@ impl Recommender {
             return Err(InferenceError::BadArgument("k must be a positive integer".into()));
         }
         let catalogue = &self.bundle.catalogue;
-        let (known, unknown): (Vec<_>, Vec<_>) = request.session.iter().partition(|id| catalogue.index_of(id).is_some());
-        let session: Vec<u32> = known.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        let mut session = Vec::with_capacity(request.session.len());
+        let mut unknown = Vec::new();
+        for id in &request.session {
+            match catalogue.index_of(id) {
+                Some(index) => session.push(index),
+                None => unknown.push(id.clone()),
+            }
+        }
         let max_len = self.bundle.config.max_len;
         let window = &session[session.len().saturating_sub(max_len)..];
 
@@ -154,7 +160,7 @@ impl Recommender {
                 because: because.clone(),
             })
             .collect();
-        Ok(Recommendations { items, unknown: unknown.into_iter().cloned().collect(), attention })
+        Ok(Recommendations { items, unknown, attention })
     }
 
     /// Scores of every item and, with `explain`, the attention read-outs.

@@ -1,7 +1,7 @@
 // The demo storefront: a searchable catalogue, a "Recommended for you" rail that follows
 // every click, the session, and the refined attention as a heat map. Everything runs in
 // this page; after the engine, model and catalogue have loaded, no request is made.
-import { loadModel, session, view, forget, el, cover } from './awrsr-widget.js';
+import { loadModel, session, view, forget, el, cover, becauseText } from './awrsr-widget.js';
 
 const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') ?? 'model.awrsr';
@@ -77,11 +77,7 @@ async function refresh() {
   const ticket = ++latest;
   const out = await rec.recommend(ids, { k: 10, explain: true });
   if (ticket !== latest) return; // a newer click is already being answered
-  const because = (item) => {
-    const names = (item.because ?? []).slice(0, 2).map((b) => name(b.id));
-    return names.length ? `Because you viewed ${names.join(' and ')}` : 'Popular with everyone';
-  };
-  $('rail').replaceChildren(...out.items.map((item) => movieButton(item.id, because(item))));
+  $('rail').replaceChildren(...out.items.map((item) => movieButton(item.id, becauseText(item, name))));
   $('rail-hint').textContent = ids.length
     ? `Based on the ${Math.min(ids.length, rec.maxLength)} latest of your ${ids.length} view${ids.length === 1 ? '' : 's'}.`
     : 'Click any movie to view it — recommendations follow, computed in this browser.';

@@ -102,6 +102,12 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** "Because you viewed A and B" from a recommendation's two strongest session items. */
+export function becauseText(item, nameOf) {
+  const names = (item.because ?? []).slice(0, 2).map((b) => nameOf(b.id));
+  return names.length ? `Because you viewed ${names.join(' and ')}` : 'Popular right now';
+}
+
 /** A cover tile drawn from the id and title: colours from a hash, the initials on top. */
 export function cover(id, title) {
   let h = 0;
@@ -153,8 +159,7 @@ class AwrsrRecommendations extends HTMLElement {
   }
 
   because(item, rec) {
-    const names = (item.because ?? []).slice(0, 2).map((b) => rec.title(b.id) ?? b.id);
-    return names.length ? `Because you viewed ${names.join(' and ')}` : 'Popular right now';
+    return becauseText(item, (id) => rec.title(id) ?? id);
   }
 
   defaultCard(item, rec) {
