@@ -4,12 +4,20 @@
 //! - header metadata `awrsr.format` = `"awrsr-bundle"`, `awrsr.version` = `"1"`,
 //!   `awrsr.config` = the [`ModelConfig`] as JSON, `awrsr.items` = the external item ids
 //!   as a JSON array (item i + 1 is entry i), `awrsr.titles` = the titles as a JSON array
-//!   of strings or nulls (only when the log had titles);
+//!   of strings or nulls (only when the log had titles), `awrsr.checksum` = a CRC-32 of the
+//!   content ([`checksum`]; bundles written before it load with a warning);
 //! - one f32 tensor per model parameter, named by its path in the model
 //!   (`items.weight`, `blocks.0.attention.query.weight`, …).
 //!
-//! Loading checks the tag, the version, the metadata and every tensor's name, dtype and
-//! shape before any weight is used, and says precisely what is wrong with a bad file.
+//! Loading validates before it allocates: the file must be exactly as long as its header
+//! says; the configuration must be within [`ModelConfig::validate`]'s bounds; the tensors it
+//! implies ([`layout`], computed without building the network) must match the file's
+//! names, dtypes and shapes, and their parameter count its bytes; the checksum must match
+//! and every weight must be finite. Only then is the network built. Every error names
+//! what is wrong.
+
+mod checksum;
+pub mod layout;
 
 use std::collections::HashMap;
 
@@ -18,7 +26,7 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, excerpt};
 use crate::model::{Awrsr, ModelConfig};
 
 /// Value of the `awrsr.format` metadata key.
@@ -31,6 +39,15 @@ const KEY_VERSION: &str = "awrsr.version";
 const KEY_CONFIG: &str = "awrsr.config";
 const KEY_ITEMS: &str = "awrsr.items";
 const KEY_TITLES: &str = "awrsr.titles";
+const KEY_CHECKSUM: &str = "awrsr.checksum";
+/// Every `awrsr.*` key this version knows; any other is refused.
+const KNOWN_KEYS: [&str; 6] = [KEY_FORMAT, KEY_VERSION, KEY_CONFIG, KEY_ITEMS, KEY_TITLES, KEY_CHECKSUM];
+/// Largest bundle a reader should accept (2 GiB); `train` refuses models that would not fit.
+pub const MAX_BUNDLE_BYTES: u64 = 1 << 31;
+/// Longest safetensors header accepted (the limit of the safetensors crate).
+pub const MAX_HEADER_BYTES: u64 = 100_000_000;
+/// Warning given for a bundle without `awrsr.checksum`.
+pub const NO_CHECKSUM_WARNING: &str = "the bundle has no checksum (written by an older awrsr): corruption cannot be detected";
 
 /// Why a bundle cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +56,10 @@ pub enum BundleError {
     #[error("not an awrsr model bundle: {0}")]
     NotSafetensors(String),
     /// A safetensors file, but not ours.
-    #[error("not an awrsr model bundle: format tag is {0:?}, expected \"awrsr-bundle\"")]
+    #[error("not an awrsr model bundle: format tag is {}, expected \"awrsr-bundle\"", excerpt(.0))]
     WrongTag(String),
     /// A bundle from another version of awrsr.
-    #[error("unsupported bundle version {found:?} (this build reads version {FORMAT_VERSION})")]
+    #[error("unsupported bundle version {} (this build reads version {FORMAT_VERSION})", excerpt(.found))]
     UnsupportedVersion {
         /// The version in the file.
         found: String,
@@ -55,11 +72,32 @@ pub enum BundleError {
         /// What is wrong.
         reason: String,
     },
+    /// An `awrsr.*` metadata key this version does not know (a damaged or newer file).
+    #[error("bundle metadata key {} is unknown to this version", excerpt(.0))]
+    UnknownMetadata(String),
+    /// The content does not match the stored checksum: the file is damaged.
+    #[error("the bundle is corrupted: checksum {stored} stored, {computed} computed")]
+    Corrupted {
+        /// The checksum in the file.
+        stored: String,
+        /// The checksum of the content.
+        computed: String,
+    },
+    /// The configuration implies a different amount of weight data than the file holds.
+    #[error("the configuration describes {parameters} parameters ({expected} bytes of f32) but the file holds {found} bytes of tensor data")]
+    SizeMismatch {
+        /// Parameters the configuration implies.
+        parameters: u64,
+        /// Bytes they take.
+        expected: u64,
+        /// Bytes of tensor data in the file.
+        found: u64,
+    },
     /// A tensor the model needs is absent.
-    #[error("bundle lacks the tensor {0:?}")]
+    #[error("bundle lacks the tensor {}", excerpt(.0))]
     MissingTensor(String),
     /// A tensor the model does not have.
-    #[error("bundle holds an unexpected tensor {0:?}")]
+    #[error("bundle holds an unexpected tensor {}", excerpt(.0))]
     UnexpectedTensor(String),
     /// A tensor of the wrong shape or type.
     #[error("tensor {name:?} is {found}, expected {expected}")]
@@ -71,9 +109,30 @@ pub enum BundleError {
         /// Found dtype and shape.
         found: String,
     },
+    /// A weight is NaN or infinite.
+    #[error("tensor {name:?} holds a non-finite weight ({value}) at index {index}")]
+    NonFinite {
+        /// The tensor.
+        name: String,
+        /// Flat index of the first bad value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// The weights could not be applied or written.
     #[error("model weights: {0}")]
     Weights(String),
+}
+
+/// What a bundle holds apart from the network, once every check has passed.
+#[derive(Debug)]
+pub struct Verified {
+    /// The network configuration.
+    pub config: ModelConfig,
+    /// The items the model ranks.
+    pub catalogue: Catalogue,
+    /// Problems that do not stop loading (a bundle without checksum); callers show them.
+    pub warnings: Vec<String>,
 }
 
 /// A loaded bundle: the configuration, the catalogue and the model with its weights.
@@ -85,35 +144,42 @@ pub struct Bundle {
     pub catalogue: Catalogue,
     /// The network, weights loaded, on the requested device, in inference mode.
     pub model: Awrsr,
+    /// Problems that do not stop loading (see [`Verified::warnings`]).
+    pub warnings: Vec<String>,
 }
 
-/// Reads a bundle from bytes onto `device`. Only uploads data: safe on WebGPU.
+/// Reads a bundle from bytes onto `device`: [`verify`], then build the network and load
+/// the weights. Only uploads data: safe on WebGPU.
 pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
-    let container = SafeTensors::deserialize(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
-    let meta = header.metadata().clone().unwrap_or_default();
-    check_tag(&meta)?;
-    let config: ModelConfig = json_entry(&meta, KEY_CONFIG)?;
-    config.validate().map_err(|reason| BundleError::BadMetadata { key: KEY_CONFIG, reason })?;
-    let ids: Vec<String> = json_entry(&meta, KEY_ITEMS)?;
-    let titles: Vec<Option<String>> = match meta.get(KEY_TITLES) {
-        Some(_) => json_entry(&meta, KEY_TITLES)?,
-        None => vec![None; ids.len()],
-    };
-    if ids.len() != config.num_items {
-        let reason = format!("{} item ids for a model of {} items", ids.len(), config.num_items);
-        return Err(BundleError::BadMetadata { key: KEY_ITEMS, reason });
-    }
-    let catalogue = Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata { key: KEY_ITEMS, reason })?;
-
+    let Verified { config, catalogue, warnings } = verify(bytes)?;
     let mut model = config.init(device);
-    check_tensors(&model, &container)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
     model.load_from(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    Ok(Bundle { config, catalogue, model: model.valid() })
+    Ok(Bundle { config, catalogue, model: model.valid(), warnings })
 }
 
-/// Writes a bundle. Reads the weights back from the device synchronously: native only.
+/// Every check of [`decode`] without building the network: cheap, allocates nothing
+/// beyond the metadata it parses.
+pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
+    check_length(bytes)?;
+    let not_safetensors = |e: safetensors::SafeTensorError| BundleError::NotSafetensors(e.to_string());
+    let container = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    check_keys(&meta)?;
+    let warnings = check_checksum(&meta, &container)?;
+    let config: ModelConfig = json_entry(&meta, KEY_CONFIG)?;
+    config.validate().map_err(|reason| BundleError::BadMetadata { key: KEY_CONFIG, reason })?;
+    let expected = layout::tensors(&config);
+    check_size(&expected, header.data_len())?;
+    check_tensors(&expected, &container)?;
+    let catalogue = read_catalogue(&meta, &config)?;
+    check_finite(&container)?;
+    Ok(Verified { config, catalogue, warnings })
+}
+
+/// Writes a bundle, with its checksum. Reads the weights back from the device
+/// synchronously: native only. Refuses non-finite weights.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue) -> Result<Vec<u8>, BundleError> {
     let mut store = SafetensorsStore::from_bytes(None)
@@ -125,7 +191,20 @@ pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue) -> Res
         store = store.metadata(KEY_TITLES, json(&catalogue.titles()));
     }
     model.save_into(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    store.get_bytes().map_err(|e| BundleError::Weights(e.to_string()))
+    let unsealed = store.get_bytes().map_err(|e| BundleError::Weights(e.to_string()))?;
+    seal(&unsealed)
+}
+
+/// Adds `awrsr.checksum` to a bundle written without it.
+#[cfg(not(target_arch = "wasm32"))]
+fn seal(bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
+    let weights = |e: safetensors::SafeTensorError| BundleError::Weights(e.to_string());
+    let container = SafeTensors::deserialize(bytes).map_err(weights)?;
+    check_finite(&container)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(weights)?;
+    let mut meta = header.metadata().clone().unwrap_or_default();
+    meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &container));
+    safetensors::serialize(container.tensors(), Some(meta)).map_err(weights)
 }
 
 /// Serialises plain data (config, id and title lists) to JSON; cannot fail for these types.
@@ -134,40 +213,121 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
 }
 
-fn check_tag(meta: &HashMap<String, String>) -> Result<(), BundleError> {
+/// The length in bytes a safetensors file declares: 8 + header length + the end of its
+/// tensor data. `head` is the start of the file, at least the 8-byte length and the header.
+pub fn declared_len(head: &[u8]) -> Result<u64, BundleError> {
+    let bad = |reason: &str| BundleError::NotSafetensors(reason.to_string());
+    let prefix: [u8; 8] = head.get(..8).and_then(|p| p.try_into().ok()).ok_or_else(|| bad("shorter than a safetensors header"))?;
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(bad(&format!("header length {header_len} is above the limit of {MAX_HEADER_BYTES} bytes")));
+    }
+    let header = head.get(8..8 + header_len as usize).ok_or_else(|| bad("truncated inside the header"))?;
+    let entries: HashMap<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|e| bad(&format!("unreadable header: {e}")))?;
+    let mut data_end = 0u64;
+    for (name, entry) in entries.iter().filter(|(name, _)| *name != "__metadata__") {
+        let end = entry["data_offsets"][1].as_u64().ok_or_else(|| bad(&format!("tensor {} has no data offsets", excerpt(name))))?;
+        data_end = data_end.max(end);
+    }
+    Ok((8 + header_len).saturating_add(data_end))
+}
+
+/// The file must be exactly as long as its header says.
+fn check_length(bytes: &[u8]) -> Result<(), BundleError> {
+    let declared = declared_len(bytes)?;
+    let actual = bytes.len() as u64;
+    match actual.cmp(&declared) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(BundleError::NotSafetensors(format!("truncated: {actual} bytes of the {declared} its header describes"))),
+        std::cmp::Ordering::Greater => Err(BundleError::NotSafetensors(format!("{} bytes after the {declared} its header describes", actual - declared))),
+    }
+}
+
+/// The tag and version must be ours, and every `awrsr.*` key known.
+fn check_keys(meta: &HashMap<String, String>) -> Result<(), BundleError> {
     match meta.get(KEY_FORMAT) {
         Some(tag) if tag == FORMAT_TAG => {}
         Some(tag) => return Err(BundleError::WrongTag(tag.clone())),
         None => return Err(BundleError::WrongTag(String::new())),
     }
     match meta.get(KEY_VERSION) {
-        Some(v) if v.parse::<u32>() == Ok(FORMAT_VERSION) => Ok(()),
-        found => Err(BundleError::UnsupportedVersion { found: found.cloned().unwrap_or_default() }),
+        Some(v) if v.parse::<u32>() == Ok(FORMAT_VERSION) => {}
+        found => return Err(BundleError::UnsupportedVersion { found: found.cloned().unwrap_or_default() }),
     }
+    let mut keys: Vec<&String> = meta.keys().filter(|k| k.starts_with("awrsr.") && !KNOWN_KEYS.contains(&k.as_str())).collect();
+    keys.sort();
+    match keys.first() {
+        Some(key) => Err(BundleError::UnknownMetadata(key.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// A stored checksum must match; a missing one is a warning.
+fn check_checksum(meta: &HashMap<String, String>, container: &SafeTensors) -> Result<Vec<String>, BundleError> {
+    let Some(stored) = meta.get(KEY_CHECKSUM) else {
+        return Ok(vec![NO_CHECKSUM_WARNING.to_string()]);
+    };
+    if !checksum::well_formed(stored) {
+        let reason = format!("{} is not `crc32:` and 8 hex digits", excerpt(stored));
+        return Err(BundleError::BadMetadata { key: KEY_CHECKSUM, reason });
+    }
+    let computed = checksum::compute(meta, container);
+    if *stored != computed {
+        return Err(BundleError::Corrupted { stored: stored.clone(), computed });
+    }
+    Ok(Vec::new())
 }
 
 fn json_entry<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &'static str) -> Result<T, BundleError> {
     let text = meta.get(key).ok_or(BundleError::BadMetadata { key, reason: "missing".into() })?;
-    serde_json::from_str(text).map_err(|e| BundleError::BadMetadata { key, reason: e.to_string() })
+    serde_json::from_str(text).map_err(|e| BundleError::BadMetadata { key, reason: excerpt_chars(&e.to_string(), 200) })
 }
 
-/// Every tensor the model has must be in the file as f32 with the model's shape, and
-/// nothing else may be.
-fn check_tensors(model: &Awrsr, container: &SafeTensors) -> Result<(), BundleError> {
-    let expected: HashMap<String, Vec<usize>> = model
-        .collect(None, None, false)
-        .into_iter()
-        .map(|t| (t.name.clone(), t.shape.to_vec()))
-        .collect();
-    for name in container.names() {
-        if !expected.contains_key(&name[..]) {
-            return Err(BundleError::UnexpectedTensor(name.to_string()));
-        }
+/// `text` cut to `limit` characters (serde's messages quote the offending input).
+fn excerpt_chars(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
-    let mut names: Vec<_> = expected.keys().collect();
+}
+
+/// The ids (one per item of the configuration) and optional titles.
+fn read_catalogue(meta: &HashMap<String, String>, config: &ModelConfig) -> Result<Catalogue, BundleError> {
+    let ids: Vec<String> = json_entry(meta, KEY_ITEMS)?;
+    if ids.len() != config.num_items {
+        let reason = format!("{} item ids for a model of {} items", ids.len(), config.num_items);
+        return Err(BundleError::BadMetadata { key: KEY_ITEMS, reason });
+    }
+    let titles: Vec<Option<String>> = match meta.get(KEY_TITLES) {
+        Some(_) => json_entry(meta, KEY_TITLES)?,
+        None => vec![None; ids.len()],
+    };
+    if titles.len() != ids.len() {
+        let reason = format!("{} titles for {} items", titles.len(), ids.len());
+        return Err(BundleError::BadMetadata { key: KEY_TITLES, reason });
+    }
+    Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata { key: KEY_ITEMS, reason })
+}
+
+/// The configuration's parameter count must fill the file's tensor data exactly.
+fn check_size(expected: &[layout::Expected], data_len: usize) -> Result<(), BundleError> {
+    let parameters = layout::parameter_count(expected).unwrap_or(u64::MAX);
+    let bytes = parameters.saturating_mul(4);
+    if bytes != data_len as u64 {
+        return Err(BundleError::SizeMismatch { parameters, expected: bytes, found: data_len as u64 });
+    }
+    Ok(())
+}
+
+/// Every expected tensor must be in the file as f32 with its shape, and nothing else may be.
+fn check_tensors(expected: &[layout::Expected], container: &SafeTensors) -> Result<(), BundleError> {
+    let mut names = container.names();
     names.sort();
-    for name in names {
-        let shape = &expected[name];
+    if let Some(name) = names.iter().find(|name| expected.binary_search_by(|(e, _)| e.as_str().cmp(name)).is_err()) {
+        return Err(BundleError::UnexpectedTensor(name.to_string()));
+    }
+    for (name, shape) in expected {
         let view = container.tensor(name).map_err(|_| BundleError::MissingTensor(name.clone()))?;
         if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
             return Err(BundleError::BadTensor {
@@ -175,6 +335,19 @@ fn check_tensors(model: &Awrsr, container: &SafeTensors) -> Result<(), BundleErr
                 expected: format!("F32 {shape:?}"),
                 found: format!("{:?} {:?}", view.dtype(), view.shape()),
             });
+        }
+    }
+    Ok(())
+}
+
+/// Every weight must be a finite number (f32 tensors only; others were refused before).
+fn check_finite(container: &SafeTensors) -> Result<(), BundleError> {
+    let mut tensors = container.tensors();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, view) in tensors.into_iter().filter(|(_, v)| v.dtype() == Dtype::F32) {
+        let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        if let Some((index, value)) = values.enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(BundleError::NonFinite { name, index, value });
         }
     }
     Ok(())

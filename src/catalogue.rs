@@ -3,6 +3,18 @@
 
 use std::collections::HashMap;
 
+/// Longest excerpt of untrusted text an error message quotes, in characters.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// `text` quoted for an error message: at most [`EXCERPT_CHARS`] characters, with `…` after
+/// the quote when it was cut, so that a 10 MB id never makes a 10 MB message.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+        None => format!("{text:?}"),
+    }
+}
+
 /// External ids and titles of the N items a model knows, in internal index order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalogue {
@@ -21,7 +33,7 @@ impl Catalogue {
         let mut index = HashMap::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             if index.insert(id.clone(), i as u32 + 1).is_some() {
-                return Err(format!("item id {id:?} appears twice"));
+                return Err(format!("item id {} appears twice", excerpt(id)));
             }
         }
         Ok(Self { ids, titles, index })

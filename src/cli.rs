@@ -1,15 +1,23 @@
 //! The command line: `awrsr train`, `awrsr eval` and `awrsr recommend`.
+//!
+//! Hostile input ends in a message and exit code 2, never a panic: settings are checked
+//! before any work, output paths before training, models are read with bounds and written
+//! atomically ([`files`]), and a closed standard output (`| head`) is not an error.
+
+mod files;
 
 use std::error::Error;
+use std::fmt::Display;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::bundle;
+use crate::bundle::{self, MAX_BUNDLE_BYTES};
 use crate::data::{self, Format, Interactions, LoadOptions, Split};
-use crate::eval::Report;
+use crate::eval::{Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, ModelConfig, Refinement};
 use crate::train::{Loss, TrainConfig, train};
@@ -163,7 +171,14 @@ struct RecommendArgs {
 
 /// Parses the command line, runs the command and turns errors into an exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    ignore_file_size_signal();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
     let result = match cli.command {
         Command::Train(args) => run_train(args),
         Command::Eval(args) => run_eval(args),
@@ -172,10 +187,31 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            warn(format!("error: {error}"));
             ExitCode::from(2)
         }
     }
+}
+
+/// Writing past `ulimit -f` raises SIGXFSZ, which kills the process; ignored, the write
+/// fails with an error instead and [`files::write_atomic`] cleans up.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Prints a line on standard output. A closed output (the reader quit: `| head -1`) is
+/// not an error: the command goes on quietly, and `train` still writes its model.
+fn say(line: impl Display) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Prints a line on standard error, ignoring a closed stream likewise.
+fn warn(line: impl Display) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
@@ -191,22 +227,20 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
 fn load_data(args: &DataArgs) -> Result<Interactions, Box<dyn Error>> {
     let options = LoadOptions { format: args.format, min_interactions: args.min_interactions };
     let interactions = data::load(&args.data, &options)?;
-    println!(
+    say(format!(
         "data: {} — {} users, {} items, {} interactions",
         args.data.display(),
         interactions.users.len(),
         interactions.catalogue.len(),
         interactions.len()
-    );
+    ));
     Ok(interactions)
 }
 
-fn run_train(args: TrainArgs) -> CliResult {
-    let device = device(args.device)?;
-    let interactions = load_data(&args.data)?;
-    let split = Split::leave_one_out(&interactions);
+/// The model and training settings of the command line, checked.
+fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
     let config = ModelConfig {
-        num_items: interactions.catalogue.len(),
+        num_items,
         max_len: args.max_len,
         d_model: args.d_model,
         layers: args.layers,
@@ -217,62 +251,106 @@ fn run_train(args: TrainArgs) -> CliResult {
         activation: args.activation,
     };
     config.validate()?;
+    let parameters = bundle::layout::parameter_count(&bundle::layout::tensors(&config)).unwrap_or(u64::MAX);
+    if parameters.saturating_mul(4) > MAX_BUNDLE_BYTES {
+        return Err(format!("a model of {parameters} parameters is above the {MAX_BUNDLE_BYTES}-byte limit of a bundle").into());
+    }
     let training = TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size.max(1),
+        batch_size: args.batch_size,
         learning_rate: args.lr,
         loss: args.loss,
-        patience: args.patience.max(1),
+        patience: args.patience,
         seed: args.seed,
         progress: !args.quiet,
     };
-    println!("model: {}", serde_json::to_string(&config)?);
-    println!("training: {}", serde_json::to_string(&training)?);
+    training.validate()?;
+    Ok((config, training))
+}
 
-    let trained = train(&config, &training, &split, &device);
-    println!("best epoch {} of {}: valid {}", trained.best_epoch, trained.epochs_run, trained.best_valid.summary());
-    let report = Report::build(&trained.model, config.max_len, config.num_items, &split, args.filter_seen, &device);
-    finish_report(&report, args.metrics_json.as_deref())?;
-
-    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue)?;
-    std::fs::write(&args.out, &bytes).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+/// Output paths must be writable and distinct from every input and from each other.
+fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) -> CliResult {
+    for (what, path) in outputs {
+        if let Some(path) = path {
+            files::check_output(path, what, &inputs)?;
+            inputs.push(path.to_path_buf());
+        }
+    }
     Ok(())
 }
 
-fn run_eval(args: EvalArgs) -> CliResult {
+fn run_train(args: TrainArgs) -> CliResult {
+    settings(&args, 1)?;
+    let inputs = data::input_files(&args.data.data)?;
+    check_outputs(&[("--out", Some(&args.out)), ("--metrics-json", args.metrics_json.as_deref())], inputs)?;
     let device = device(args.device)?;
-    let recommender = load_model(&args.model, &device)?;
     let interactions = load_data(&args.data)?;
-    let (interactions, dropped) = interactions.with_catalogue(recommender.catalogue());
+    let split = Split::leave_one_out(&interactions);
+    let (config, training) = settings(&args, interactions.catalogue.len())?;
+    crate::train::check_trainable(&split)?;
+    say(format!("model: {}", serde_json::to_string(&config)?));
+    say(format!("training: {}", serde_json::to_string(&training)?));
+
+    let trained = train(&config, &training, &split, &device, &mut |line| say(line))?;
+    say(format!("best epoch {} of {}: valid {}", trained.best_epoch, trained.epochs_run, trained.best_valid.summary()));
+    let report = Report::build(&trained.model, config.max_len, config.num_items, &split, args.filter_seen, &device);
+    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue)
+        .map_err(|e| format!("the trained model was not written: {e}"))?;
+    files::write_atomic(&args.out, &bytes)?;
+    say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
+    finish_report(&report, args.metrics_json.as_deref())
+}
+
+fn run_eval(args: EvalArgs) -> CliResult {
+    let mut inputs = data::input_files(&args.data.data)?;
+    inputs.push(args.model.clone());
+    check_outputs(&[("--metrics-json", args.metrics_json.as_deref())], inputs)?;
+    let device = device(args.device)?;
+    let model = load_bundle(&args.model, &device)?;
+    let interactions = load_data(&args.data)?;
+    let (interactions, dropped) = interactions.with_catalogue(&model.catalogue);
     if dropped > 0 {
-        println!("note: {dropped} interactions with items the model does not know were dropped");
+        say(format!("note: {dropped} interactions with items the model does not know were dropped"));
     }
     let split = Split::leave_one_out(&interactions);
-    let config = recommender.config();
-    let model = recommender.model();
-    let report = Report::build(model, config.max_len, config.num_items, &split, args.filter_seen, &device);
+    check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
+    let config = &model.config;
+    let report = Report::build(&model.model, config.max_len, config.num_items, &split, args.filter_seen, &device);
     finish_report(&report, args.metrics_json.as_deref())
 }
 
 fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {
     for line in report.lines() {
-        println!("{line}");
+        say(line);
     }
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(report)?;
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        files::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
     }
     Ok(())
 }
 
-fn load_model(path: &Path, device: &Device) -> Result<Recommender, Box<dyn Error>> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
+/// Reads and decodes a bundle file, printing its warnings.
+fn load_bundle(path: &Path, device: &Device) -> Result<bundle::Bundle, Box<dyn Error>> {
+    let bytes = files::read_bundle(path)?;
+    let bundle = bundle::decode(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
+    for warning in &bundle.warnings {
+        warn(format!("warning: {}: {warning}", path.display()));
+    }
+    Ok(bundle)
+}
+
+/// Reads a bundle file into a recommender, printing its warnings.
+fn load_recommender(path: &Path, device: &Device) -> Result<Recommender, Box<dyn Error>> {
+    let bytes = files::read_bundle(path)?;
+    let verified = bundle::verify(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    for warning in &verified.warnings {
+        warn(format!("warning: {}: {warning}", path.display()));
+    }
     Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 fn run_recommend(args: RecommendArgs) -> CliResult {
-    let recommender = load_model(&args.model, &Device::flex())?;
+    let recommender = load_recommender(&args.model, &Device::flex())?;
     let request = Request {
         session: args.session.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
         k: Some(args.k),
@@ -282,7 +360,7 @@ fn run_recommend(args: RecommendArgs) -> CliResult {
     };
     let out = pollster::block_on(recommender.recommend(&request))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say(serde_json::to_string_pretty(&out)?);
     } else {
         print_table(&out);
     }
@@ -291,13 +369,13 @@ fn run_recommend(args: RecommendArgs) -> CliResult {
 
 fn print_table(out: &Recommendations) {
     if !out.unknown.is_empty() {
-        eprintln!("unknown ids skipped: {}", out.unknown.join(", "));
+        warn(format!("unknown ids skipped: {}", out.unknown.join(", ")));
     }
     for (rank, item) in out.items.iter().enumerate() {
-        println!("{:>3}. {:<10} {:>8.3}  {}", rank + 1, item.id, item.score, item.title.as_deref().unwrap_or(""));
+        say(format!("{:>3}. {:<10} {:>8.3}  {}", rank + 1, item.id, item.score, item.title.as_deref().unwrap_or("")));
     }
     if let Some(because) = out.items.first().and_then(|i| i.because.as_ref()) {
         let named: Vec<String> = because.iter().take(5).map(|b| format!("{} ({:.2})", b.id, b.weight)).collect();
-        println!("because you viewed: {}", named.join(", "));
+        say(format!("because you viewed: {}", named.join(", ")));
     }
 }

@@ -55,6 +55,15 @@ fn seen(case: &Case, filter_seen: bool) -> &[u32] {
     if filter_seen { &case.input } else { &[] }
 }
 
+/// Checks that `split` has something to evaluate: at least one user with 3 or more
+/// interactions (a validation and a test case).
+pub fn check_evaluable(split: &Split) -> Result<(), String> {
+    if split.valid.is_empty() || split.test.is_empty() {
+        return Err("nothing to evaluate: no user has 3 or more interactions with items the model knows".into());
+    }
+    Ok(())
+}
+
 /// The figures of one model on one split, as written by `--metrics-json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {

@@ -51,6 +51,51 @@ impl TrainConfig {
         Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true };
 }
 
+impl TrainConfig {
+    /// Most epochs accepted.
+    pub const MAX_EPOCHS: usize = 100_000;
+    /// Largest batch accepted.
+    pub const MAX_BATCH_SIZE: usize = 65_536;
+    /// Largest learning rate accepted (Adam steps beyond 1 only diverge).
+    pub const MAX_LEARNING_RATE: f64 = 1.0;
+
+    /// Checks that the settings can train: 1 ≤ epochs ≤ [`Self::MAX_EPOCHS`],
+    /// 1 ≤ batch size ≤ [`Self::MAX_BATCH_SIZE`], patience ≥ 1 and a finite learning rate
+    /// in (0, [`Self::MAX_LEARNING_RATE`]].
+    pub fn validate(&self) -> Result<(), String> {
+        let counts = [
+            ("epochs", self.epochs, Self::MAX_EPOCHS),
+            ("batch size", self.batch_size, Self::MAX_BATCH_SIZE),
+            ("patience", self.patience, usize::MAX),
+        ];
+        for (name, value, max) in counts {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+            if value > max {
+                return Err(format!("{name} {value} is above the limit of {max}"));
+            }
+        }
+        let lr = self.learning_rate;
+        if !(lr > 0.0 && lr <= Self::MAX_LEARNING_RATE) {
+            return Err(format!("learning rate {lr} is not a number in (0, {}]", Self::MAX_LEARNING_RATE));
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `split` allows training and model selection: at least one training
+/// sequence of two items (one step) and one validation case (a user with ≥ 3 interactions).
+pub fn check_trainable(split: &Split) -> Result<(), String> {
+    if split.valid.is_empty() {
+        return Err("the log is too small to train on: no user has 3 or more interactions".into());
+    }
+    if !split.train.iter().any(|s| s.len() >= 2) {
+        return Err("the log is too small to train on: no user has 4 or more interactions, so no training step is possible".into());
+    }
+    Ok(())
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         Self::DEFAULTS
@@ -69,8 +114,19 @@ pub struct Trained {
     pub epochs_run: usize,
 }
 
-/// Trains a model of `config` on `split` on `device` (an autodiff version is made).
-pub fn train(config: &ModelConfig, train: &TrainConfig, split: &Split, device: &Device) -> Trained {
+/// Trains a model of `config` on `split` on `device` (an autodiff version is made),
+/// reporting each epoch through `say`. Fails on invalid settings, a split that cannot
+/// train ([`check_trainable`]) or a diverging loss (NaN or infinite).
+pub fn train(
+    config: &ModelConfig,
+    train: &TrainConfig,
+    split: &Split,
+    device: &Device,
+    say: &mut dyn FnMut(String),
+) -> Result<Trained, String> {
+    config.validate()?;
+    train.validate()?;
+    check_trainable(split)?;
     let ad_device = device.clone().autodiff();
     ad_device.seed(train.seed);
     let mut rng = StdRng::seed_from_u64(train.seed);
@@ -97,24 +153,23 @@ pub fn train(config: &ModelConfig, train: &TrainConfig, split: &Split, device: &
         }
         bar.finish_and_clear();
 
+        let loss = loss_sum / batches as f64;
+        if !loss.is_finite() {
+            return Err(format!("training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"));
+        }
         let snapshot = model.valid();
         let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
         let improved = best.as_ref().is_none_or(|(_, _, b)| valid.get("NDCG@10") > b.get("NDCG@10"));
-        println!(
-            "epoch {epoch:>3}  loss {:.4}  valid {}{}",
-            loss_sum / batches as f64,
-            valid.summary(),
-            if improved { "  *" } else { "" }
-        );
+        say(format!("epoch {epoch:>3}  loss {loss:.4}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
         if improved {
             best = Some((snapshot, epoch, valid));
         } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= train.patience) {
-            println!("early stop: no better validation NDCG@10 for {} epochs", train.patience);
+            say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
             break;
         }
     }
-    let (model, best_epoch, best_valid) = best.expect("at least one epoch ran");
-    Trained { model, best_epoch, best_valid, epochs_run }
+    let (model, best_epoch, best_valid) = best.ok_or("no epoch ran")?;
+    Ok(Trained { model, best_epoch, best_valid, epochs_run })
 }
 
 fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {

@@ -31,9 +31,11 @@ fn metadata(bytes: &[u8]) -> HashMap<String, String> {
     SafeTensors::read_metadata(bytes).unwrap().1.metadata().clone().unwrap()
 }
 
-/// Rewrites a bundle with changed metadata and tensors.
+/// Rewrites a bundle with changed metadata and tensors, without its checksum (as an older
+/// awrsr wrote it), so that the later checks are reached.
 fn rebuild(bytes: &[u8], edit_meta: impl FnOnce(&mut HashMap<String, String>), edit_tensors: impl FnOnce(&mut HashMap<String, (Dtype, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
     let mut meta = metadata(bytes);
+    meta.remove("awrsr.checksum");
     let mut all = tensors(bytes);
     edit_meta(&mut meta);
     edit_tensors(&mut all);

@@ -8,11 +8,21 @@
 //! | `atomic`    | RecBole `x.inter` (+ `x.item`)     | tab-separated, typed header `field:type` |
 //! | `sequences` | text                               | `user item1 item2 …` (in time order)     |
 //! | `pairs`     | text                               | `user item` (lines in time order)        |
+//!
+//! Every format: UTF-8 (or Latin-1), an optional UTF-8 byte-order mark, lines ended by LF,
+//! CRLF or a lone CR, blank lines and lines starting with `#` skipped. A malformed line is
+//! an error naming `file:line`, quoting at most [`EXCERPT_CHARS`](crate::catalogue::EXCERPT_CHARS) characters of it. A file
+//! must be a regular file of at most [`MAX_LOG_BYTES`].
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{DataError, Event, Interactions, assemble};
+use crate::catalogue::excerpt;
+
+/// Largest log or title file read (4 GiB).
+pub const MAX_LOG_BYTES: u64 = 1 << 32;
 
 /// A supported log format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +80,16 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Interactions, DataErro
     Ok(interactions)
 }
 
+/// The files [`load`] reads for `path`: the log and the companion title files that exist.
+/// Writers use it to refuse overwriting their own input.
+pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let log = resolve(path)?;
+    let companions = [log.with_file_name("movies.csv"), log.with_file_name("movies.dat"), log.with_extension("item")];
+    let mut files = vec![log];
+    files.extend(companions.into_iter().filter(|c| c.is_file()));
+    Ok(files)
+}
+
 /// A folder stands for the log inside it.
 fn resolve(path: &Path) -> Result<PathBuf, DataError> {
     if !path.is_dir() {
@@ -90,22 +110,45 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
     })
 }
 
-/// Reads a file as text; bytes that are not UTF-8 (old MovieLens `.dat` files are
-/// Latin-1) are read as Latin-1.
+/// Reads a regular file of at most [`MAX_LOG_BYTES`] as text, without a leading UTF-8
+/// byte-order mark; bytes that are not UTF-8 (old MovieLens `.dat` files are Latin-1) are
+/// read as Latin-1. UTF-16 is refused.
 fn read_text(path: &Path) -> Result<String, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    let io = |source| DataError::Io { path: path.into(), source };
+    let refuse = |reason: &str| DataError::Unrecognised { path: path.into(), reason: reason.into() };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(refuse("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_LOG_BYTES {
+        return Err(refuse(&format!("larger than the limit of {MAX_LOG_BYTES} bytes")));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse("UTF-16 text is not supported: save the file as UTF-8"));
+    }
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
     Ok(String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect()))
 }
 
-/// Picks the format from the extension, then from the shape of the first lines.
+/// Picks the format from the extension, then from the shape of the first lines: `::`
+/// means `.dat`, a `userId,` header MovieLens CSV, a typed tab-separated header RecBole;
+/// else whitespace-separated text is `pairs` when every sampled line has two fields or a
+/// user appears on two lines, and `sequences` otherwise.
 fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     match path.extension().and_then(|e| e.to_str()) {
         Some("csv") => return Ok(Format::Movielens),
         Some("dat") => return Ok(Format::Dat),
         Some("inter") => return Ok(Format::Atomic),
         _ => {}
     }
+    let sample: Vec<&str> = numbered_lines(text).take(1000).map(|(_, l)| l).collect();
+    let Some(first) = sample.first() else {
+        return Err(DataError::Empty { path: path.into(), reason: "the file is empty".into() });
+    };
     if first.contains("::") {
         return Ok(Format::Dat);
     }
@@ -115,11 +158,12 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
     if first.split('\t').any(|f| f.contains(':')) {
         return Ok(Format::Atomic);
     }
-    let mut widths = text.lines().filter(|l| !l.trim().is_empty()).take(1000).map(|l| l.split_whitespace().count());
-    match widths.next() {
-        None => Err(DataError::Empty { path: path.into(), reason: "the file is empty".into() }),
-        Some(w) if w == 2 && widths.all(|w| w == 2) => Ok(Format::Pairs),
-        Some(_) => Ok(Format::Sequences),
+    let mut users = std::collections::HashSet::new();
+    let repeated = sample.iter().any(|l| !users.insert(l.split_whitespace().next().unwrap_or_default()));
+    if repeated || sample.iter().all(|l| l.split_whitespace().count() == 2) {
+        Ok(Format::Pairs)
+    } else {
+        Ok(Format::Sequences)
     }
 }
 
@@ -127,12 +171,28 @@ fn malformed(path: &Path, line: usize, reason: impl Into<String>) -> DataError {
     DataError::Malformed { path: path.into(), line, reason: reason.into() }
 }
 
-/// Non-empty lines with their 1-based numbers.
+/// The lines of `text`: `\n`, `\r\n` and a lone `\r` each end one.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let Some(end) = rest.find(['\r', '\n']) else {
+            return Some(std::mem::take(&mut rest));
+        };
+        let line = &rest[..end];
+        rest = &rest[end + if rest[end..].starts_with("\r\n") { 2 } else { 1 }..];
+        Some(line)
+    })
+}
+
+/// Lines with content (not blank, not a `#` comment) with their 1-based numbers.
 fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines()
+    lines(text)
         .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
 }
 
 fn parse_time(path: &Path, line: usize, field: &str) -> Result<f64, DataError> {
@@ -141,7 +201,7 @@ fn parse_time(path: &Path, line: usize, field: &str) -> Result<f64, DataError> {
         .parse::<f64>()
         .ok()
         .filter(|t| t.is_finite())
-        .ok_or_else(|| malformed(path, line, format!("timestamp {field:?} is not a number")))
+        .ok_or_else(|| malformed(path, line, format!("timestamp {} is not a number", excerpt(field))))
 }
 
 fn non_empty<'a>(path: &Path, line: usize, what: &str, field: &'a str) -> Result<&'a str, DataError> {
@@ -168,7 +228,7 @@ fn parse_table(
     let position = |name: &str| names.iter().position(|n| n.trim() == name);
     let [user_col, item_col, time_col] = columns.map(position);
     let (Some(user_col), Some(item_col)) = (user_col, item_col) else {
-        let reason = format!("header {header:?} lacks the columns {} and {}", columns[0], columns[1]);
+        let reason = format!("header {} lacks the columns {} and {}", excerpt(header), columns[0], columns[1]);
         return Err(malformed(path, 1, reason));
     };
     lines
@@ -200,12 +260,20 @@ fn parse_atomic(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
     parse_table(path, text, |l| l.split('\t').collect(), ["user_id", "item_id", "timestamp"], field_name)
 }
 
+/// `user::item::rating::timestamp`; every row must have as many fields as the first (so
+/// that a row cannot lack the timestamp the others are sorted by).
 fn parse_dat(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
+    let mut width = None;
     numbered_lines(text)
         .map(|(number, line)| {
             let fields: Vec<&str> = line.split("::").collect();
             if fields.len() < 2 {
                 return Err(malformed(path, number, "expected user::item::rating::timestamp"));
+            }
+            let (first_line, first_width) = *width.get_or_insert((number, fields.len()));
+            if fields.len() != first_width {
+                let reason = format!("expected {first_width} `::`-separated fields as on line {first_line}, found {}", fields.len());
+                return Err(malformed(path, number, reason));
             }
             Ok(Event {
                 user: non_empty(path, number, "user id", fields[0])?.to_string(),
@@ -216,14 +284,20 @@ fn parse_dat(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
         .collect()
 }
 
+/// `user item1 item2 …`, one line per user.
 fn parse_sequences(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
     let mut events = Vec::new();
+    let mut users: HashMap<&str, usize> = HashMap::new();
     for (number, line) in numbered_lines(text) {
         let mut fields = line.split_whitespace();
         let user = fields.next().unwrap_or_default();
         let items: Vec<&str> = fields.collect();
         if items.is_empty() {
-            return Err(malformed(path, number, format!("user {user:?} has no items")));
+            return Err(malformed(path, number, format!("user {} has no items", excerpt(user))));
+        }
+        if let Some(first) = users.insert(user, number) {
+            let reason = format!("user {} already had line {first}: a sequences file has one line per user", excerpt(user));
+            return Err(malformed(path, number, reason));
         }
         events.extend(items.into_iter().map(|item| Event {
             user: user.to_string(),
@@ -234,6 +308,7 @@ fn parse_sequences(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
     Ok(events)
 }
 
+/// `user item`, one interaction per line.
 fn parse_pairs(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
     numbered_lines(text)
         .map(|(number, line)| match line.split_whitespace().collect::<Vec<_>>()[..] {
@@ -295,7 +370,7 @@ fn parse_item_titles(path: &Path, text: &str) -> Result<HashMap<String, String>,
     for (number, line) in lines {
         let fields: Vec<&str> = line.split('\t').collect();
         let (Some(id), Some(title)) = (fields.get(id_col), fields.get(title_col)) else {
-            return Err(malformed(path, number, format!("expected {} fields", names.len())));
+            return Err(malformed(path, number, format!("expected {} tab-separated fields", names.len())));
         };
         titles.insert(id.to_string(), title.to_string());
     }

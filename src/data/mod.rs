@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::catalogue::Catalogue;
 
-pub use formats::{Format, LoadOptions, load};
+pub use formats::{Format, LoadOptions, MAX_LOG_BYTES, input_files, load};
 pub use split::{Case, Split};
 
 /// What can go wrong reading an interaction log.

@@ -67,23 +67,45 @@ impl ModelConfig {
         Self { num_items, ..Self::DEFAULTS }
     }
 
-    /// Checks that the numbers describe a buildable network.
+    /// Largest catalogue a bundle may describe.
+    pub const MAX_ITEMS: usize = 50_000_000;
+    /// Longest sequence length n.
+    pub const MAX_LEN: usize = 4096;
+    /// Widest embedding size d.
+    pub const MAX_D_MODEL: usize = 4096;
+    /// Most transformer blocks.
+    pub const MAX_LAYERS: usize = 64;
+    /// Largest magnitude of `refine_scale`.
+    pub const MAX_REFINE_SCALE: f32 = 1000.0;
+
+    /// Checks that the numbers describe a buildable network of sane size: every size is
+    /// positive and at most its `MAX_*` bound, `heads` divides `d_model` (so heads ≤ d),
+    /// dropout is in [0, 1) and `refine_scale` is finite with |s| ≤ [`Self::MAX_REFINE_SCALE`].
+    /// Runs in constant time: loaders call it before anything is allocated.
     pub fn validate(&self) -> Result<(), String> {
-        let positive = [
-            ("num_items", self.num_items),
-            ("max_len", self.max_len),
-            ("d_model", self.d_model),
-            ("layers", self.layers),
-            ("heads", self.heads),
+        let sizes = [
+            ("num_items", self.num_items, Self::MAX_ITEMS),
+            ("max_len", self.max_len, Self::MAX_LEN),
+            ("d_model", self.d_model, Self::MAX_D_MODEL),
+            ("layers", self.layers, Self::MAX_LAYERS),
+            ("heads", self.heads, Self::MAX_D_MODEL),
         ];
-        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(format!("{name} must be positive"));
+        for (name, value, max) in sizes {
+            if value == 0 {
+                return Err(format!("{name} must be positive"));
+            }
+            if value > max {
+                return Err(format!("{name} {value} is above the limit of {max}"));
+            }
         }
         if self.d_model % self.heads != 0 {
             return Err(format!("d_model {} is not divisible by heads {}", self.d_model, self.heads));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} is not in [0, 1)", self.dropout));
+        }
+        if !(self.refine_scale.abs() <= Self::MAX_REFINE_SCALE) {
+            return Err(format!("refine_scale {} is not a number in [-{m}, {m}]", self.refine_scale, m = Self::MAX_REFINE_SCALE));
         }
         Ok(())
     }
