@@ -171,8 +171,8 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
     let config: ModelConfig = json_entry(&meta, KEY_CONFIG)?;
     config.validate().map_err(|reason| BundleError::BadMetadata { key: KEY_CONFIG, reason })?;
     let expected = layout::tensors(&config);
-    check_size(&expected, header.data_len())?;
     check_tensors(&expected, &container)?;
+    check_size(&expected, header.data_len())?;
     let catalogue = read_catalogue(&meta, &config)?;
     check_finite(&container)?;
     Ok(Verified { config, catalogue, warnings })
@@ -310,7 +310,8 @@ fn read_catalogue(meta: &HashMap<String, String>, config: &ModelConfig) -> Resul
     Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata { key: KEY_ITEMS, reason })
 }
 
-/// The configuration's parameter count must fill the file's tensor data exactly.
+/// The configuration's parameter count must fill the file's tensor data exactly (implied
+/// by matching f32 shapes; checked on its own as the last guard before allocation).
 fn check_size(expected: &[layout::Expected], data_len: usize) -> Result<(), BundleError> {
     let parameters = layout::parameter_count(expected).unwrap_or(u64::MAX);
     let bytes = parameters.saturating_mul(4);

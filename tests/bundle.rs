@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use awrsr::bundle::{BundleError, decode, encode};
+use awrsr::bundle::{BundleError, NO_CHECKSUM_WARNING, decode, encode, layout, verify};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{ModelConfig, Refinement, input_tensor};
 use burn::tensor::Device;
@@ -139,4 +139,144 @@ fn tensor_problems_are_named() {
 
     let extra = rebuild(&bytes, |_| {}, |t| { t.insert("spare".into(), (Dtype::F32, vec![1], vec![0; 4])); });
     assert!(matches!(error(&extra), BundleError::UnexpectedTensor(n) if n == "spare"));
+}
+
+#[test]
+fn written_bundles_carry_a_checksum_and_load_without_warnings() {
+    let (bytes, ..) = sample();
+    let checksum = &metadata(&bytes)["awrsr.checksum"];
+    assert!(checksum.starts_with("crc32:") && checksum.len() == 14, "{checksum}");
+    assert!(decode(&bytes, &Device::flex()).unwrap().warnings.is_empty());
+}
+
+#[test]
+fn bundles_without_checksum_still_load_with_a_warning() {
+    let (bytes, ..) = sample();
+    let legacy = rebuild(&bytes, |_| {}, |_| {});
+    assert_eq!(decode(&legacy, &Device::flex()).unwrap().warnings, [NO_CHECKSUM_WARNING]);
+
+    // The shipped demo model predates checksums: format version 1 stays readable.
+    let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.awrsr")).unwrap();
+    if !metadata(&shipped).contains_key("awrsr.checksum") {
+        assert_eq!(decode(&shipped, &Device::flex()).unwrap().warnings, [NO_CHECKSUM_WARNING]);
+    } else {
+        assert!(decode(&shipped, &Device::flex()).unwrap().warnings.is_empty());
+    }
+}
+
+/// Flips bit `bit` of `bytes`.
+fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[bit / 8] ^= 1 << (bit % 8);
+    out
+}
+
+#[test]
+fn every_flipped_bit_is_refused_or_harmless() {
+    let (bytes, config, catalogue) = sample();
+    let header_end = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let (mut refused, mut harmless) = (0, 0);
+    // Every bit of the length prefix and the header: refused, or the content is intact
+    // (a flip in a key the checksum does not cover, such as `producer`).
+    for bit in 0..header_end * 8 {
+        match verify(&flipped(&bytes, bit)) {
+            Err(_) => refused += 1,
+            Ok(v) => {
+                assert_eq!((v.config, v.catalogue), (config.clone(), catalogue.clone()), "bit {bit} changed the content");
+                harmless += 1;
+            }
+        }
+    }
+    assert!(refused > harmless * 10, "refused {refused}, harmless {harmless}");
+    // Every weight bit: always refused.
+    for bit in (header_end * 8..bytes.len() * 8).step_by(7) {
+        assert!(matches!(verify(&flipped(&bytes, bit)), Err(BundleError::Corrupted { .. })), "weight bit {bit} went unnoticed");
+    }
+}
+
+fn with_config(bytes: &[u8], field: &str, value: &str) -> Vec<u8> {
+    rebuild(bytes, |m| {
+        let mut config: serde_json::Value = serde_json::from_str(&m["awrsr.config"]).unwrap();
+        config[field] = serde_json::from_str(value).unwrap();
+        m.insert("awrsr.config".into(), config.to_string());
+    }, |_| {})
+}
+
+#[test]
+fn huge_configuration_numbers_are_refused_before_anything_is_allocated() {
+    let (bytes, ..) = sample();
+    let values = ["100000", "1000000000", "9223372036854775807", "18446744073709551615", "10000", "4096", "1e300", "-1"];
+    for field in ["num_items", "max_len", "d_model", "layers", "heads"] {
+        for value in values {
+            let started = std::time::Instant::now();
+            let message = error(&with_config(&bytes, field, value)).to_string();
+            assert!(started.elapsed().as_millis() < 500, "{field} = {value} took {:?}", started.elapsed());
+            let named = ["awrsr.config", "tensor", "parameters", "item ids"].iter().any(|w| message.contains(w));
+            assert!(named, "{field} = {value}: {message}");
+        }
+    }
+    let message = error(&with_config(&bytes, "max_len", "10000")).to_string();
+    assert!(message.contains("max_len 10000 is above the limit of 4096"), "{message}");
+    // Within the bounds, but not what the tensors hold: named before the network is built.
+    let message = error(&with_config(&bytes, "max_len", "4096")).to_string();
+    assert!(message.contains("expected F32 [1, 4096, 4096]"), "{message}");
+    let message = error(&with_config(&bytes, "refine_scale", "1e39")).to_string();
+    assert!(message.contains("awrsr.config"), "{message}");
+}
+
+#[test]
+fn non_finite_weights_are_refused() {
+    let (bytes, ..) = sample();
+    for (value, shown) in [(f32::NAN, "NaN"), (f32::INFINITY, "inf"), (f32::NEG_INFINITY, "-inf")] {
+        let bad = rebuild(&bytes, |_| {}, |t| {
+            let data = &mut t.get_mut("blocks.1.ffn_in.weight").unwrap().2;
+            data[12..16].copy_from_slice(&value.to_le_bytes());
+        });
+        match error(&bad) {
+            BundleError::NonFinite { name, index, value } => {
+                assert_eq!((name.as_str(), index, value.to_string().as_str()), ("blocks.1.ffn_in.weight", 3, shown));
+            }
+            other => panic!("expected a non-finite error, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn length_and_unknown_keys_are_checked() {
+    let (bytes, ..) = sample();
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(&[0; 10]);
+    let message = error(&longer).to_string();
+    assert!(message.contains("10 bytes after the"), "{message}");
+    let message = error(&bytes[..bytes.len() - 1]).to_string();
+    assert!(message.contains("truncated"), "{message}");
+
+    let extra = rebuild(&bytes, |m| { m.insert("awrsr.tktles".into(), "[]".into()); }, |_| {});
+    assert!(matches!(error(&extra), BundleError::UnknownMetadata(k) if k == "awrsr.tktles"));
+    let bad_sum = rebuild(&bytes, |m| { m.insert("awrsr.checksum".into(), "md5:1".into()); }, |_| {});
+    assert!(matches!(error(&bad_sum), BundleError::BadMetadata { key: "awrsr.checksum", .. }));
+
+    let long_id = "x".repeat(1_000_000);
+    let long = rebuild(&bytes, |m| { m.insert("awrsr.items".into(), serde_json::json!([long_id, "b", long_id, "d"]).to_string()); }, |_| {});
+    let message = error(&long).to_string();
+    assert!(message.contains("appears twice") && message.len() < 300, "{} chars", message.len());
+}
+
+#[test]
+fn the_layout_computed_from_a_config_is_the_network_s() {
+    use burn::store::ModuleSnapshot;
+    let device = Device::flex();
+    for refinement in [Refinement::None, Refinement::Simple, Refinement::Value, Refinement::Additive] {
+        for (layers, heads) in [(1, 1), (3, 2)] {
+            let config = ModelConfig { max_len: 5, d_model: 4, layers, heads, refinement, ..ModelConfig::new(7) };
+            let mut network: Vec<(String, Vec<usize>)> = config
+                .init(&device)
+                .collect(None, None, false)
+                .into_iter()
+                .map(|t| (t.name.clone(), t.shape.to_vec()))
+                .collect();
+            network.sort();
+            assert_eq!(layout::tensors(&config), network, "{config:?}");
+        }
+    }
 }
