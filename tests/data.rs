@@ -152,3 +152,85 @@ fn leave_one_out_holds_out_the_last_two_items() {
     assert_eq!(split.test[0].input.iter().map(|&i| id(i)).collect::<Vec<_>>(), ["a", "b", "c"]);
     assert_eq!(id(split.test[0].target), "d");
 }
+
+/// Each user's item ids, in order.
+fn histories(path: &Path, format: Option<Format>) -> Vec<(String, Vec<String>)> {
+    let data = load(path, &LoadOptions { format, min_interactions: 1 }).unwrap_or_else(|e| panic!("{e}"));
+    data.users.iter().map(|u| (u.user.clone(), u.items.iter().map(|&i| data.catalogue.id(i).to_string()).collect())).collect()
+}
+
+fn owned(users: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    users.iter().map(|(u, items)| (u.to_string(), items.iter().map(|i| i.to_string()).collect())).collect()
+}
+
+#[test]
+fn line_ends_byte_order_marks_and_comments_do_not_change_what_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = owned(&[("1", &["a", "b"]), ("2", &["c"])]);
+    let cases = [
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,a,5,1\n1,b,5,2\n2,c,5,3\n"),
+        ("ratings.dat", "1::a::5::1\n1::b::5::2\n2::c::5::3\n"),
+        ("x.inter", "user_id:token\titem_id:token\ttimestamp:float\n1\ta\t1\n1\tb\t2\n2\tc\t3\n"),
+        ("seq.txt", "1 a b\n2 c\n"),
+        ("pairs.txt", "1 a\n1 b\n2 c\n"),
+    ];
+    for (name, text) in cases {
+        for (variant, transformed) in [
+            ("CRLF", text.replace('\n', "\r\n")),
+            ("CR", text.replace('\n', "\r")),
+            ("BOM", format!("\u{feff}{text}")),
+            ("comments", format!("# exported 2024\n{}\n  # the end\n", text.replacen('\n', "\n# between\n", 2))),
+        ] {
+            let path = write(dir.path(), name, &transformed);
+            let format = if name == "seq.txt" { Some(Format::Sequences) } else { None };
+            assert_eq!(histories(&path, format), expected, "{name} with {variant}");
+        }
+    }
+    // Line numbers count CR-only lines too.
+    let path = write(dir.path(), "ratings.csv", "userId,movieId,rating,timestamp\r1,a,5,1\r1,b,5\r");
+    assert_eq!(malformed_line(error_of(&path, None)), (3, "expected 4 fields, found 3".to_string()));
+}
+
+#[test]
+fn mixed_formats_and_missing_timestamps_are_errors_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = write(dir.path(), "log.txt", "1 a\n1 b\n2 c\n2 d e\n3 f\n");
+    assert_eq!(malformed_line(error_of(&pairs, None)), (4, "expected `user item`, found 3 fields".to_string()));
+
+    let sequences = write(dir.path(), "seq.txt", "1 a b c\n2 d\n1 e f\n");
+    let (line, reason) = malformed_line(error_of(&sequences, None));
+    assert_eq!(line, 3);
+    assert!(reason.contains("already had line 1"), "{reason}");
+
+    let dat = write(dir.path(), "ratings.dat", "1::a::5::20\n1::b::5\n");
+    let (line, reason) = malformed_line(error_of(&dat, None));
+    assert_eq!(line, 2);
+    assert!(reason.contains("expected 4 `::`-separated fields as on line 1, found 3"), "{reason}");
+
+    let csv = write(dir.path(), "ratings.csv", "userId,movieId,rating,timestamp\n1,a,5,20\n1,b,5,\n");
+    let (line, reason) = malformed_line(error_of(&csv, None));
+    assert_eq!(line, 3);
+    assert!(reason.contains("timestamp \"\" is not a number"), "{reason}");
+}
+
+#[test]
+fn error_messages_quote_only_a_short_excerpt() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "9".repeat(10_000_000);
+    let path = write(dir.path(), "ratings.csv", &format!("userId,movieId,rating,timestamp\n1,a,5,x{long}\n"));
+    let message = error_of(&path, None).to_string();
+    assert!(message.len() < 400 && message.contains('…'), "{} chars", message.len());
+    let path = write(dir.path(), "seq.txt", &format!("u{long}\n"));
+    let message = error_of(&path, Some(Format::Sequences)).to_string();
+    assert!(message.len() < 400 && message.contains("has no items"), "{} chars", message.len());
+}
+
+#[test]
+fn devices_folders_and_utf16_are_refused() {
+    let error = error_of(Path::new("/dev/zero"), Some(Format::Pairs));
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("utf16.txt");
+    std::fs::write(&path, [0xFF, 0xFE, b'1', 0, b' ', 0, b'a', 0]).unwrap();
+    assert!(error_of(&path, None).to_string().contains("UTF-16"));
+}

@@ -136,8 +136,9 @@ fn read_text(path: &Path) -> Result<String, DataError> {
 
 /// Picks the format from the extension, then from the shape of the first lines: `::`
 /// means `.dat`, a `userId,` header MovieLens CSV, a typed tab-separated header RecBole;
-/// else whitespace-separated text is `pairs` when every sampled line has two fields or a
-/// user appears on two lines, and `sequences` otherwise.
+/// else whitespace-separated text is `pairs` when every sampled line has two fields, or
+/// most do and a user appears on two lines, and `sequences` otherwise. Lines that do not
+/// fit the chosen format are then errors naming the line.
 fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("csv") => return Ok(Format::Movielens),
@@ -160,7 +161,8 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
     }
     let mut users = std::collections::HashSet::new();
     let repeated = sample.iter().any(|l| !users.insert(l.split_whitespace().next().unwrap_or_default()));
-    if repeated || sample.iter().all(|l| l.split_whitespace().count() == 2) {
+    let two_fields = sample.iter().filter(|l| l.split_whitespace().count() == 2).count();
+    if two_fields == sample.len() || (repeated && 2 * two_fields > sample.len()) {
         Ok(Format::Pairs)
     } else {
         Ok(Format::Sequences)
