@@ -1,42 +1,96 @@
-// Benchmark of the browser build (not a test): download sizes, time from page load to the
-// first recommendation, and recommend() latency for 5/50/200-item sessions, on WebGPU and
-// on the CPU path in headless Chromium. Prints a table and writes results/web-bench.json.
-// Run after scripts/build-web.sh:  node bench/web.mjs
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+// Benchmark of the browser build next to its peer (not a test): onnxruntime-web 1.30 running
+// a SASRec of the same shape (../shared/bench/ort-web), in the same headless Chromium, in the
+// same run. Download sizes; page load → first recommendation; the cost of one call into the
+// module, of itemIds() and hasItems() on the whole catalogue; recommend() p50/p95 for a
+// 50-item session (k = 10, with and without explain) and an empty one — at 9,724 items (the
+// demo model) and 100,000 items (a bundle this script makes from it), on the CPU path and on
+// WebGPU (the software adapter on GPU-less machines). Prints a table, writes
+// results/web-bench.json.
+//
+// Run after scripts/build-web.sh:  node bench/web.mjs [--rounds N] [--no-webgpu]
+// The peer's runtime is installed on first use (npm, not a dependency of the tests).
+import { readFile, writeFile, mkdir, access } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ROOT, serve, launch } from '../tests/browser/harness.mjs';
+import { widenBundle } from '../tests/browser/widen.mjs';
+
+const PEER_DIR = resolve(process.env.AWRSR_SHARED ?? join(ROOT, '../shared'), 'bench/ort-web');
+const ORT_VERSION = '1.30.0';
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf('--rounds') + 1] || 0) || 1;
+const webgpu = !args.includes('--no-webgpu');
 
 async function size(path) {
   const bytes = await readFile(join(ROOT, path));
   return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 
-async function run(server, webgpu, backend) {
-  const context = await launch({ webgpu });
+async function ensurePeer() {
+  try {
+    await access(join(ROOT, 'node_modules/onnxruntime-web/package.json'));
+  } catch {
+    console.log(`installing onnxruntime-web@${ORT_VERSION} (benchmark peer, not saved)…`);
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', `onnxruntime-web@${ORT_VERSION}`], { cwd: ROOT, stdio: 'inherit' });
+  }
+  await access(join(PEER_DIR, 'sasrec_9724.onnx'));
+}
+
+/** Opens one benchmark page in a fresh browser (cold cache) and returns its result. */
+async function measure(server, path, { gpu }) {
+  const context = await launch({ webgpu: gpu });
   try {
     const page = await context.newPage();
-    await page.goto(`${server.url}/bench/web.html?backend=${backend}`);
-    await page.waitForFunction(() => window.result, null, { timeout: 300_000 });
-    return await page.evaluate(() => window.result);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}${path}`);
+    await page.waitForFunction(() => window.result || document.title === 'failed', null, { timeout: 600_000 })
+      .catch((e) => { throw new Error(`${path}: ${errors.join('; ') || e.message}`); });
+    return { path, ...(await page.evaluate(() => window.result)) };
   } finally {
     await context.close();
   }
 }
 
-const server = await serve();
+const CASES = [
+  { engine: 'awrsr', backend: 'cpu', items: 9724, gpu: false, path: '/bench/web.html?backend=cpu' },
+  { engine: 'onnxruntime-web', backend: 'cpu', items: 9724, gpu: false, path: '/bench/peer.html?provider=wasm&items=9724' },
+  { engine: 'awrsr', backend: 'cpu', items: 100000, gpu: false, path: '/bench/web.html?backend=cpu&model=/bench/model-100000.awrsr' },
+  { engine: 'onnxruntime-web', backend: 'cpu', items: 100000, gpu: false, path: '/bench/peer.html?provider=wasm&items=100000' },
+  { engine: 'awrsr', backend: 'auto', items: 9724, gpu: true, path: '/bench/web.html?backend=auto' },
+  { engine: 'awrsr', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/web.html?backend=webgpu&budget=15000' },
+  { engine: 'onnxruntime-web', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/peer.html?provider=webgpu&items=9724&budget=15000' },
+];
+
+await ensurePeer();
+const big = widenBundle(await readFile(join(ROOT, 'www/model.awrsr')), 100_000);
+const server = await serve({ mounts: { '/peer/': PEER_DIR }, files: { '/bench/model-100000.awrsr': big } });
 const sizes = await Promise.all(['pkg/awrsr_bg.wasm', 'pkg/awrsr.js', 'www/model.awrsr'].map(size));
-const runs = [await run(server, true, 'webgpu'), await run(server, false, 'cpu')];
+sizes.push({ path: 'bench/model-100000.awrsr (made by this script)', raw: big.length, gzip: gzipSync(big, { level: 9 }).length });
+const runs = [];
+for (let round = 1; round <= rounds; round++) {
+  for (const c of CASES.filter((c) => webgpu || !c.gpu)) {
+    const result = await measure(server, c.path, c);
+    runs.push({ round, engine: c.engine, requested: c.backend, ...result });
+    const p50 = result.latency.map((l) => `${l.name} ${l.p50.toFixed(2)}`).join(', ');
+    console.log(`[${round}] ${c.engine} ${c.backend} ${c.items}: first ${result.firstRecommendationMs.toFixed(0)} ms; p50 ${p50} ms`);
+  }
+}
 await server.close();
 
-const result = { date: new Date().toISOString(), sizes, runs };
+const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']).toString().trim();
+const result = { date: new Date().toISOString(), command: 'node bench/web.mjs', chromium, sizes, runs };
 await mkdir(join(ROOT, 'results'), { recursive: true });
 await writeFile(join(ROOT, 'results/web-bench.json'), JSON.stringify(result, null, 2) + '\n');
 
 const mb = (n) => (n / 1e6).toFixed(2) + ' MB';
-for (const s of sizes) console.log(`${s.path.padEnd(20)} ${mb(s.raw)} raw  ${mb(s.gzip)} gzip`);
+console.log('');
+for (const s of sizes) console.log(`${s.path.padEnd(48)} ${mb(s.raw)} raw  ${mb(s.gzip)} gzip`);
+console.log('\nengine            backend  items   first ms  p50 / p95 ms (50 items | explain | empty)   hasItem µs  itemIds ms  hasItems ms');
 for (const r of runs) {
-  console.log(`\n${r.backend}: first recommendation ${r.firstRecommendationMs.toFixed(0)} ms after page load`);
-  for (const c of r.calls) console.log(`  ${String(c.length).padStart(3)} items: p50 ${c.p50.toFixed(2)} ms  p95 ${c.p95.toFixed(2)} ms  (${c.runs} calls)`);
+  const lat = r.latency.map((l) => `${l.p50.toFixed(2)}/${l.p95.toFixed(2)}`).join(' | ');
+  const calls = r.hasItemUs === undefined ? '' : `${r.hasItemUs.toFixed(2).padStart(10)}  ${r.itemIdsMs.toFixed(1).padStart(10)}  ${r.hasItemsMs.toFixed(1).padStart(11)}`;
+  console.log(`${r.engine.padEnd(17)} ${(r.backend ?? r.provider).padEnd(8)} ${String(r.items).padStart(6)} ${r.firstRecommendationMs.toFixed(0).padStart(9)}  ${lat.padEnd(44)} ${calls}`);
 }
 console.log('\nwritten to results/web-bench.json');

@@ -2,9 +2,7 @@
 //! "because you viewed" weights on request. Shared by the CLI and the browser; reads
 //! results asynchronously, as WebGPU requires.
 
-use std::collections::HashSet;
-
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, TensorData, Transaction};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError, decode};
@@ -148,7 +146,9 @@ impl Recommender {
         let (scores, explanation) = self.infer(window, request.explain).await?;
         let blocked = self.blocked(request, window);
         let allowed = self.allow_list(request);
-        let picked = top_k(&scores, k, |i| !blocked.contains(&i) && allowed.as_ref().is_none_or(|a| a.contains(&i)));
+        let picked = top_k(&scores, k, |i| {
+            blocked.binary_search(&i).is_err() && allowed.as_ref().is_none_or(|a| a.binary_search(&i).is_ok())
+        });
         let because = explanation.as_ref().map(|e| self.explain(window, &e.rollout));
         let attention = explanation.map(|e| self.attention_map(window, &e.last_layer));
         let items = picked
@@ -163,19 +163,25 @@ impl Recommender {
         Ok(Recommendations { items, unknown, attention })
     }
 
-    /// Scores of every item and, with `explain`, the attention read-outs.
+    /// Scores of every item and, with `explain`, the attention read-outs: one read-back.
     async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
         let model = &self.bundle.model;
         let n = self.bundle.config.max_len;
         let encoded = model.encode(input_tensor(&[window], n, &self.device));
-        let scores = read(model.score_all(Awrsr::last_hidden(&encoded))).await?;
-        if !explain {
-            return Ok((scores, None));
+        let scores = model.score_all(Awrsr::last_hidden(&encoded));
+        let mut reads = Transaction::default().register(scores);
+        if explain {
+            let last = encoded.attention.last().expect("a model has at least one layer").clone();
+            reads = reads.register(rollout(&encoded.attention)).register(last.mean_dim(1).reshape([n, n]));
         }
-        let rollout = read(rollout(&encoded.attention)).await?;
-        let last = encoded.attention.last().expect("at least one layer").clone();
-        let last_layer = read(last.mean_dim(1).reshape([n, n])).await?;
-        Ok((scores, Some(Explanation { rollout, last_layer })))
+        let mut data = reads.execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?.into_iter();
+        let mut next = || data.next().map(floats).unwrap_or_else(|| Err(InferenceError::Device("missing read-back".into())));
+        let scores = next()?;
+        let explanation = match explain {
+            true => Some(Explanation { rollout: next()?, last_layer: next()? }),
+            false => None,
+        };
+        Ok((scores, explanation))
     }
 
     /// The window's block of the last-layer attention.
@@ -187,18 +193,25 @@ impl Recommender {
         AttentionMap { ids, weights }
     }
 
-    fn blocked(&self, request: &Request, window: &[u32]) -> HashSet<u32> {
+    /// Items never to recommend, sorted: the excluded ids and (by default) the session's.
+    fn blocked(&self, request: &Request, window: &[u32]) -> Vec<u32> {
         let catalogue = &self.bundle.catalogue;
-        let mut blocked: HashSet<u32> = request.exclude.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        let mut blocked: Vec<u32> = request.exclude.iter().filter_map(|id| catalogue.index_of(id)).collect();
         if request.exclude_seen.unwrap_or(true) {
             blocked.extend(window);
         }
+        blocked.sort_unstable();
         blocked
     }
 
-    fn allow_list(&self, request: &Request) -> Option<HashSet<u32>> {
+    /// The allow-list, sorted, when the request has one.
+    fn allow_list(&self, request: &Request) -> Option<Vec<u32>> {
         let catalogue = &self.bundle.catalogue;
-        request.include.as_ref().map(|ids| ids.iter().filter_map(|id| catalogue.index_of(id)).collect())
+        request.include.as_ref().map(|ids| {
+            let mut allowed: Vec<u32> = ids.iter().filter_map(|id| catalogue.index_of(id)).collect();
+            allowed.sort_unstable();
+            allowed
+        })
     }
 
     /// Rollout weights of the window's slots (the last `window.len()` of `max_len`), summed
@@ -222,8 +235,7 @@ impl Recommender {
     }
 }
 
-/// Reads a tensor back to the host without blocking (the only way that works on WebGPU).
-async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, InferenceError> {
-    let data = tensor.into_data_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+/// The f32 values of a read-back tensor.
+fn floats(data: TensorData) -> Result<Vec<f32>, InferenceError> {
     data.try_into_vec::<f32>().map_err(|e| InferenceError::Device(format!("{e:?}")))
 }

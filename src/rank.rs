@@ -2,6 +2,7 @@
 //! the browser. `scores[j]` is the score of internal item `j + 1`.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 /// Orders scores high to low with NaN last; ties go to the lower item index.
 fn better(a: (usize, f32), b: (usize, f32)) -> Ordering {
@@ -9,20 +10,39 @@ fn better(a: (usize, f32), b: (usize, f32)) -> Ordering {
     key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(&b.0))
 }
 
-/// The `k` best items (internal index, score) among those `allowed` accepts, best first.
-pub fn top_k(scores: &[f32], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
-    let mut candidates: Vec<(usize, f32)> = scores
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| allowed(*j as u32 + 1))
-        .map(|(j, &s)| (j, s))
-        .collect();
-    if k < candidates.len() {
-        candidates.select_nth_unstable_by(k, |a, b| better(*a, *b));
-        candidates.truncate(k);
+/// A candidate in the running top k; the heap's greatest element is the worst kept.
+#[derive(Clone, Copy, PartialEq)]
+struct Kept(usize, f32);
+
+impl Eq for Kept {}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> Ordering {
+        better((self.0, self.1), (other.0, other.1))
     }
-    candidates.sort_by(|a, b| better(*a, *b));
-    candidates.into_iter().map(|(j, s)| (j as u32 + 1, s)).collect()
+}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The `k` best items (internal index, score) among those `allowed` accepts, best first.
+/// One pass with a k-sized heap; `allowed` is asked only about items that would enter it.
+pub fn top_k(scores: &[f32], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
+    let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(k.min(scores.len()) + 1);
+    for (j, &s) in scores.iter().enumerate() {
+        let candidate = Kept(j, s);
+        let enters = kept.len() < k || kept.peek().is_some_and(|worst| candidate < *worst);
+        if enters && allowed(j as u32 + 1) {
+            kept.push(candidate);
+            if kept.len() > k {
+                kept.pop();
+            }
+        }
+    }
+    kept.into_sorted_vec().into_iter().map(|Kept(j, s)| (j as u32 + 1, s)).collect()
 }
 
 /// 0-based rank of `target` among all items: how many score strictly higher. Items in

@@ -15,6 +15,25 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::inference::{self, Recommendations, Request};
 
+unsafe extern "C" {
+    /// The linker-made function that runs every static constructor of the module.
+    fn __wasm_call_ctors();
+}
+
+/// Runs the module's static constructors once, when the module is instantiated.
+///
+/// burn's WebGPU runtime registers thousands of items through `inventory`, which on wasm32
+/// are static constructors. When no export calls `__wasm_call_ctors`, wasm-ld treats the
+/// module as a run-once "command" and starts **every** export with that call: each call
+/// from JavaScript (even `malloc`) paid ~0.5 ms. Calling it here, from the start function
+/// wasm-bindgen runs at `init()`, runs them once and keeps every other export lean.
+#[wasm_bindgen(start)]
+fn start() {
+    // SAFETY: called once per instance, before any other export runs (wasm-bindgen calls
+    // the start function right after instantiation); the constructors are idempotent.
+    unsafe { __wasm_call_ctors() }
+}
+
 /// Largest `k` accepted (more than any page can show).
 const MAX_K: f64 = 10_000.0;
 
@@ -71,9 +90,16 @@ impl Recommender {
         let (device, backend, fallback_reason) = match backend {
             "cpu" => (Device::flex(), "cpu", None),
             "webgpu" => (webgpu().await.map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?, "webgpu", None),
-            "auto" => match webgpu().await {
-                Ok(device) => (device, "webgpu", None),
-                Err(reason) => (Device::flex(), "cpu", Some(reason)),
+            "auto" => match probe_adapter().await {
+                Adapter::Missing(reason) => (Device::flex(), "cpu", Some(reason)),
+                Adapter::Software(name) => {
+                    let reason = format!("the WebGPU adapter is a software fallback ({name}): the CPU path is faster");
+                    (Device::flex(), "cpu", Some(reason))
+                }
+                Adapter::Hardware => match webgpu().await {
+                    Ok(device) => (device, "webgpu", None),
+                    Err(reason) => (Device::flex(), "cpu", Some(reason)),
+                },
             },
             other => return Err(JsError::new(&format!("backend must be 'auto', 'webgpu' or 'cpu', not {other:?}"))),
         };
@@ -105,22 +131,32 @@ impl Recommender {
         self.inner.config().max_len
     }
 
-    /// Whether the model knows this item id.
+    /// Whether the model knows this item id (a string; anything else is an `Error`).
     #[wasm_bindgen(js_name = hasItem)]
-    pub fn has_item(&self, id: &str) -> bool {
-        self.inner.catalogue().index_of(id).is_some()
+    pub fn has_item(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<bool, JsError> {
+        Ok(self.inner.catalogue().index_of(&item_id(&id)?).is_some())
+    }
+
+    /// For each id of `ids` (an array of strings), whether the model knows it: one call for a
+    /// whole catalogue page instead of one per item.
+    #[wasm_bindgen(js_name = hasItems, unchecked_return_type = "boolean[]")]
+    pub fn has_items(&self, #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue) -> Result<JsValue, JsError> {
+        let catalogue = self.inner.catalogue();
+        let known: Vec<bool> = string_array(&ids, "ids")?.iter().map(|id| catalogue.index_of(id).is_some()).collect();
+        from_json(&known)
     }
 
     /// The title of an item, or `undefined`.
-    pub fn title(&self, id: &str) -> Option<String> {
+    pub fn title(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<Option<String>, JsError> {
         let catalogue = self.inner.catalogue();
-        catalogue.index_of(id).and_then(|i| catalogue.title(i)).map(str::to_string)
+        Ok(catalogue.index_of(&item_id(&id)?).and_then(|i| catalogue.title(i)).map(str::to_string))
     }
 
-    /// All item ids the model knows, in its internal order.
-    #[wasm_bindgen(js_name = itemIds)]
-    pub fn item_ids(&self) -> Vec<String> {
-        self.inner.catalogue().ids().to_vec()
+    /// All item ids the model knows, in its internal order (one array, built in one call;
+    /// `new Set(rec.itemIds())` answers membership for a whole catalogue).
+    #[wasm_bindgen(js_name = itemIds, unchecked_return_type = "string[]")]
+    pub fn item_ids(&self) -> Result<JsValue, JsError> {
+        from_json(self.inner.catalogue().ids())
     }
 
     /// Recommends for a session (item ids, oldest first). Resolves to
@@ -135,10 +171,7 @@ impl Recommender {
             let start = now();
             let result = inner.recommend(&request).await.map_err(|e| JsError::new(&e.to_string()))?;
             let output = RecommendOutput { result, backend, ms: now() - start };
-            // One JSON string across the boundary: serde-wasm-bindgen took ~1 ms per value here
-            // (3 s for an explained 50-item session), JSON.parse takes microseconds.
-            let json = serde_json::to_string(&output).map_err(|e| JsError::new(&e.to_string()))?;
-            js_sys::JSON::parse(&json)
+            Ok(from_json(&output)?)
         })
     }
 }
@@ -164,36 +197,70 @@ async fn webgpu() -> Result<Device, String> {
     if let Some(known) = WEBGPU.with(|w| w.borrow().clone()) {
         return known;
     }
-    let result = match webgpu_adapter_exists().await {
-        false => Err("this browser offers no WebGPU adapter".to_string()),
-        true => Device::wgpu_options().init_async().await.map_err(|e| format!("{e}")),
+    let result = match probe_adapter().await {
+        Adapter::Missing(reason) => Err(reason),
+        _ => Device::wgpu_options().init_async().await.map_err(|e| format!("{e}")),
     };
     WEBGPU.with(|w| *w.borrow_mut() = Some(result.clone()));
     result
 }
 
+/// What `navigator.gpu` offers this page.
+enum Adapter {
+    /// No WebGPU adapter, and why.
+    Missing(String),
+    /// A software (CPU-emulated) adapter such as SwiftShader, described.
+    Software(String),
+    /// A real GPU.
+    Hardware,
+}
+
 /// Asks `navigator.gpu` for an adapter before burn does, so a browser without WebGPU is a
-/// plain `false` rather than an error deep inside the runtime.
-async fn webgpu_adapter_exists() -> bool {
-    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
-    let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+/// plain answer rather than an error deep inside the runtime, and a software adapter is
+/// recognised (WebGPU's `isFallbackAdapter`, or a known software driver in the adapter
+/// info): on one, the wasm CPU path is many times faster than emulated shaders.
+async fn probe_adapter() -> Adapter {
+    let get = |object: &JsValue, key: &str| Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let missing = || Adapter::Missing("this browser offers no WebGPU adapter".to_string());
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return false;
+        return missing();
     }
-    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else {
-        return false;
+    let Ok(request) = get(&gpu, "requestAdapter").dyn_into::<js_sys::Function>() else { return missing() };
+    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<Promise>()) else { return missing() };
+    let adapter = match JsFuture::from(promise).await {
+        Ok(adapter) if !adapter.is_null() && !adapter.is_undefined() => adapter,
+        _ => return missing(),
     };
-    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<Promise>()) else { return false };
-    matches!(JsFuture::from(promise).await, Ok(adapter) if !adapter.is_null() && !adapter.is_undefined())
+    let info = get(&adapter, "info");
+    let text = |key: &str| get(&info, key).as_string().unwrap_or_default();
+    let described = [text("vendor"), text("architecture"), text("device"), text("description")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flagged = get(&info, "isFallbackAdapter").as_bool() == Some(true) || get(&adapter, "isFallbackAdapter").as_bool() == Some(true);
+    let lower = described.to_lowercase();
+    let software_driver = ["swiftshader", "llvmpipe", "lavapipe", "software"].iter().any(|name| lower.contains(name));
+    match flagged || software_driver {
+        true => Adapter::Software(if described.is_empty() { "unnamed".to_string() } else { described }),
+        false => Adapter::Hardware,
+    }
 }
 
 /// Bytes of the bundle from a `Uint8Array`, an `ArrayBuffer`, or a URL to fetch.
 async fn bundle_bytes(source: JsValue) -> Result<Vec<u8>, JsError> {
-    if let Some(bytes) = source.dyn_ref::<Uint8Array>() {
+    let bytes = match (source.dyn_ref::<Uint8Array>(), source.dyn_ref::<ArrayBuffer>()) {
+        (Some(bytes), _) => Some(bytes.clone()),
+        (None, Some(buffer)) => Some(Uint8Array::new(buffer)),
+        (None, None) => None,
+    };
+    if let Some(bytes) = bytes {
+        // A detached buffer reads as empty; copying from it would throw inside the glue.
+        if bytes.length() == 0 || bytes.buffer().byte_length() == 0 {
+            return Err(JsError::new("not an awrsr model bundle: the model bytes are empty (or their buffer was detached)"));
+        }
         return Ok(bytes.to_vec());
-    }
-    if let Some(buffer) = source.dyn_ref::<ArrayBuffer>() {
-        return Ok(Uint8Array::new(buffer).to_vec());
     }
     let url = match source.as_string() {
         Some(url) => url,
@@ -240,7 +307,7 @@ fn to_json(value: &JsValue) -> Result<String, JsError> {
 
 /// Checks the session and options and turns them into a [`Request`].
 fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue> {
-    let items = session_ids(&session)?;
+    let items = string_array(&session, "session")?;
     // JSON turns NaN and ±Infinity into null: look at k itself before that happens.
     if let Some(k) = Reflect::get(&options, &"k".into()).ok().and_then(|k| k.as_f64()).filter(|k| !k.is_finite()) {
         return Err(JsError::new(&format!("k must be a positive integer, not {k}")).into());
@@ -261,19 +328,32 @@ fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue>
     })
 }
 
-fn session_ids(session: &JsValue) -> Result<Vec<String>, JsError> {
-    if !Array::is_array(session) {
-        return Err(JsError::new("session must be an array of item id strings"));
+/// An array of strings, read in one crossing; `what` names it in errors.
+fn string_array(value: &JsValue, what: &str) -> Result<Vec<String>, JsError> {
+    if !Array::is_array(value) {
+        return Err(JsError::new(&format!("{what} must be an array of item id strings")));
     }
-    let values: Vec<serde_json::Value> = serde_json::from_str(&to_json(session)?).map_err(|e| JsError::new(&e.to_string()))?;
+    let values: Vec<serde_json::Value> = serde_json::from_str(&to_json(value)?).map_err(|e| JsError::new(&e.to_string()))?;
     values
         .into_iter()
         .enumerate()
         .map(|(i, value)| match value {
             serde_json::Value::String(id) => Ok(id),
-            _ => Err(JsError::new(&format!("session item {i} is not a string"))),
+            _ => Err(JsError::new(&format!("{what} item {i} is not a string"))),
         })
         .collect()
+}
+
+/// One item id argument: a string, or an `Error` (never a trap on a number or an object).
+fn item_id(value: &JsValue) -> Result<String, JsError> {
+    value.as_string().ok_or_else(|| JsError::new("item id must be a string"))
+}
+
+/// A Rust value as a JavaScript value, through one JSON string: one crossing and a
+/// `JSON.parse` instead of one crossing per value.
+fn from_json<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    let json = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("result cannot be read as JSON"))
 }
 
 /// Milliseconds from `performance.now()` (falls back to `Date.now()`).

@@ -41,7 +41,7 @@ function renderCatalogue() {
   const query = $('search').value.trim().toLowerCase();
   const genre = $('genre').value;
   const matches = [...movies.values()].filter((m) =>
-    rec.hasItem(m.id) && (!query || m.title.toLowerCase().includes(query)) && (!genre || m.genres.includes(genre)));
+    (!query || m.title.toLowerCase().includes(query)) && (!genre || m.genres.includes(genre)));
   $('count').textContent = `(${matches.length.toLocaleString()})`;
   $('grid').replaceChildren(...matches.slice(0, shown).map((m) => movieButton(m.id)));
   $('more').hidden = matches.length <= shown;
@@ -95,7 +95,10 @@ async function start() {
       loadModel(MODEL, { backend: BACKEND, onProgress: progress }),
     ]);
     rec = model;
-    movies = new Map(list.map((m) => [String(m.id), m]));
+    // Only the movies the model can rank, asked in one call for the whole catalogue.
+    const ids = list.map((m) => String(m.id));
+    const known = rec.hasItems(ids);
+    movies = new Map(list.filter((_, i) => known[i]).map((m) => [String(m.id), m]));
   } catch (error) {
     $('loading-label').textContent = `The store could not start: ${error.message}`;
     return;

@@ -155,20 +155,13 @@ pub struct Awrsr {
 }
 
 impl Awrsr {
-    /// Encodes left-padded item sequences `[b, n]` (0 = padding).
-    pub fn encode(&self, items: Tensor<2, Int>) -> Encoded {
-        let [b, n] = items.dims();
-        let device = items.device();
-        let padding = items.clone().equal_elem(0);
-        let keep = padding.clone().bool_not().float().unsqueeze_dim::<3>(2);
-        let positions = Tensor::<1, Int>::arange(0..n as i64, &device)
-            .unsqueeze_dim::<2>(0)
-            .repeat_dim(0, b);
-
-        let x = self.items.forward(items).mul_scalar((self.d_model as f32).sqrt())
-            + self.positions.forward(positions);
+    /// Encodes a batch of left-padded sessions (see [`input_tensor`]).
+    pub fn encode(&self, input: Input) -> Encoded {
+        let Input { items, keep, mask } = input;
+        let [_, n] = items.dims();
+        let positions = self.positions.weight.val().slice(0..n).unsqueeze_dim::<3>(0);
+        let x = self.items.forward(items).mul_scalar((self.d_model as f32).sqrt()) + positions;
         let mut x = self.dropout.forward(x) * keep.clone();
-        let mask = attention_mask(padding);
         let mut attention = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
             let (out, weights) = block.forward(x, mask.clone());
@@ -216,25 +209,36 @@ pub fn rollout(attention: &[Tensor<4>]) -> Tensor<2> {
     rollout.slice([0..b, n - 1..n]).reshape([b, n])
 }
 
-/// `[b, 1, n, n]`, true where query i may not see key j: j > i, or j is padding (j ≠ i, so
-/// that every row keeps one visible key and padding rows never look ahead).
-fn attention_mask(padding: Tensor<2, Bool>) -> Tensor<4, Bool> {
-    let [b, n] = padding.dims();
-    let device = padding.device();
-    let future = Tensor::<2, Bool>::tril_mask([n, n], 0, &device)
-        .unsqueeze_dim::<3>(0)
-        .repeat_dim(0, b);
-    let not_self = Tensor::<2, Bool>::diag_mask([n, n], 0, &device).unsqueeze_dim::<3>(0);
-    let padded_key = padding.unsqueeze_dim::<3>(1).repeat_dim(1, n);
-    let padded_other = padded_key.bool_and(not_self.repeat_dim(0, b));
-    future.bool_or(padded_other).unsqueeze_dim(1)
+/// A batch of sessions ready for [`Awrsr::encode`]: the ids and the masks derived from them,
+/// all built on the host and uploaded once (a handful of tensor ops less per call).
+pub struct Input {
+    /// Left-padded item ids `[b, n]` (0 = padding).
+    pub items: Tensor<2, Int>,
+    /// 1 at real items, 0 at padding, `[b, n, 1]`.
+    pub keep: Tensor<3>,
+    /// `[b, 1, n, n]`, true where query i may not see key j: j > i, or j is padding (j ≠ i,
+    /// so that every row keeps one visible key and padding rows never look ahead).
+    pub mask: Tensor<4, Bool>,
 }
 
 /// Left-pads (with 0) or truncates (keeping the newest items) each sequence to `max_len`
-/// and stacks them into a `[b, max_len]` tensor on `device`.
-pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> Tensor<2, Int> {
-    let data = left_padded(sequences, max_len);
-    Tensor::from_data(TensorData::new(data, [sequences.len(), max_len]), device)
+/// and builds the network's [`Input`] on `device`.
+pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> Input {
+    let (b, n) = (sequences.len(), max_len);
+    let ids = left_padded(sequences, n);
+    let keep: Vec<f32> = ids.iter().map(|&id| if id == 0 { 0.0 } else { 1.0 }).collect();
+    let mut mask = vec![false; b * n * n];
+    for (row, cells) in mask.chunks_mut(n * n).enumerate() {
+        let padding = &ids[row * n..(row + 1) * n];
+        for (i, j) in (0..n).flat_map(|i| (0..n).map(move |j| (i, j))) {
+            cells[i * n + j] = j > i || (padding[j] == 0 && j != i);
+        }
+    }
+    Input {
+        items: Tensor::from_data(TensorData::new(ids, [b, n]), device),
+        keep: Tensor::from_data(TensorData::new(keep, [b, n, 1]), device),
+        mask: Tensor::from_data(TensorData::new(mask, [b, 1, n, n]), device),
+    }
 }
 
 /// The row-major `[b, max_len]` ids of [`input_tensor`], on the host.

@@ -3,8 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, serve, launch, apiPage } from './harness.mjs';
+import { widenBundle } from './widen.mjs';
 
 const MODEL = '/www/model.awrsr';
 const SESSIONS = [
@@ -16,16 +18,19 @@ const SESSIONS = [
    '173', '185', '196', '231', '253', '260', '288', '292', '296', '316', '317', '318', '329', '337', '344', '349'],
 ];
 
+const BIG = '/test-output/model-100000.awrsr';
+
 /** The native CLI's answer for a session (the reference for parity). */
-function native(session) {
+function native(session, model = join(ROOT, MODEL)) {
   const bin = process.env.AWRSR_BIN ?? join(ROOT, 'target/debug/awrsr');
-  const out = execFileSync(bin, ['recommend', '--model', join(ROOT, MODEL), '--session', session.join(','), '-k', '10', '--json']);
+  const out = execFileSync(bin, ['recommend', '--model', model, '--session', session.join(','), '-k', '10', '--json']);
   return JSON.parse(out);
 }
 
-let server, withGpu, withoutGpu, gpuPage, cpuPage;
+let server, withGpu, withoutGpu, gpuPage, cpuPage, bigBundle;
 before(async () => {
-  server = await serve();
+  bigBundle = widenBundle(await readFile(join(ROOT, MODEL)), 100_000);
+  server = await serve({ files: { [BIG]: bigBundle } });
   withGpu = await launch({ webgpu: true });
   withoutGpu = await launch({ webgpu: false });
   gpuPage = await apiPage(withGpu, server.url);
@@ -37,13 +42,27 @@ after(async () => {
   await server?.close();
 });
 
-/** Loads the demo model in the page (kept as window.rec) and returns its backend facts. */
-async function load(page, backend) {
+/** Loads a model (the demo's by default) in the page, kept as window.rec; returns its facts. */
+async function load(page, backend, model = MODEL) {
   return page.evaluate(async ([model, backend]) => {
     window.rec?.free();
     window.rec = await awrsr.Recommender.load(model, { backend });
     return { backend: rec.backend, fallbackReason: rec.fallbackReason, itemCount: rec.itemCount };
-  }, [MODEL, backend]);
+  }, [model, backend]);
+}
+
+/** Same top 10 and scores within 1e-4 as the native CLI, for every session. */
+async function assertParity(page, backend, sessions, model) {
+  for (const session of sessions) {
+    const expected = native(session, model);
+    const got = await recommend(page, session, { k: 10 });
+    assert.equal(got.backend, backend);
+    assert.deepEqual(got.items.map((i) => i.id), expected.items.map((i) => i.id), `${backend} ${session}`);
+    got.items.forEach((item, i) => {
+      const want = expected.items[i].score;
+      assert.ok(Math.abs(item.score - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${backend}: score ${item.score} vs ${want}`);
+    });
+  }
 }
 
 const recommend = (page, session, options) =>
@@ -56,29 +75,65 @@ const rejection = (page, body) =>
     catch (e) { return { isError: e instanceof Error, message: String(e.message) }; }
   }, body);
 
-test('auto picks WebGPU when the browser has it and the CPU when it does not', async () => {
+test('auto passes over a software WebGPU adapter, and takes the CPU without WebGPU', async () => {
+  // This machine has no GPU: Chromium's WebGPU adapter here is SwiftShader (software).
   const gpu = await load(gpuPage, 'auto');
-  assert.equal(gpu.backend, 'webgpu');
-  assert.equal(gpu.fallbackReason, null);
+  assert.equal(gpu.backend, 'cpu');
+  assert.match(gpu.fallbackReason, /software fallback .*the CPU path is faster/i);
+  const forced = await load(gpuPage, 'webgpu');
+  assert.equal(forced.backend, 'webgpu');
+  assert.equal(forced.fallbackReason, null);
   const cpu = await load(cpuPage, 'auto');
   assert.equal(cpu.backend, 'cpu');
   assert.match(cpu.fallbackReason, /WebGPU/);
   assert.equal(cpu.itemCount, 9724);
 });
 
+test('membership and titles: one id, many ids at once, all ids; wrong types are Errors', async () => {
+  for (const page of [gpuPage, cpuPage]) {
+    await load(page, 'cpu');
+    const facts = await page.evaluate(() => {
+      const ids = rec.itemIds();
+      return {
+        count: ids.length, first: ids[0], unique: new Set(ids).size,
+        one: rec.hasItem('260'), none: rec.hasItem('no-such-item'),
+        many: rec.hasItems(['260', 'nope', '1', '']),
+        title: rec.title('260'), missing: rec.title('nope'),
+      };
+    });
+    assert.equal(facts.count, 9724);
+    assert.equal(facts.unique, 9724);
+    assert.equal(typeof facts.first, 'string');
+    assert.equal(facts.one, true);
+    assert.equal(facts.none, false);
+    assert.deepEqual(facts.many, [true, false, true, false]);
+    assert.match(facts.title, /Star Wars/);
+    assert.equal(facts.missing, undefined);
+    const wrong = await page.evaluate(() => {
+      const message = (f) => { try { f(); return null; } catch (e) { return { isError: e instanceof Error, message: e.message }; } };
+      return [
+        message(() => rec.hasItem(1)),
+        message(() => rec.title({ toString() { throw new Error('boom'); } })),
+        message(() => rec.hasItems('260')),
+        message(() => rec.hasItems(['260', 7])),
+      ];
+    });
+    for (const error of wrong) {
+      assert.ok(error?.isError, JSON.stringify(wrong));
+    }
+    assert.match(wrong[0].message, /item id must be a string/);
+    assert.match(wrong[2].message, /ids must be an array/);
+    assert.match(wrong[3].message, /ids item 1 is not a string/);
+    // The module still works after every refusal.
+    assert.equal((await recommend(page, ['1'], { k: 3 })).items.length, 3);
+    assert.deepEqual(page.errors, []);
+  }
+});
+
 test('WebGPU, the CPU wasm path and the native CLI give the same top 10', async () => {
   for (const [page, backend] of [[gpuPage, 'webgpu'], [cpuPage, 'cpu']]) {
     assert.equal((await load(page, backend)).backend, backend);
-    for (const session of SESSIONS) {
-      const expected = native(session);
-      const got = await recommend(page, session, { k: 10 });
-      assert.equal(got.backend, backend);
-      assert.deepEqual(got.items.map((i) => i.id), expected.items.map((i) => i.id), `${backend} ${session}`);
-      got.items.forEach((item, i) => {
-        const want = expected.items[i].score;
-        assert.ok(Math.abs(item.score - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${backend}: score ${item.score} vs ${want}`);
-      });
-    }
+    await assertParity(page, backend, SESSIONS, join(ROOT, MODEL));
   }
 });
 
@@ -143,6 +198,9 @@ test('bad arguments and bad bundles reject with an Error that names the problem'
         return awrsr.Recommender.load(b.slice(0, b.length - 1000), {})`, /not an awrsr model bundle/],
       ['return awrsr.Recommender.load("/no/such/model.awrsr", {})', /cannot load model from .*HTTP 404/],
       ['return awrsr.Recommender.load(42, {})', /model source must be/],
+      [`const b = new Uint8Array(await (await fetch("${MODEL}")).arrayBuffer());
+        structuredClone(b.buffer, { transfer: [b.buffer] });
+        return awrsr.Recommender.load(b, {})`, /model bytes are empty .*detached/],
       [`return awrsr.Recommender.load("${MODEL}", { backend: "gpu" })`, /backend must be 'auto', 'webgpu' or 'cpu'/],
     ];
     for (const [body, pattern] of cases) {
@@ -158,4 +216,17 @@ test('bad arguments and bad bundles reject with an Error that names the problem'
   }
   const error = await rejection(cpuPage, `return awrsr.Recommender.load("${MODEL}", { backend: "webgpu" })`);
   assert.match(error.message, /WebGPU is not available/);
+});
+
+test('a 100,000-item bundle: WebGPU, the CPU wasm path and the native CLI agree', async () => {
+  const file = join(ROOT, BIG);
+  await mkdir(join(ROOT, 'test-output'), { recursive: true });
+  await writeFile(file, bigBundle);
+  const sessions = [SESSIONS[0], SESSIONS[3], []];
+  for (const [page, backend] of [[gpuPage, 'webgpu'], [cpuPage, 'cpu']]) {
+    const facts = await load(page, backend, BIG);
+    assert.equal(facts.itemCount, 100_000);
+    await assertParity(page, backend, sessions, file);
+    await load(page, backend);
+  }
 });

@@ -33,7 +33,9 @@ for (const webgpu of [true, false]) {
   test(`demo storefront ${webgpu ? 'with WebGPU' : 'without WebGPU'}`, async () => {
     const context = await launch({ webgpu });
     try {
-      const page = await openDemo(context);
+      // On this machine WebGPU is a software adapter, which 'auto' passes over for the CPU:
+      // ask for WebGPU explicitly to drive the demo on it.
+      const page = await openDemo(context, webgpu ? '?backend=webgpu' : '');
       assert.match(await page.textContent('#badge'), webgpu ? /WebGPU/ : /CPU/);
       const loaded = server.requests.length;
       assert.equal((await railIds(page)).length, 10, 'recommendations for an empty session');

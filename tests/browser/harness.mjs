@@ -14,17 +14,27 @@ export const OUTPUT = join(ROOT, 'test-output');
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
-  '.awrsr': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.awrsr': 'application/octet-stream', '.onnx': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png',
 };
 
-/** Serves ROOT on an ephemeral localhost port; `requests` lists every path asked for. */
-export async function serve() {
+/**
+ * Serves ROOT on an ephemeral localhost port; `requests` lists every path asked for.
+ * `mounts` maps URL prefixes to other folders (e.g. the peer's models in ../shared), `files`
+ * maps paths to bytes served from memory (bundles a test or benchmark makes).
+ */
+export async function serve({ mounts = {}, files = {} } = {}) {
   const requests = [];
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
-    const file = normalize(join(ROOT, path.endsWith('/') ? path + 'index.html' : path));
-    if (!file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
+    if (files[path]) {
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(files[path]);
+      return;
+    }
+    const [prefix, base] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ['/', ROOT];
+    const rest = path.slice(prefix.length - 1);
+    const file = normalize(join(base, rest.endsWith('/') ? rest + 'index.html' : rest));
+    if (!file.startsWith(base)) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
