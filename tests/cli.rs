@@ -131,3 +131,199 @@ fn bad_input_gives_a_clear_error_and_exit_code_2() {
     let message = failure(awrsr(&["train", "--data", good.to_str().unwrap(), "--heads", "3", "--epochs", "1"]));
     assert!(message.contains("d_model 64 is not divisible by heads 3"), "{message}");
 }
+
+/// A synthetic ratings.csv: `users` users with `per_user` interactions each, over 12 items.
+fn tiny_log(dir: &Path, name: &str, users: usize, per_user: usize) -> std::path::PathBuf {
+    let mut text = String::from("userId,movieId,rating,timestamp\n");
+    for u in 0..users {
+        for i in 0..per_user {
+            text += &format!("{u},{},4,{}\n", (u + i * (u % 3 + 1)) % 12, i);
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The fastest training: one epoch of a tiny network (pairs that `extra` does not set).
+const QUICK: [(&str, &str); 4] = [("--epochs", "1"), ("--d-model", "8"), ("--max-len", "5"), ("--layers", "1")];
+
+fn train_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["train", "--data", data, "--out", out, "--quiet"];
+    for (flag, value) in QUICK.into_iter().filter(|(flag, _)| !extra.contains(flag)) {
+        args.extend([flag, value]);
+    }
+    args.extend(extra);
+    args
+}
+
+#[test]
+fn impossible_settings_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let out = dir.path().join("m.awrsr");
+    let (log, out_arg) = (log.to_str().unwrap(), out.to_str().unwrap());
+    let cases: [(&[&str], &str); 14] = [
+        (&["--epochs", "0"], "epochs must be at least 1"),
+        (&["--batch-size", "0"], "batch size must be at least 1"),
+        (&["--patience", "0"], "patience must be at least 1"),
+        (&["--lr", "NaN"], "learning rate NaN is not a number in (0, 1]"),
+        (&["--lr", "inf"], "learning rate inf"),
+        (&["--lr", "1e30"], "learning rate 1000000000000000000000000000000"),
+        (&["--lr", "0"], "learning rate 0"),
+        (&["--refine-scale", "NaN"], "refine_scale NaN"),
+        (&["--refine-scale", "inf"], "refine_scale inf"),
+        (&["--dropout", "1"], "dropout 1 is not in [0, 1)"),
+        (&["--dropout", "NaN"], "dropout NaN"),
+        (&["--max-len", "100000"], "max_len 100000 is above the limit of 4096"),
+        (&["--layers", "64", "--d-model", "4096"], "above the 2147483648-byte limit of a bundle"),
+        (&["--heads", "3"], "not divisible by heads 3"),
+    ];
+    for (extra, expected) in cases {
+        let output = awrsr(&train_args(log, out_arg, extra));
+        assert!(output.stdout.is_empty(), "{extra:?}: work started");
+        let message = failure(output);
+        assert!(message.contains(expected), "{extra:?}: {message}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn output_paths_are_checked_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let before = std::fs::read(&log).unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let log_arg = log.to_str().unwrap();
+    let missing = dir.path().join("no/such/m.json");
+    let (dotted, x) = (format!("{folder}/./ratings.csv"), format!("{folder}/x"));
+    let cases: [(Vec<&str>, &str); 6] = [
+        (vec!["--out", log_arg], "is also"),
+        (vec!["--out", &dotted], "is also"),
+        (vec!["--out", folder], "is a directory"),
+        (vec!["--out", "/dev/null"], "is not a regular file"),
+        (vec!["--out", &x, "--metrics-json", missing.to_str().unwrap()], "does not exist"),
+        (vec!["--out", &x, "--metrics-json", &x], "is also"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = train_args(folder, "", &extra);
+        args.drain(3..5);
+        let output = awrsr(&args);
+        assert!(output.stdout.is_empty(), "{extra:?}: training started");
+        let message = failure(output);
+        assert!(message.contains(expected), "{extra:?}: {message}");
+    }
+    assert_eq!(std::fs::read(&log).unwrap(), before, "the input log is untouched");
+}
+
+#[test]
+fn logs_too_small_to_train_or_evaluate_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.awrsr");
+    let singles = tiny_log(dir.path(), "singles.csv", 30, 1);
+    let message = failure(awrsr(&train_args(singles.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    assert!(message.contains("no user has 3 or more interactions"), "{message}");
+    let triples = tiny_log(dir.path(), "triples.csv", 30, 3);
+    let message = failure(awrsr(&train_args(triples.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    assert!(message.contains("no training step is possible"), "{message}");
+    assert!(!out.exists());
+
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    ok(awrsr(&train_args(log.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    let strangers = dir.path().join("strangers.csv");
+    std::fs::write(&strangers, "userId,movieId,rating,timestamp\n1,x,1,1\n1,y,1,2\n1,z,1,3\n").unwrap();
+    let message = failure(awrsr(&["eval", "--model", out.to_str().unwrap(), "--data", strangers.to_str().unwrap()]));
+    assert!(message.contains("nothing to evaluate"), "{message}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_train_still_writes_the_model() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let out = dir.path().join("m.awrsr");
+    // `awrsr train … | head -1`
+    let mut child = Command::new(env!("CARGO_BIN_EXE_awrsr"))
+        .args(train_args(log.to_str().unwrap(), out.to_str().unwrap(), &["--epochs", "2"]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("data:"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(out.exists(), "the model is written");
+
+    // `awrsr recommend … | head -0`: the reader is gone before anything is printed.
+    for extra in [&["--json"][..], &[]] {
+        let mut args = vec!["recommend", "--model", out.to_str().unwrap(), "--session", "1,2", "-k", "5"];
+        args.extend(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_awrsr")).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_failed_write_leaves_the_previous_model_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let out = dir.path().join("m.awrsr");
+    ok(awrsr(&train_args(log.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    let good = std::fs::read(&out).unwrap();
+    // Disk full, simulated: no file may grow beyond 1 KiB.
+    let mut args = vec!["-c", "ulimit -f 2 && exec \"$@\"", "sh", env!("CARGO_BIN_EXE_awrsr")];
+    args.extend(train_args(log.to_str().unwrap(), out.to_str().unwrap(), &["--seed", "7"]));
+    let output = Command::new("sh").args(&args).output().unwrap();
+    let message = failure(output);
+    assert!(message.contains(&format!("cannot write {}", out.display())), "{message}");
+    assert_eq!(std::fs::read(&out).unwrap(), good, "the previous model is intact");
+    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+}
+
+#[test]
+fn model_files_are_read_with_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let model = dir.path().join("m.awrsr");
+    ok(awrsr(&train_args(log.to_str().unwrap(), model.to_str().unwrap(), &[])));
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let longer = dir.path().join("longer.awrsr");
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes.extend_from_slice(b"trailing");
+    std::fs::write(&longer, &bytes).unwrap();
+    let huge_header = dir.path().join("huge.awrsr");
+    std::fs::write(&huge_header, u64::MAX.to_le_bytes()).unwrap();
+    let cases = [
+        ("/dev/zero", "not a regular file"),
+        (fifo.to_str().unwrap(), "not a regular file"),
+        (dir.path().to_str().unwrap(), "not a regular file"),
+        (longer.to_str().unwrap(), "bytes but its header describes"),
+        (huge_header.to_str().unwrap(), "does not fit a file of 8 bytes"),
+    ];
+    for (path, expected) in cases {
+        let started = std::time::Instant::now();
+        let message = failure(awrsr(&["recommend", "--model", path, "--session", "1"]));
+        assert!(message.contains(expected), "{path}: {message}");
+        assert!(started.elapsed().as_secs() < 10, "{path}");
+    }
+}
+
+#[test]
+fn a_bundle_without_checksum_loads_with_a_warning() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.awrsr");
+    let output = awrsr(&["recommend", "--model", shipped, "--session", "1", "-k", "2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(ok(output).lines().count(), 2);
+    let legacy = !String::from_utf8_lossy(&std::fs::read(shipped).unwrap()).contains("awrsr.checksum");
+    assert_eq!(stderr.contains("warning:") && stderr.contains("no checksum"), legacy, "{stderr}");
+}

@@ -6,18 +6,18 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::bundle::{self, MAX_BUNDLE_BYTES, MAX_HEADER_BYTES};
+use crate::data::open_regular;
 
 /// Reads a model bundle file: a regular file of at most [`MAX_BUNDLE_BYTES`], exactly as
 /// long as its safetensors header says, read with a bound (never `/dev/zero` forever).
 pub fn read_bundle(path: &Path) -> Result<Vec<u8>, String> {
     let cannot = |e: io::Error| format!("cannot read model {}: {e}", path.display());
     let refuse = |reason: String| format!("{}: {reason}", path.display());
-    let mut file = File::open(path).map_err(cannot)?;
-    let metadata = file.metadata().map_err(cannot)?;
-    if !metadata.is_file() {
-        return Err(refuse("not a regular file".into()));
-    }
-    let size = metadata.len();
+    let mut file = open_regular(path).map_err(|e| match e {
+        Some(e) => cannot(e),
+        None => refuse("not a regular file".into()),
+    })?;
+    let size = file.metadata().map_err(cannot)?.len();
     if size > MAX_BUNDLE_BYTES {
         return Err(refuse(format!("{size} bytes is above the limit of {MAX_BUNDLE_BYTES} bytes for a model")));
     }

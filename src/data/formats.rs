@@ -116,10 +116,10 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
 fn read_text(path: &Path) -> Result<String, DataError> {
     let io = |source| DataError::Io { path: path.into(), source };
     let refuse = |reason: &str| DataError::Unrecognised { path: path.into(), reason: reason.into() };
-    let file = std::fs::File::open(path).map_err(io)?;
-    if !file.metadata().map_err(io)?.is_file() {
-        return Err(refuse("not a regular file"));
-    }
+    let file = super::open_regular(path).map_err(|e| match e {
+        Some(source) => io(source),
+        None => refuse("not a regular file"),
+    })?;
     let mut bytes = Vec::new();
     file.take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_LOG_BYTES {
