@@ -2,12 +2,14 @@
 //! "because you viewed" weights on request. Shared by the CLI and the browser; reads
 //! results asynchronously, as WebGPU requires.
 
-use burn::tensor::{Device, TensorData, Transaction};
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError, decode};
 use crate::catalogue::Catalogue;
 use crate::model::{Awrsr, ModelConfig, input_tensor, rollout};
+use crate::scoring::ServingItems;
 use crate::rank::top_k;
 
 /// What to recommend.
@@ -99,13 +101,20 @@ pub enum InferenceError {
 #[derive(Debug)]
 pub struct Recommender {
     bundle: Bundle,
+    items: ServingItems,
     device: Device,
 }
 
 impl Recommender {
     /// Loads a model bundle onto `device`.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, BundleError> {
-        Ok(Self { bundle: decode(bytes, device)?, device: device.clone() })
+        let mut bundle = decode(bytes, device)?;
+        // The browser's CPU path scores on the host (see `scoring`); elsewhere burn does.
+        let on_host = cfg!(target_arch = "wasm32") && *device == Device::flex();
+        let items = ServingItems::from_bundle(bytes, &bundle.config, on_host, device)?;
+        // The serving table replaces the model's own: the catalogue's embeddings are held once.
+        bundle.model.items.weight = Param::from_tensor(Tensor::zeros([1, bundle.config.d_model], device));
+        Ok(Self { bundle, items, device: device.clone() })
     }
 
     /// The items this model ranks.
@@ -118,9 +127,9 @@ impl Recommender {
         &self.bundle.config
     }
 
-    /// The network itself.
-    pub fn model(&self) -> &Awrsr {
-        &self.bundle.model
+    /// What loading the bundle noticed without refusing it (e.g. no checksum).
+    pub fn warnings(&self) -> &[String] {
+        &self.bundle.warnings
     }
 
     /// Recommends for `request.session`. Unknown ids are skipped and listed; only the
@@ -167,16 +176,16 @@ impl Recommender {
     async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
         let model = &self.bundle.model;
         let n = self.bundle.config.max_len;
-        let encoded = model.encode(input_tensor(&[window], n, &self.device));
-        let scores = model.score_all(Awrsr::last_hidden(&encoded));
-        let mut reads = Transaction::default().register(scores);
+        let embedded = self.items.embed(window, n, &self.device);
+        let encoded = model.encode_embedded(embedded, input_tensor(&[window], n, &self.device), true);
+        let mut reads = Transaction::default().register(self.items.to_read(Awrsr::last_hidden(&encoded)));
         if explain {
             let last = encoded.attention.last().expect("a model has at least one layer").clone();
             reads = reads.register(rollout(&encoded.attention)).register(last.mean_dim(1).reshape([n, n]));
         }
         let mut data = reads.execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?.into_iter();
         let mut next = || data.next().map(floats).unwrap_or_else(|| Err(InferenceError::Device("missing read-back".into())));
-        let scores = next()?;
+        let scores = self.items.finish(next()?);
         let explanation = match explain {
             true => Some(Explanation { rollout: next()?, last_layer: next()? }),
             false => None,

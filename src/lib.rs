@@ -2,8 +2,8 @@
 //! (AWRSR, RecSys 2024) on burn.
 //!
 //! Shared by every target: [`model`] (the network), [`catalogue`] (item ids and titles),
-//! [`bundle`] (the one-file model format), [`rank`] and [`inference`] (top-k for a
-//! session). Native only: [`data`] (log readers and the split), [`train`], [`eval`],
+//! [`bundle`] (the one-file model format), [`scoring`] (the item table as served),
+//! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and the split), [`train`], [`eval`],
 //! [`metrics`] and the [`cli`]. Browser only: `web` (the JavaScript bindings).
 
 #![warn(missing_docs)]
@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod inference;
 pub mod model;
 pub mod rank;
+pub mod scoring;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -4,9 +4,13 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// A score as ranked: NaN counts as −∞.
+fn key(score: f32) -> f32 {
+    if score.is_nan() { f32::NEG_INFINITY } else { score }
+}
+
 /// Orders scores high to low with NaN last; ties go to the lower item index.
 fn better(a: (usize, f32), b: (usize, f32)) -> Ordering {
-    let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
     key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(&b.0))
 }
 
@@ -29,17 +33,23 @@ impl PartialOrd for Kept {
 }
 
 /// The `k` best items (internal index, score) among those `allowed` accepts, best first.
-/// One pass with a k-sized heap; `allowed` is asked only about items that would enter it.
+/// One pass with a k-sized heap; once it is full, an item must score strictly above the
+/// worst kept (a later item loses ties), and `allowed` is asked only about items that would
+/// enter.
 pub fn top_k(scores: &[f32], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
     let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(k.min(scores.len()) + 1);
+    let mut threshold = f32::NEG_INFINITY; // the worst kept score, once the heap is full
     for (j, &s) in scores.iter().enumerate() {
-        let candidate = Kept(j, s);
-        let enters = kept.len() < k || kept.peek().is_some_and(|worst| candidate < *worst);
-        if enters && allowed(j as u32 + 1) {
-            kept.push(candidate);
-            if kept.len() > k {
-                kept.pop();
-            }
+        let full = kept.len() == k;
+        if (full && !(key(s) > threshold)) || k == 0 || !allowed(j as u32 + 1) {
+            continue;
+        }
+        kept.push(Kept(j, s));
+        if kept.len() > k {
+            kept.pop();
+        }
+        if kept.len() == k {
+            threshold = kept.peek().map_or(f32::NEG_INFINITY, |worst| key(worst.1));
         }
     }
     kept.into_sorted_vec().into_iter().map(|Kept(j, s)| (j as u32 + 1, s)).collect()

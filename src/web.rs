@@ -104,6 +104,9 @@ impl Recommender {
             other => return Err(JsError::new(&format!("backend must be 'auto', 'webgpu' or 'cpu', not {other:?}"))),
         };
         let inner = inference::Recommender::from_bytes(&bytes, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        for warning in inner.warnings() {
+            web_sys::console::warn_1(&format!("awrsr: {warning}").into());
+        }
         Ok(Recommender { inner: Rc::new(inner), backend, fallback_reason })
     }
 
@@ -117,6 +120,13 @@ impl Recommender {
     #[wasm_bindgen(getter, js_name = fallbackReason, unchecked_return_type = "string | null")]
     pub fn fallback_reason(&self) -> JsValue {
         self.fallback_reason.as_deref().map_or(JsValue::NULL, JsValue::from)
+    }
+
+    /// What loading noticed without refusing the bundle (e.g. it has no checksum), as
+    /// strings; also written to the console as warnings.
+    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    pub fn warnings(&self) -> JsValue {
+        from_json(self.inner.warnings()).unwrap_or_else(|_| Array::new().into())
     }
 
     /// Number of items the model knows.

@@ -60,7 +60,7 @@ fn every_refinement_gives_row_stochastic_causal_weights_of_the_right_shape() {
     for refinement in ALL {
         let layer = RefinedAttention::new(d, heads, n, refinement, 1.0, 0.0, &device);
         let x = Tensor::<3>::random([b, n, d], Distribution::Normal(0.0, 1.0), &device);
-        let out = layer.forward(x, causal_mask(b, n, &device));
+        let out = layer.forward(x, causal_mask(b, n, &device), false);
         assert_eq!(out.context.dims(), [b, n, d], "{refinement:?}");
         assert_eq!(out.weights.dims(), [b, heads, n, n], "{refinement:?}");
         let w = out.weights.into_data().try_to_vec::<f32>().unwrap();
@@ -92,7 +92,7 @@ fn refinement_starts_at_scaled_identity_and_near_uniform_refined_weights() {
     // With W = I, A_q A_kᵀ / √n lies in [0, 1/√n]: the refined weights of a row are almost
     // uniform over its visible keys (max/min ≤ e^{1/√n}).
     let x = Tensor::<3>::random([b, n, d], Distribution::Normal(0.0, 3.0), &device);
-    let refined = layer.forward(x, causal_mask(b, n, &device)).weights.into_data().try_to_vec::<f32>().unwrap();
+    let refined = layer.forward(x, causal_mask(b, n, &device), false).weights.into_data().try_to_vec::<f32>().unwrap();
     let bound = (1.0 / (n as f32).sqrt()).exp() + 1e-4;
     for (index, row) in refined.chunks(n).enumerate() {
         let visible = &row[..=index % n];
@@ -136,4 +136,26 @@ fn config_validation_names_the_problem() {
     config.max_len = 5;
     config.dropout = 1.5;
     assert!(config.validate().unwrap_err().contains("dropout"));
+}
+
+#[test]
+fn the_newest_position_alone_matches_the_full_encoding() {
+    let device = Device::flex();
+    for refinement in ALL {
+        let (model, config) = small_model(refinement, &device);
+        for sequence in [&[4u32, 2, 9][..], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &[]] {
+            let full = model.encode(input_tensor(&[sequence], config.max_len, &device));
+            let input = input_tensor(&[sequence], config.max_len, &device);
+            let embedded = model.items.forward(input.items.clone());
+            let last = model.encode_embedded(embedded, input, true);
+            assert_eq!(last.hidden.dims(), [1, 1, config.d_model]);
+            let want = Awrsr::last_hidden(&full).into_data().try_to_vec::<f32>().unwrap();
+            let got = Awrsr::last_hidden(&last).into_data().try_to_vec::<f32>().unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-5, "{refinement:?} {sequence:?}: {g} vs {w}");
+            }
+            let weights = |e: &awrsr::model::Encoded| e.attention.iter().map(|a| a.clone().into_data().try_to_vec::<f32>().unwrap()).collect::<Vec<_>>();
+            assert_eq!(weights(&full), weights(&last), "attention weights stay complete");
+        }
+    }
 }

@@ -46,3 +46,37 @@ fn metrics_match_hand_computed_values() {
     close("MRR", (1.0 + 0.25 + 0.1 + 1.0 / 16.0 + 1.0 / 41.0) / 5.0);
     assert_eq!(m.count(), 5);
 }
+
+#[test]
+fn top_k_matches_a_full_sort_on_random_scores_with_ties_and_nans() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for case in 0..300 {
+        let n = 1 + (next() % 200) as usize;
+        // Few distinct values, so ties are common; some NaN and infinities.
+        let scores: Vec<f32> = (0..n)
+            .map(|_| match next() % 12 {
+                0 => f32::NAN,
+                1 => f32::NEG_INFINITY,
+                2 => f32::INFINITY,
+                v => (v % 5) as f32 * 0.25,
+            })
+            .collect();
+        let k = (next() % 25) as usize;
+        let modulus = 1 + (next() % 4) as u32;
+        let allowed = |i: u32| i % modulus != 0 || modulus == 1;
+        let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
+        let mut reference: Vec<(u32, f32)> =
+            scores.iter().enumerate().map(|(j, &s)| (j as u32 + 1, s)).filter(|&(i, _)| allowed(i)).collect();
+        reference.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(&b.0)));
+        reference.truncate(k);
+        let got = top_k(&scores, k, allowed);
+        let ids = |v: &[(u32, f32)]| v.iter().map(|&(i, _)| i).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&reference), "case {case}: k {k}, scores {scores:?}");
+    }
+}

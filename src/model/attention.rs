@@ -131,8 +131,10 @@ impl RefinedAttention {
     }
 
     /// Attends `x` `[b, n, d]` to itself; `mask` `[b, 1, n, n]` is true where attention is
-    /// forbidden (future keys, padding keys).
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4, Bool>) -> AttentionOutput {
+    /// forbidden (future keys, padding keys). With `last_only` the context is computed for
+    /// the newest position alone (`[b, 1, d]`, all a recommendation reads); the weights are
+    /// always complete.
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4, Bool>, last_only: bool) -> AttentionOutput {
         let [b, n, d] = x.dims();
         let d_head = d / self.heads;
         let q = self.split_heads(self.query.forward(x.clone()));
@@ -146,8 +148,10 @@ impl RefinedAttention {
         let attention = softmax(scores, 3);
         let weights = self.mix(attention, mask);
 
-        let heads = self.dropout.forward(weights.clone()).matmul(v);
-        let context = heads.swap_dims(1, 2).reshape([b, n, d]);
+        let rows = if last_only { n - 1..n } else { 0..n };
+        let applied = weights.clone().slice([0..b, 0..self.heads, rows.clone()]);
+        let heads = self.dropout.forward(applied).matmul(v);
+        let context = heads.swap_dims(1, 2).reshape([b, rows.len(), d]);
         AttentionOutput { context: self.output.forward(context), weights }
     }
 

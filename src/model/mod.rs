@@ -155,17 +155,29 @@ pub struct Awrsr {
 }
 
 impl Awrsr {
-    /// Encodes a batch of left-padded sessions (see [`input_tensor`]).
+    /// Encodes a batch of left-padded sessions (see [`input_tensor`]) at every position.
     pub fn encode(&self, input: Input) -> Encoded {
-        let Input { items, keep, mask } = input;
-        let [_, n] = items.dims();
+        let embedded = self.items.forward(input.items.clone());
+        self.encode_embedded(embedded, input, false)
+    }
+
+    /// [`Awrsr::encode`] for item embeddings `[b, n, d]` looked up elsewhere (the serving
+    /// table of [`crate::scoring`]); `input` gives the masks. Padded slots are zeroed here,
+    /// so whatever was looked up for them does not matter. With `last_only` the last block
+    /// computes its output at the newest position alone (`hidden` is `[b, 1, d]`): a
+    /// recommendation needs nothing else, and it saves a quarter of the work.
+    pub fn encode_embedded(&self, embedded: Tensor<3>, input: Input, last_only: bool) -> Encoded {
+        let Input { keep, mask, .. } = input;
+        let [b, n, _] = embedded.dims();
         let positions = self.positions.weight.val().slice(0..n).unsqueeze_dim::<3>(0);
-        let x = self.items.forward(items).mul_scalar((self.d_model as f32).sqrt()) + positions;
+        let x = embedded.mul_scalar((self.d_model as f32).sqrt()) + positions;
         let mut x = self.dropout.forward(x) * keep.clone();
         let mut attention = Vec::with_capacity(self.blocks.len());
-        for block in &self.blocks {
-            let (out, weights) = block.forward(x, mask.clone());
-            x = out * keep.clone();
+        for (i, block) in self.blocks.iter().enumerate() {
+            let last = last_only && i + 1 == self.blocks.len();
+            let (out, weights) = block.forward(x, mask.clone(), last);
+            let keep = if last { keep.clone().slice([0..b, n - 1..n]) } else { keep.clone() };
+            x = out * keep;
             attention.push(weights);
         }
         Encoded { hidden: self.final_norm.forward(x), attention }
