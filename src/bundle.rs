@@ -162,7 +162,7 @@ pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
 /// beyond the metadata it parses.
 pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
     check_length(bytes)?;
-    let not_safetensors = |e: safetensors::SafeTensorError| BundleError::NotSafetensors(e.to_string());
+    let not_safetensors = |e: safetensors::SafeTensorError| BundleError::NotSafetensors(excerpt_chars(&e.to_string(), 200));
     let container = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
     let meta = header.metadata().clone().unwrap_or_default();
@@ -224,7 +224,7 @@ pub fn declared_len(head: &[u8]) -> Result<u64, BundleError> {
     }
     let header = head.get(8..8 + header_len as usize).ok_or_else(|| bad("truncated inside the header"))?;
     let entries: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(header).map_err(|e| bad(&format!("unreadable header: {e}")))?;
+        serde_json::from_slice(header).map_err(|e| bad(&excerpt_chars(&format!("unreadable header: {e}"), 200)))?;
     let mut data_end = 0u64;
     for (name, entry) in entries.iter().filter(|(name, _)| *name != "__metadata__") {
         let end = entry["data_offsets"][1].as_u64().ok_or_else(|| bad(&format!("tensor {} has no data offsets", excerpt(name))))?;

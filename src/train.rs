@@ -91,7 +91,7 @@ pub fn check_trainable(split: &Split) -> Result<(), String> {
         return Err("the log is too small to train on: no user has 3 or more interactions".into());
     }
     if !split.train.iter().any(|s| s.len() >= 2) {
-        return Err("the log is too small to train on: no user has 4 or more interactions, so no training step is possible".into());
+        return Err("the log is too small to train on: no user has 4 or more interactions (nor exactly 2), so no training step is possible".into());
     }
     Ok(())
 }

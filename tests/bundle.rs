@@ -280,3 +280,20 @@ fn the_layout_computed_from_a_config_is_the_network_s() {
         }
     }
 }
+
+#[test]
+fn a_huge_string_in_the_header_gives_a_short_message() {
+    let (bytes, ..) = sample();
+    let huge = "z".repeat(5_000_000);
+    for key in ["awrsr.config", "awrsr.version", "awrsr.format", "awrsr.checksum"] {
+        let bad = rebuild(&bytes, |m| { m.insert(key.into(), format!("\"{huge}\"")); }, |_| {});
+        let message = error(&bad).to_string();
+        assert!(message.len() < 400, "{key}: a {}-byte message", message.len());
+    }
+    // A header that is not JSON, quoting a long string.
+    let header = format!("{{\"x\": {{\"dtype\": \"{huge}\"}}}}");
+    let mut raw = (header.len() as u64).to_le_bytes().to_vec();
+    raw.extend_from_slice(header.as_bytes());
+    let message = error(&raw).to_string();
+    assert!(message.len() < 400, "a {}-byte message", message.len());
+}

@@ -198,12 +198,12 @@ fn output_paths_are_checked_before_training() {
     let missing = dir.path().join("no/such/m.json");
     let (dotted, x) = (format!("{folder}/./ratings.csv"), format!("{folder}/x"));
     let cases: [(Vec<&str>, &str); 6] = [
-        (vec!["--out", log_arg], "is also"),
-        (vec!["--out", &dotted], "is also"),
+        (vec!["--out", log_arg], "would overwrite"),
+        (vec!["--out", &dotted], "would overwrite"),
         (vec!["--out", folder], "is a directory"),
         (vec!["--out", "/dev/null"], "is not a regular file"),
         (vec!["--out", &x, "--metrics-json", missing.to_str().unwrap()], "does not exist"),
-        (vec!["--out", &x, "--metrics-json", &x], "is also"),
+        (vec!["--out", &x, "--metrics-json", &x], "would overwrite"),
     ];
     for (extra, expected) in cases {
         let mut args = train_args(folder, "", &extra);

@@ -61,7 +61,7 @@ pub fn check_output(path: &Path, what: &str, taken: &[PathBuf]) -> Result<(), St
         }
     }
     if let Some(other) = taken.iter().find(|other| same_file(path, other)) {
-        return Err(refuse(&format!("is also {} (an input or another output)", other.display())));
+        return Err(refuse(&format!("would overwrite {}, an input or another output of this command", other.display())));
     }
     let probe = temporary(&dir, "probe");
     OpenOptions::new().write(true).create_new(true).open(&probe).map_err(|e| refuse(&format!("cannot write in {}: {e}", dir.display())))?;
