@@ -297,3 +297,17 @@ fn a_huge_string_in_the_header_gives_a_short_message() {
     let message = error(&raw).to_string();
     assert!(message.len() < 400, "a {}-byte message", message.len());
 }
+
+#[test]
+fn a_model_with_non_finite_weights_is_never_written() {
+    use burn::module::Param;
+    use burn::tensor::Tensor;
+    let device = Device::flex();
+    let (_, config, catalogue) = sample();
+    let mut model = config.init(&device);
+    model.positions.weight = Param::from_tensor(Tensor::full([config.max_len, config.d_model], f32::NAN, &device));
+    match encode(&model, &config, &catalogue) {
+        Err(BundleError::NonFinite { name, .. }) => assert_eq!(name, "positions.weight"),
+        other => panic!("expected a non-finite error, got {other:?}"),
+    }
+}
