@@ -47,50 +47,69 @@ async function measure(server, path, { gpu }) {
     await page.goto(`${server.url}${path}`);
     await page.waitForFunction(() => window.result || document.title === 'failed', null, { timeout: 600_000 })
       .catch((e) => { throw new Error(`${path}: ${errors.join('; ') || e.message}`); });
-    return { path, ...(await page.evaluate(() => window.result)) };
+    const facts = await page.evaluate(() => ({ userAgent: navigator.userAgent, isolated: crossOriginIsolated }));
+    return { path, ...facts, ...(await page.evaluate(() => window.result)) };
   } finally {
     await context.close();
   }
 }
 
+// awrsr runs the shipped model (AWRSR, `additive` refinement) and the same network without
+// the refinement (plain SASRec, the peer's shape), both made from www/model.awrsr.
 const CASES = [
-  { engine: 'awrsr', backend: 'cpu', items: 9724, gpu: false, path: '/bench/web.html?backend=cpu' },
-  { engine: 'onnxruntime-web', backend: 'cpu', items: 9724, gpu: false, path: '/bench/peer.html?provider=wasm&items=9724' },
-  { engine: 'awrsr', backend: 'cpu', items: 100000, gpu: false, path: '/bench/web.html?backend=cpu&model=/bench/model-100000.awrsr' },
-  { engine: 'onnxruntime-web', backend: 'cpu', items: 100000, gpu: false, path: '/bench/peer.html?provider=wasm&items=100000' },
-  { engine: 'awrsr', backend: 'auto', items: 9724, gpu: true, path: '/bench/web.html?backend=auto' },
-  { engine: 'awrsr', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/web.html?backend=webgpu&budget=15000' },
-  { engine: 'onnxruntime-web', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/peer.html?provider=webgpu&items=9724&budget=15000' },
+  { engine: 'awrsr', model: 'sasrec', backend: 'cpu', items: 9724, gpu: false, path: '/bench/web.html?backend=cpu&model=/bench/sasrec-9724.awrsr' },
+  { engine: 'awrsr', model: 'awrsr', backend: 'cpu', items: 9724, gpu: false, path: '/bench/web.html?backend=cpu' },
+  { engine: 'onnxruntime-web', model: 'sasrec', backend: 'cpu', items: 9724, gpu: false, path: '/bench/peer.html?provider=wasm&items=9724' },
+  { engine: 'awrsr', model: 'sasrec', backend: 'cpu', items: 100000, gpu: false, path: '/bench/web.html?backend=cpu&model=/bench/sasrec-100000.awrsr' },
+  { engine: 'awrsr', model: 'awrsr', backend: 'cpu', items: 100000, gpu: false, path: '/bench/web.html?backend=cpu&model=/bench/awrsr-100000.awrsr' },
+  { engine: 'onnxruntime-web', model: 'sasrec', backend: 'cpu', items: 100000, gpu: false, path: '/bench/peer.html?provider=wasm&items=100000' },
+  { engine: 'awrsr', model: 'awrsr', backend: 'auto', items: 9724, gpu: true, path: '/bench/web.html?backend=auto' },
+  { engine: 'awrsr', model: 'awrsr', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/web.html?backend=webgpu&budget=15000' },
+  { engine: 'onnxruntime-web', model: 'sasrec', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/peer.html?provider=webgpu&items=9724&budget=15000' },
 ];
 
+// The CPU-only build (scripts/build-web.sh --cpu), when it has been built.
+const cpuBuild = await access(join(ROOT, 'pkg-cpu/awrsr_bg.wasm')).then(() => true, () => false);
+if (cpuBuild) {
+  for (const c of CASES.filter((c) => c.engine === 'awrsr' && c.backend === 'cpu')) {
+    CASES.push({ ...c, engine: 'awrsr-cpu-build', path: `${c.path}&pkg=/pkg-cpu` });
+  }
+}
+
 await ensurePeer();
-const big = widenBundle(await readFile(join(ROOT, 'www/model.awrsr')), 100_000);
-const server = await serve({ mounts: { '/peer/': PEER_DIR }, files: { '/bench/model-100000.awrsr': big } });
-const sizes = await Promise.all(['pkg/awrsr_bg.wasm', 'pkg/awrsr.js', 'www/model.awrsr'].map(size));
-sizes.push({ path: 'bench/model-100000.awrsr (made by this script)', raw: big.length, gzip: gzipSync(big, { level: 9 }).length });
+const shipped = await readFile(join(ROOT, 'www/model.awrsr'));
+const bundles = {
+  '/bench/awrsr-100000.awrsr': widenBundle(shipped, 100_000),
+  '/bench/sasrec-9724.awrsr': widenBundle(shipped, 9724, { plain: true }),
+  '/bench/sasrec-100000.awrsr': widenBundle(shipped, 100_000, { plain: true }),
+};
+const server = await serve({ mounts: { '/peer/': PEER_DIR }, files: bundles, isolate: true });
+const files = ['pkg/awrsr_bg.wasm', 'pkg/awrsr.js', ...(cpuBuild ? ['pkg-cpu/awrsr_bg.wasm'] : []), 'www/model.awrsr'];
+const sizes = await Promise.all(files.map(size));
+const big = bundles['/bench/awrsr-100000.awrsr'];
+sizes.push({ path: 'bench/awrsr-100000.awrsr (made by this script)', raw: big.length, gzip: gzipSync(big, { level: 9 }).length });
 const runs = [];
 for (let round = 1; round <= rounds; round++) {
   for (const c of CASES.filter((c) => webgpu || !c.gpu)) {
     const result = await measure(server, c.path, c);
-    runs.push({ round, engine: c.engine, requested: c.backend, ...result });
+    runs.push({ round, engine: c.engine, model: c.model, requested: c.backend, ...result });
     const p50 = result.latency.map((l) => `${l.name} ${l.p50.toFixed(2)}`).join(', ');
-    console.log(`[${round}] ${c.engine} ${c.backend} ${c.items}: first ${result.firstRecommendationMs.toFixed(0)} ms; p50 ${p50} ms`);
+    console.log(`[${round}] ${c.engine} ${c.model} ${c.backend} ${c.items}: first ${result.firstRecommendationMs.toFixed(0)} ms; p50 ${p50} ms`);
   }
 }
 await server.close();
 
-const chromium = execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']).toString().trim();
-const result = { date: new Date().toISOString(), command: 'node bench/web.mjs', chromium, sizes, runs };
+const result = { date: new Date().toISOString(), command: `node bench/web.mjs ${args.join(' ')}`.trim(), browser: runs[0]?.userAgent, sizes, runs };
 await mkdir(join(ROOT, 'results'), { recursive: true });
 await writeFile(join(ROOT, 'results/web-bench.json'), JSON.stringify(result, null, 2) + '\n');
 
 const mb = (n) => (n / 1e6).toFixed(2) + ' MB';
 console.log('');
 for (const s of sizes) console.log(`${s.path.padEnd(48)} ${mb(s.raw)} raw  ${mb(s.gzip)} gzip`);
-console.log('\nengine            backend  items   first ms  p50 / p95 ms (50 items | explain | empty)   hasItem µs  itemIds ms  hasItems ms');
+console.log('\nengine           model   backend  items   first ms  p50 / p95 ms (50 items | explain | empty)   hasItem µs  itemIds ms  hasItems ms');
 for (const r of runs) {
   const lat = r.latency.map((l) => `${l.p50.toFixed(2)}/${l.p95.toFixed(2)}`).join(' | ');
   const calls = r.hasItemUs === undefined ? '' : `${r.hasItemUs.toFixed(2).padStart(10)}  ${r.itemIdsMs.toFixed(1).padStart(10)}  ${r.hasItemsMs.toFixed(1).padStart(11)}`;
-  console.log(`${r.engine.padEnd(17)} ${(r.backend ?? r.provider).padEnd(8)} ${String(r.items).padStart(6)} ${r.firstRecommendationMs.toFixed(0).padStart(9)}  ${lat.padEnd(44)} ${calls}`);
+  console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(7)} ${(r.backend ?? r.provider).padEnd(8)} ${String(r.items).padStart(6)} ${r.firstRecommendationMs.toFixed(0).padStart(9)}  ${lat.padEnd(44)} ${calls}`);
 }
 console.log('\nwritten to results/web-bench.json');

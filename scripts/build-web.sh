@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the browser package into pkg/: the crate for wasm32 with the size-tuned
-# `wasm-release` profile (LTO, one codegen unit, opt-level "z", stripped, panic = abort),
-# then wasm-bindgen (ES module + TypeScript types).
+# Builds the browser packages with wasm-bindgen (ES module + TypeScript types):
+#   pkg/      WebGPU + CPU backends, the size-tuned `wasm-release` profile (LTO, one codegen
+#             unit, opt-level "z", stripped, panic = abort); what the demo and tests load.
+#   pkg-cpu/  with `--cpu`: the CPU-only build (no WebGPU backend), profile `wasm-cpu`
+#             (opt-level 3): smaller and faster on the CPU; see README "Two builds".
+# Both use WebAssembly SIMD (.cargo/config.toml).
 #
 # No wasm-opt: binaryen 132's `wasm-opt -Oz` made this module smaller raw (13.9 → 10.6 MB)
 # but larger gzipped (2.57 → 2.75 MB), and took 7.7 minutes here.
@@ -9,7 +12,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-cargo build --lib --profile wasm-release --target wasm32-unknown-unknown
-wasm-bindgen --target web --out-dir pkg --out-name awrsr \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/awrsr.wasm"
-printf 'pkg/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$(wc -c < pkg/awrsr_bg.wasm)" "$(gzip -9c pkg/awrsr_bg.wasm | wc -c)"
+package() { # profile, output folder, cargo flags…
+  local profile="$1" out="$2"; shift 2
+  cargo build --lib --profile "$profile" --target wasm32-unknown-unknown "$@"
+  wasm-bindgen --target web --out-dir "$out" --out-name awrsr \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
+  printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
+}
+
+package wasm-release pkg --features webgpu
+if [ "${1:-}" = "--cpu" ]; then
+  package wasm-cpu pkg-cpu
+  cp pkg/package.json pkg-cpu/package.json
+fi

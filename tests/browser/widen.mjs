@@ -46,8 +46,12 @@ export function writeSafetensors(metadata, tensors) {
   return out;
 }
 
-/** The shipped bundle `bytes` with a catalogue of `items` items (≥ its own). */
-export function widenBundle(bytes, items, seed = 7) {
+/**
+ * The shipped bundle `bytes` with a catalogue of `items` items (≥ its own); with
+ * `{ plain: true }` also without the refinement (`refinement: "none"`, the refiner tensors
+ * dropped): plain SASRec of the same shape, as the onnxruntime-web peer runs.
+ */
+export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
   const { header, data } = readSafetensors(bytes);
   const metadata = { ...header.__metadata__ };
   const config = JSON.parse(metadata['awrsr.config']);
@@ -56,7 +60,7 @@ export function widenBundle(bytes, items, seed = 7) {
   if (items < ids.length) throw new Error(`cannot shrink ${ids.length} items to ${items}`);
   const tensors = {};
   for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+    if (name === '__metadata__' || (plain && name.includes('.refiner.'))) continue;
     const [begin, end] = info.data_offsets;
     const values = new Float32Array(new Uint8Array(data.subarray(begin, end)).buffer); // a copy
     tensors[name] = { shape: info.shape, values };
@@ -76,7 +80,7 @@ export function widenBundle(bytes, items, seed = 7) {
     titles.push(null);
   }
   for (const key of Object.keys(metadata)) if (key.includes('checksum')) delete metadata[key];
-  metadata['awrsr.config'] = JSON.stringify({ ...config, num_items: items });
+  metadata['awrsr.config'] = JSON.stringify({ ...config, num_items: items, ...(plain ? { refinement: 'none' } : {}) });
   metadata['awrsr.items'] = JSON.stringify(ids);
   metadata['awrsr.titles'] = JSON.stringify(titles);
   return writeSafetensors(metadata, tensors);
