@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError, decode};
 use crate::catalogue::Catalogue;
-use crate::model::{Awrsr, ModelConfig, input_tensor, rollout};
+use crate::model::{Awrsr, ModelConfig, head_averaged, input_tensor, rollout};
 use crate::scoring::ServingItems;
 use crate::rank::top_k;
 
@@ -180,14 +180,19 @@ impl Recommender {
         let encoded = model.encode_embedded(embedded, input_tensor(&[window], n, &self.device), true);
         let mut reads = Transaction::default().register(self.items.to_read(Awrsr::last_hidden(&encoded)));
         if explain {
-            let last = encoded.attention.last().expect("a model has at least one layer").clone();
-            reads = reads.register(rollout(&encoded.attention)).register(last.mean_dim(1).reshape([n, n]));
+            for layer in head_averaged(&encoded) {
+                reads = reads.register(layer);
+            }
         }
-        let mut data = reads.execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?.into_iter();
-        let mut next = || data.next().map(floats).unwrap_or_else(|| Err(InferenceError::Device("missing read-back".into())));
-        let scores = self.items.finish(next()?);
+        let data = reads.execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+        let mut data = data.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?.into_iter();
+        let scores = self.items.finish(data.next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?);
         let explanation = match explain {
-            true => Some(Explanation { rollout: next()?, last_layer: next()? }),
+            true => {
+                let layers: Vec<Vec<f32>> = data.collect();
+                let last_layer = layers.last().cloned().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
+                Some(Explanation { rollout: rollout(&layers, n), last_layer })
+            }
             false => None,
         };
         Ok((scores, explanation))

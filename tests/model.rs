@@ -2,7 +2,7 @@
 //! and attention rollout.
 
 use awrsr::model::attention::RefinedAttention;
-use awrsr::model::{Awrsr, ModelConfig, Refinement, input_tensor, rollout};
+use awrsr::model::{Awrsr, ModelConfig, Refinement, head_averaged, input_tensor, rollout};
 use burn::tensor::{Bool, Device, Distribution, Tensor};
 
 const ALL: [Refinement; 4] = [Refinement::None, Refinement::Simple, Refinement::Value, Refinement::Additive];
@@ -111,17 +111,27 @@ fn additive_gate_starts_at_one_half() {
 }
 
 #[test]
-fn rollout_is_a_distribution_over_visible_positions() {
+fn rollout_is_a_distribution_over_visible_positions_and_the_product_of_the_layers() {
     let device = Device::flex();
     for refinement in ALL {
         let (model, config) = small_model(refinement, &device);
-        let encoded = model.encode(input_tensor(&[&[4, 2, 9][..]], config.max_len, &device));
-        let r = rollout(&encoded.attention).into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(r.len(), config.max_len);
-        let padding: f32 = r[..config.max_len - 3].iter().map(|v| v.abs()).sum();
-        let visible: f32 = r[config.max_len - 3..].iter().sum();
+        let n = config.max_len;
+        let encoded = model.encode(input_tensor(&[&[4, 2, 9][..]], n, &device));
+        let layers: Vec<Tensor<2>> = head_averaged(&encoded);
+        let host: Vec<Vec<f32>> = layers.iter().map(|l| l.clone().into_data().try_to_vec::<f32>().unwrap()).collect();
+        let r = rollout(&host, n);
+        assert_eq!(r.len(), n);
+        let padding: f32 = r[..n - 3].iter().map(|v| v.abs()).sum();
+        let visible: f32 = r[n - 3..].iter().sum();
         assert!(padding < 1e-5, "{refinement:?}: padding got weight {padding}");
         assert!((visible - 1.0).abs() < 1e-4, "{refinement:?}: weights sum to {visible}");
+        // The same read-out as a full matrix product on the device: R = Π (½Ā + ½I).
+        let eye = Tensor::<2>::eye(n, &device);
+        let product = layers.iter().fold(eye.clone(), |acc, a| (a.clone() + eye.clone()).mul_scalar(0.5).matmul(acc));
+        let last_row = product.slice([n - 1..n]).into_data().try_to_vec::<f32>().unwrap();
+        for (got, want) in r.iter().zip(&last_row) {
+            assert!((got - want).abs() < 1e-5, "{refinement:?}: {got} vs {want}");
+        }
     }
 }
 

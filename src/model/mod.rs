@@ -206,19 +206,37 @@ impl Awrsr {
 }
 
 /// Attention rollout (Abnar & Zuidema 2020) read at the newest position: how much each
-/// position contributes to the last output, `[b, n]`. Uses `R = Π_l (½·Ā_l + ½·I)` with
-/// `Ā_l` the head-averaged effective weights of layer l.
-pub fn rollout(attention: &[Tensor<4>]) -> Tensor<2> {
-    let [b, _, n, _] = attention[0].dims();
-    let device = attention[0].device();
-    let eye = Tensor::<2>::eye(n, &device).unsqueeze_dim::<3>(0);
-    let mut rollout = eye.clone().repeat_dim(0, b);
-    for weights in attention {
-        let averaged = weights.clone().mean_dim(1).reshape([b, n, n]);
-        let layer = (averaged + eye.clone()).mul_scalar(0.5);
-        rollout = layer.matmul(rollout);
+/// position contributes to the last output, `[n]`. `layers` holds each layer's
+/// head-averaged effective weights `Ā_l` (`[n, n]` row-major, first layer first); the
+/// rollout is the last row of `R = Π_l (½·Ā_l + ½·I)`, computed on the host as a row
+/// vector times each layer from the last down (a few thousand multiply-adds).
+pub fn rollout(layers: &[Vec<f32>], n: usize) -> Vec<f32> {
+    let mut row = vec![0.0f32; n];
+    row[n - 1] = 1.0;
+    for weights in layers.iter().rev() {
+        let mut next = vec![0.0f32; n];
+        for (i, &r) in row.iter().enumerate().filter(|(_, r)| **r != 0.0) {
+            for (out, &w) in next.iter_mut().zip(&weights[i * n..(i + 1) * n]) {
+                *out += 0.5 * r * w;
+            }
+            next[i] += 0.5 * r;
+        }
+        row = next;
     }
-    rollout.slice([0..b, n - 1..n]).reshape([b, n])
+    row
+}
+
+/// Each layer's effective attention weights averaged over heads, `[n, n]` per layer, for
+/// the first session of the batch (what [`rollout`] and the attention map read).
+pub fn head_averaged(encoded: &Encoded) -> Vec<Tensor<2>> {
+    encoded
+        .attention
+        .iter()
+        .map(|weights| {
+            let [_, _, n, _] = weights.dims();
+            weights.clone().slice(0..1).mean_dim(1).reshape([n, n])
+        })
+        .collect()
 }
 
 /// A batch of sessions ready for [`Awrsr::encode`]: the ids and the masks derived from them,

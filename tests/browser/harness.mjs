@@ -67,12 +67,12 @@ export async function launch({ webgpu }) {
   return context;
 }
 
-/** Opens the API test page and waits until the module is initialised. */
-export async function apiPage(context, url) {
+/** Opens the API test page (of `pkg`, /pkg or /pkg-cpu) and waits until the module is initialised. */
+export async function apiPage(context, url, pkg = '/pkg') {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}/tests/browser/api.html`);
+  await page.goto(`${url}/tests/browser/api.html?pkg=${pkg}`);
   await page.waitForFunction(() => window.awrsrReady === true, null, { timeout: 60_000 });
   page.errors = errors;
   return page;
