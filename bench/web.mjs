@@ -97,9 +97,38 @@ for (let round = 1; round <= rounds; round++) {
     console.log(`[${round}] ${c.engine} ${c.model} ${c.backend} ${c.items}: first ${result.firstRecommendationMs.toFixed(0)} ms; p50 ${p50} ms`);
   }
 }
+
+/** The demo storefront's responsiveness on the CPU path: each figure is the synchronous
+ * work of one interaction (the handlers render in the same task). */
+async function demo(server) {
+  const context = await launch({ webgpu: false });
+  try {
+    const page = await context.newPage();
+    const start = Date.now();
+    await page.goto(`${server.url}/www/index.html?backend=cpu`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    const readyMs = Date.now() - start;
+    const timings = await page.evaluate(() => {
+      const time = (f) => { const t = performance.now(); f(); return performance.now() - t; };
+      const search = document.getElementById('search');
+      const type = (text) => time(() => { search.value = text; search.dispatchEvent(new Event('input')); });
+      const keystrokes = ['s', 'st', 'sta', 'star', ''].map(type);
+      const genre = document.getElementById('genre');
+      const genreMs = time(() => { genre.value = genre.options[1].value; genre.dispatchEvent(new Event('change')); });
+      genre.value = ''; genre.dispatchEvent(new Event('change'));
+      const moreMs = time(() => document.getElementById('more').click());
+      return { keystrokeMaxMs: Math.max(...keystrokes), genreMs, moreMs };
+    });
+    return { page: '/www/index.html?backend=cpu', loadToReadyMs: readyMs, ...timings };
+  } finally {
+    await context.close();
+  }
+}
+const storefront = await demo(server);
+console.log(`demo (CPU): load → ready ${storefront.loadToReadyMs} ms; search keystroke ≤ ${storefront.keystrokeMaxMs.toFixed(1)} ms; genre ${storefront.genreMs.toFixed(1)} ms; Show more ${storefront.moreMs.toFixed(1)} ms`);
 await server.close();
 
-const result = { date: new Date().toISOString(), command: `node bench/web.mjs ${args.join(' ')}`.trim(), browser: runs[0]?.userAgent, sizes, runs };
+const result = { date: new Date().toISOString(), command: `node bench/web.mjs ${args.join(' ')}`.trim(), browser: runs[0]?.userAgent, sizes, runs, demo: storefront };
 await mkdir(join(ROOT, 'results'), { recursive: true });
 await writeFile(join(ROOT, 'results/web-bench.json'), JSON.stringify(result, null, 2) + '\n');
 

@@ -1,4 +1,4 @@
-//! The command line: `awrsr train`, `awrsr eval` and `awrsr recommend`.
+//! The command line: `awrsr train`, `awrsr eval`, `awrsr recommend` and `awrsr export`.
 //!
 //! Hostile input ends in a message and exit code 2, never a panic: settings are checked
 //! before any work, output paths before training, models are read with bounds and written
@@ -40,6 +40,8 @@ enum Command {
     Eval(EvalArgs),
     /// Recommend the next items for a session.
     Recommend(RecommendArgs),
+    /// Rewrite a model bundle in this version's format (with its checksum).
+    Export(ExportArgs),
 }
 
 /// Where the interactions come from.
@@ -148,6 +150,16 @@ struct EvalArgs {
 }
 
 #[derive(Args, Debug)]
+struct ExportArgs {
+    /// The model bundle to read.
+    #[arg(long)]
+    model: PathBuf,
+    /// Where to write it (never the input).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct RecommendArgs {
     /// The model bundle.
     #[arg(long)]
@@ -183,6 +195,7 @@ pub fn run() -> ExitCode {
         Command::Train(args) => run_train(args),
         Command::Eval(args) => run_eval(args),
         Command::Recommend(args) => run_recommend(args),
+        Command::Export(args) => run_export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -342,11 +355,21 @@ fn load_bundle(path: &Path, device: &Device) -> Result<bundle::Bundle, Box<dyn E
 /// Reads a bundle file into a recommender, printing its warnings.
 fn load_recommender(path: &Path, device: &Device) -> Result<Recommender, Box<dyn Error>> {
     let bytes = files::read_bundle(path)?;
-    let verified = bundle::verify(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    for warning in &verified.warnings {
+    let recommender = Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
+    for warning in recommender.warnings() {
         warn(format!("warning: {}: {warning}", path.display()));
     }
-    Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()).into())
+    Ok(recommender)
+}
+
+fn run_export(args: ExportArgs) -> CliResult {
+    check_outputs(&[("--out", Some(&args.out))], vec![args.model.clone()])?;
+    let device = Device::flex();
+    let loaded = load_bundle(&args.model, &device)?;
+    let bytes = bundle::encode(&loaded.model, &loaded.config, &loaded.catalogue)?;
+    files::write_atomic(&args.out, &bytes)?;
+    say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
+    Ok(())
 }
 
 fn run_recommend(args: RecommendArgs) -> CliResult {

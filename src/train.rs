@@ -140,6 +140,7 @@ pub fn train(
     for epoch in 1..=train.epochs {
         epochs_run = epoch;
         let bar = progress_bar(train.progress, batches, epoch, train.epochs);
+        let started = std::time::Instant::now();
         let mut order = sequences.clone();
         order.shuffle(&mut rng);
         let mut loss_sum = 0.0;
@@ -152,6 +153,7 @@ pub fn train(
             bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
         }
         bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
 
         let loss = loss_sum / batches as f64;
         if !loss.is_finite() {
@@ -160,7 +162,8 @@ pub fn train(
         let snapshot = model.valid();
         let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
         let improved = best.as_ref().is_none_or(|(_, _, b)| valid.get("NDCG@10") > b.get("NDCG@10"));
-        say(format!("epoch {epoch:>3}  loss {loss:.4}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
+        let pace = format!("{seconds:.1} s, {:.0} seq/s", sequences.len() as f64 / seconds);
+        say(format!("epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
         if improved {
             best = Some((snapshot, epoch, valid));
         } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= train.patience) {

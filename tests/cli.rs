@@ -327,3 +327,22 @@ fn a_bundle_without_checksum_loads_with_a_warning() {
     let legacy = !String::from_utf8_lossy(&std::fs::read(shipped).unwrap()).contains("awrsr.checksum");
     assert_eq!(stderr.contains("warning:") && stderr.contains("no checksum"), legacy, "{stderr}");
 }
+
+#[test]
+fn export_rewrites_a_bundle_with_a_checksum_and_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.awrsr");
+    let out = dir.path().join("exported.awrsr");
+    let out = out.to_str().unwrap();
+    ok(awrsr(&["export", "--model", shipped, "--out", out]));
+    assert!(String::from_utf8_lossy(&std::fs::read(out).unwrap()).contains("awrsr.checksum"));
+    let answer = |model: &str| {
+        let output = awrsr(&["recommend", "--model", model, "--session", "1,50,260", "-k", "10", "--json", "--explain"]);
+        (String::from_utf8_lossy(&output.stderr).contains("no checksum"), ok(output))
+    };
+    let (_, before) = answer(shipped);
+    let (warned, after) = answer(out);
+    assert!(!warned, "the exported bundle has a checksum");
+    assert_eq!(before, after, "same recommendations, scores and explanations");
+    assert!(failure(awrsr(&["export", "--model", out, "--out", out])).contains("--out"));
+}
