@@ -105,6 +105,9 @@ struct TrainArgs {
     /// Feed-forward non-linearity.
     #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.activation)]
     activation: Activation,
+    /// Feed-forward hidden width, in multiples of the embedding size.
+    #[arg(long, default_value_t = ModelConfig::DEFAULTS.ffn_multiplier)]
+    ffn_multiplier: usize,
     /// Training objective.
     #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULTS.loss)]
     loss: Loss,
@@ -262,6 +265,7 @@ fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainCon
         refinement: args.refinement,
         refine_scale: args.refine_scale,
         activation: args.activation,
+        ffn_multiplier: args.ffn_multiplier,
     };
     config.validate()?;
     let parameters = bundle::layout::parameter_count(&bundle::layout::tensors(&config)).unwrap_or(u64::MAX);

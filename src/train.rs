@@ -132,7 +132,7 @@ pub fn train(
     let mut rng = StdRng::seed_from_u64(train.seed);
     let mut model = config.init(&ad_device).train();
     let mut optimizer = AdamConfig::new().init();
-    let sequences: Vec<&[u32]> = split.train.iter().map(Vec::as_slice).filter(|s| s.len() >= 2).collect();
+    let sequences: Vec<&[u32]> = split.train.iter().flat_map(|s| windows(s, config.max_len)).collect();
     let batches = sequences.len().div_ceil(train.batch_size);
 
     let mut best: Option<(Awrsr, usize, Metrics)> = None;
@@ -186,6 +186,20 @@ fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> Prog
     bar.set_style(style);
     bar.set_prefix(format!("{epoch}/{epochs}"));
     bar
+}
+
+/// A training sequence cut into windows of at most `n + 1` items, newest first, each
+/// overlapping the next by one item: every item after the first is a target exactly once,
+/// seen from up to `n` items before it. (Training on the newest `n + 1` alone, as plain
+/// SASRec does, would never learn from the older part of a long history.)
+pub fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
+    let mut out = Vec::new();
+    let mut end = sequence.len();
+    while end >= 2 {
+        out.push(&sequence[end.saturating_sub(n + 1)..end]);
+        end = end.saturating_sub(n);
+    }
+    out
 }
 
 /// Mean loss over every non-padded position of a batch of training sequences.

@@ -23,10 +23,18 @@ pub fn tensors(config: &ModelConfig) -> Vec<Expected> {
             all.push((at(&format!("{norm}.gamma")), vec![d]));
             all.push((at(&format!("{norm}.beta")), vec![d]));
         }
-        let linears = ["attention.query", "attention.key", "attention.value", "attention.output", "ffn_in", "ffn_out"];
-        for linear in linears {
-            all.push((at(&format!("{linear}.weight")), vec![d, d]));
-            all.push((at(&format!("{linear}.bias")), vec![d]));
+        let f = config.ffn_width();
+        let linears = [
+            ("attention.query", d, d),
+            ("attention.key", d, d),
+            ("attention.value", d, d),
+            ("attention.output", d, d),
+            ("ffn_in", d, f),
+            ("ffn_out", f, d),
+        ];
+        for (linear, inputs, outputs) in linears {
+            all.push((at(&format!("{linear}.weight")), vec![inputs, outputs]));
+            all.push((at(&format!("{linear}.bias")), vec![outputs]));
         }
         if config.refinement != Refinement::None {
             all.push((at("attention.refiner.w_query"), vec![config.heads, n, n]));

@@ -38,8 +38,8 @@ impl Block {
                 device,
             ),
             norm_ffn: LayerNormConfig::new(d).init(device),
-            ffn_in: LinearConfig::new(d, d).init(device),
-            ffn_out: LinearConfig::new(d, d).init(device),
+            ffn_in: LinearConfig::new(d, config.ffn_width()).init(device),
+            ffn_out: LinearConfig::new(config.ffn_width(), d).init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
             activation: config.activation,
         }

@@ -46,6 +46,10 @@ pub struct ModelConfig {
     pub refine_scale: f32,
     /// Feed-forward non-linearity.
     pub activation: Activation,
+    /// Width of the feed-forward network's hidden layer, in multiples of `d_model` (bundles
+    /// from before this setting have 1).
+    #[serde(default = "ModelConfig::legacy_ffn_multiplier")]
+    pub ffn_multiplier: usize,
 }
 
 impl ModelConfig {
@@ -60,7 +64,21 @@ impl ModelConfig {
         refinement: Refinement::Additive,
         refine_scale: 1.0,
         activation: Activation::Gelu,
+        ffn_multiplier: 1,
     };
+
+    /// Largest feed-forward multiplier accepted.
+    pub const MAX_FFN_MULTIPLIER: usize = 16;
+
+    /// The feed-forward multiplier of bundles written before it was a setting.
+    fn legacy_ffn_multiplier() -> usize {
+        1
+    }
+
+    /// Width of the feed-forward hidden layer.
+    pub fn ffn_width(&self) -> usize {
+        self.ffn_multiplier * self.d_model
+    }
 
     /// The default configuration for a catalogue of `num_items`.
     pub fn new(num_items: usize) -> Self {
@@ -89,6 +107,7 @@ impl ModelConfig {
             ("d_model", self.d_model, Self::MAX_D_MODEL),
             ("layers", self.layers, Self::MAX_LAYERS),
             ("heads", self.heads, Self::MAX_D_MODEL),
+            ("ffn_multiplier", self.ffn_multiplier, Self::MAX_FFN_MULTIPLIER),
         ];
         for (name, value, max) in sizes {
             if value == 0 {
