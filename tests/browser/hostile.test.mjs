@@ -1,0 +1,972 @@
+// Hostile input in the browser (issue 10): no bundle, argument or JS call may trap the wasm
+// module, leave a promise unsettled or poison the page. Every crafted bundle and wrong
+// argument must be refused with an `Error` (or, for a bundle, load and recommend finite
+// scores), on the CPU path and on WebGPU; after every batch a model loaded before still
+// gives the same top 10, a fresh load works, and the page has raised no error.
+//
+// The crafted bundles are made here from www/model.awrsr with widen.mjs's safetensors
+// helpers (and the checksum of src/bundle/checksum.rs, recomputed in JS). A bounded fuzz
+// ends the file: AWRSR_BROWSER_FUZZ_CASES random mutations (default 300).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ROOT, serve, launch, apiPage } from './harness.mjs';
+import { readSafetensors, writeSafetensors } from './widen.mjs';
+
+const MODEL = '/www/model.awrsr';
+/** Another build of the package to test in place of pkg/ (e.g. pkg-cpu, the CPU-only one). */
+const PKG = process.env.AWRSR_PKG ? resolve(ROOT, process.env.AWRSR_PKG) : null;
+const FUZZ_CASES = Number(process.env.AWRSR_BROWSER_FUZZ_CASES ?? 300);
+/** Longest a load or a recommend may take before it counts as a hang (ms). */
+const LIMIT = 20_000;
+const SESSIONS = [[], ['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296']];
+
+// ---------------------------------------------------------------------------------------
+// Bundles, made in Node.
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function random(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A bundle's metadata and its tensors `{ name: { shape, values: Float32Array } }` (copies). */
+function decompose(bytes) {
+  const { header, data } = readSafetensors(bytes);
+  const tensors = {};
+  for (const name of Object.keys(header).filter((n) => n !== '__metadata__').sort()) {
+    const { shape, data_offsets: [begin, end] } = header[name];
+    tensors[name] = { shape, values: new Float32Array(new Uint8Array(data.subarray(begin, end)).buffer) };
+  }
+  return { metadata: { ...header.__metadata__ }, tensors };
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** `awrsr.checksum` as src/bundle/checksum.rs computes it. */
+function checksum(metadata, tensors) {
+  let crc = 0xffffffff;
+  const update = (bytes) => {
+    for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  };
+  const u64 = (n) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
+    return b;
+  };
+  const feed = (bytes) => { update(u64(bytes.length)); update(bytes); };
+  const text = (s) => new TextEncoder().encode(s);
+  for (const key of ['awrsr.config', 'awrsr.items', 'awrsr.titles']) {
+    if (key in metadata) { feed(text(key)); feed(text(metadata[key])); }
+  }
+  for (const name of Object.keys(tensors).sort()) {
+    const { shape, values } = tensors[name];
+    feed(text(name));
+    feed(text('F32'));
+    for (const dim of shape) feed(u64(dim));
+    feed(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return `crc32:${((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Writes a bundle; `seal` adds a correct checksum, otherwise any stale one is kept as given. */
+function compose(metadata, tensors, { seal = false } = {}) {
+  const meta = { ...metadata };
+  if (seal) meta['awrsr.checksum'] = checksum(meta, tensors);
+  return writeSafetensors(meta, tensors);
+}
+
+/**
+ * An edited bundle in its three checksum cases: removed (an older bundle), left stale (the
+ * edit is corruption), and recomputed (a deliberate edit that the checksum cannot catch).
+ */
+function checksumCases(name, edit) {
+  const metadata = { ...pristine.metadata };
+  const tensors = { ...pristine.tensors };
+  // The tensors are shared with `pristine`: an edit asks for its own copy of one.
+  const tensor = (n) => (tensors[n] = { shape: tensors[n].shape, values: tensors[n].values.slice() });
+  edit(metadata, tensor, tensors);
+  const removed = { ...metadata };
+  delete removed['awrsr.checksum'];
+  return [
+    [`${name} (checksum removed)`, compose(removed, tensors)],
+    [`${name} (checksum stale)`, compose(metadata, tensors)],
+    [`${name} (checksum recomputed)`, compose(removed, tensors, { seal: true })],
+  ];
+}
+
+/** A small valid model of any shape, with seeded weights (the smallest that loads, etc.). */
+function tinyModel(config, { seed = 3, ids } = {}) {
+  const full = { num_items: 3, max_len: 1, d_model: 1, layers: 1, heads: 1, dropout: 0, refinement: 'additive', refine_scale: 1, activation: 'gelu', ...config };
+  const draw = random(seed);
+  const d = full.d_model, n = full.max_len;
+  const tensor = (shape, fill) => ({ shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, fill ?? (() => draw() - 0.5)) });
+  const tensors = {
+    'items.weight': tensor([full.num_items + 1, d]),
+    'positions.weight': tensor([n, d]),
+    'final_norm.gamma': tensor([d], () => 1),
+    'final_norm.beta': tensor([d], () => 0),
+  };
+  for (let l = 0; l < full.layers; l++) {
+    for (const norm of ['norm_attention', 'norm_ffn']) {
+      tensors[`blocks.${l}.${norm}.gamma`] = tensor([d], () => 1);
+      tensors[`blocks.${l}.${norm}.beta`] = tensor([d], () => 0);
+    }
+    for (const linear of ['attention.query', 'attention.key', 'attention.value', 'attention.output', 'ffn_in', 'ffn_out']) {
+      tensors[`blocks.${l}.${linear}.weight`] = tensor([d, d]);
+      tensors[`blocks.${l}.${linear}.bias`] = tensor([d]);
+    }
+    if (full.refinement !== 'none') {
+      tensors[`blocks.${l}.attention.refiner.w_query`] = tensor([full.heads, n, n]);
+      tensors[`blocks.${l}.attention.refiner.w_key`] = tensor([full.heads, n, n]);
+    }
+    if (full.refinement === 'additive') tensors[`blocks.${l}.attention.refiner.gate`] = tensor([1]);
+  }
+  const metadata = {
+    'awrsr.format': 'awrsr-bundle', 'awrsr.version': '1', 'awrsr.config': JSON.stringify(full),
+    'awrsr.items': JSON.stringify(ids ?? Array.from({ length: full.num_items }, (_, i) => String(i + 1))),
+  };
+  return compose(metadata, tensors, { seal: true });
+}
+
+/** A safetensors file with these bytes as its header JSON and `data` after it. */
+function rawSafetensors(headerText, data = new Uint8Array(0), declaredLength) {
+  const head = typeof headerText === 'string' ? new TextEncoder().encode(headerText) : headerText;
+  const out = new Uint8Array(8 + head.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(declaredLength ?? head.length), true);
+  out.set(head, 8);
+  out.set(data, 8 + head.length);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// The browser side.
+
+/** Helpers defined in each page: settling with a time limit, checking results. */
+const PAGE_HELPERS = `
+window.hx = {
+  /** How a promise (or a function returning one) ends, within ms. */
+  async settle(start, ms) {
+    let timer;
+    const timeout = new Promise((ok) => { timer = setTimeout(() => ok({ status: 'timeout' }), ms); });
+    try {
+      const promise = typeof start === 'function' ? start() : start;
+      if (!(promise instanceof Promise)) return { status: 'sync', value: promise };
+      return await Promise.race([
+        promise.then((value) => ({ status: 'resolved', value }), (e) => hx.failure(e)),
+        timeout,
+      ]);
+    } catch (e) {
+      return { ...hx.failure(e), sync: true };
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+  failure(e) {
+    let message;
+    try { message = String(e?.message); } catch { message = '(unreadable)'; }
+    return { status: 'rejected', isError: e instanceof Error, name: e?.constructor?.name, length: message.length, message: message.slice(0, 300) };
+  },
+  /** Whether every number in a recommend result is finite. */
+  finite(out) {
+    const ok = (x) => typeof x === 'number' && Number.isFinite(x);
+    return out.items.every((i) => ok(i.score) && (i.because ?? []).every((b) => ok(b.weight)))
+      && (out.attention?.weights ?? []).every((row) => row.every(ok));
+  },
+  /** Loads bytes; when they load, recommends for a few sessions and frees the model. */
+  async tryBundle(bytes, backend, ms) {
+    const started = performance.now();
+    const loaded = await hx.settle(() => awrsr.Recommender.load(bytes, { backend }), ms);
+    const took = Math.round(performance.now() - started);
+    if (loaded.status !== 'resolved') return { ...loaded, value: undefined, took };
+    const rec = loaded.value;
+    const result = { status: 'loaded', warnings: rec.warnings, itemCount: rec.itemCount, outs: [], took };
+    try {
+      // (Loading has run the network on the empty session already.)
+      const session = rec.hasItem('1') ? ['1', '50', '260'] : rec.itemIds().slice(0, 3);
+      const out = await hx.settle(() => rec.recommend(session, { k: 10, explain: true }), ms);
+      if (out.status === 'resolved') {
+        result.outs.push({ finite: hx.finite(out.value), ids: out.value.items.map((i) => i.id) });
+      } else {
+        result.outs.push({ ...out, value: undefined });
+      }
+    } finally {
+      rec.free();
+    }
+    return result;
+  },
+  /**
+   * tryBundle over mutations of the bundle at \`url\`: each a list of operations, applied in
+   * order to a copy (flip [at, bit], byte [at, value], f32 [at, value], u64 [at, value],
+   * truncate [length], insert [at, bytes], remove [at, count]; writes past the end are
+   * skipped). Stops at the first hang.
+   */
+  async tryMutations(url, mutations, backend, ms) {
+    const original = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const results = [];
+    for (const operations of mutations) {
+      let bytes = original.slice();
+      for (const [op, at, value] of operations) {
+        if (op === 'flip') bytes[at] ^= 1 << value;
+        else if (op === 'byte') bytes[at] = value;
+        else if (op === 'f32') { if (at + 4 <= bytes.length) new DataView(bytes.buffer).setFloat32(at, value, true); }
+        else if (op === 'u64') { if (at + 8 <= bytes.length) new DataView(bytes.buffer).setBigUint64(at, BigInt(value), true); }
+        else if (op === 'truncate') bytes = bytes.slice(0, at);
+        else if (op === 'insert' || op === 'remove') {
+          const [cut, added] = op === 'insert' ? [0, Uint8Array.from(value)] : [value, new Uint8Array(0)];
+          const out = new Uint8Array(bytes.length - Math.min(cut, bytes.length - at) + added.length);
+          out.set(bytes.subarray(0, at));
+          out.set(added, at);
+          out.set(bytes.subarray(at + cut), at + added.length);
+          bytes = out;
+        }
+      }
+      const result = await hx.tryBundle(bytes, backend, ms);
+      results.push(result);
+      if (result.status === 'timeout' || result.outs?.some((o) => o.status === 'timeout')) break;
+    }
+    return results;
+  },
+  /** tryBundle over a list of URLs; stops at the first hang. */
+  async tryUrls(urls, backend, ms) {
+    const results = [];
+    for (const url of urls) {
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const result = await hx.tryBundle(bytes, backend, ms);
+      results.push(result);
+      if (result.status === 'timeout' || result.outs?.some((o) => o.status === 'timeout')) break;
+    }
+    return results;
+  },
+  /** Runs each body (async function text) and reports how it ended. */
+  async run(bodies, ms) {
+    const results = [];
+    for (const body of bodies) {
+      const result = { body, ...(await hx.settle(new Function('return (async () => { ' + body + ' })()'), ms)), value: undefined };
+      results.push(result);
+      if (result.status === 'timeout') break;
+    }
+    return results;
+  },
+};
+`;
+
+let server, files, withGpu, withoutGpu, pages, shipped, sealed, unsealed, pristine, native;
+before(async () => {
+  shipped = new Uint8Array(await readFile(join(ROOT, MODEL)));
+  const { metadata, tensors } = decompose(shipped);
+  // Resealed here (the checksum computed in JS), and without a checksum (as older bundles).
+  sealed = compose(metadata, tensors, { seal: true });
+  delete metadata['awrsr.checksum'];
+  unsealed = compose(metadata, tensors);
+  pristine = decompose(sealed);
+  files = { '/hostile/sealed.awrsr': sealed, '/hostile/unsealed.awrsr': unsealed };
+  server = await serve({ files, mounts: PKG ? { '/pkg/': `${PKG}/` } : {} });
+  withGpu = await launch({ webgpu: true });
+  withoutGpu = await launch({ webgpu: false });
+  // The CPU path in a browser without WebGPU, and WebGPU (SwiftShader here) in one with it
+  // (unless the package is the CPU-only build).
+  pages = [
+    { page: await apiPage(withoutGpu, server.url), backend: 'cpu' },
+    { page: await apiPage(withGpu, server.url), backend: 'webgpu' },
+  ];
+  for (const { page } of pages) await page.evaluate(PAGE_HELPERS + HOSTILE_VALUES);
+  const cpuOnly = await pages[1].page.evaluate(() => awrsr.Recommender.load('/www/model.awrsr', { backend: 'webgpu' }).then((r) => r.free(), (e) => /CPU-only build/.test(e.message)));
+  if (cpuOnly === true) pages.pop();
+  const bin = process.env.AWRSR_BIN ?? join(ROOT, 'target/debug/awrsr');
+  native = SESSIONS.map((session) => {
+    const out = execFileSync(bin, ['recommend', '--model', join(ROOT, MODEL), '--session', session.join(','), '-k', '10', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    return JSON.parse(out).items.map((i) => i.id);
+  });
+});
+after(async () => {
+  await withGpu?.close();
+  await withoutGpu?.close();
+  await server?.close();
+});
+
+/** Top 10 ids of the page's long-lived model `window.base` for each session. */
+const baseTop10 = (page) =>
+  page.evaluate(async (sessions) => {
+    const out = [];
+    for (const s of sessions) out.push((await base.recommend(s, { k: 10 })).items.map((i) => i.id));
+    return out;
+  }, SESSIONS);
+
+/**
+ * After a batch: the model loaded before still answers as the native CLI does, a new load of
+ * the shipped model works (and recommends the same), and the page raised no error.
+ */
+async function assertHealthy({ page, backend }, what) {
+  assert.deepEqual(page.errors, [], `${backend}: page errors after ${what}`);
+  const state = await page.evaluate(() => hx.settle(async () => {
+    return { backend: base.backend, items: base.itemCount };
+  }, 5000));
+  assert.equal(state.status, 'resolved', `${backend}: the loaded model is unusable after ${what}: ${JSON.stringify(state)}`);
+  assert.deepEqual(await baseTop10(page), native, `${backend}: the loaded model answers differently after ${what}`);
+  const fresh = await page.evaluate(async ([model, backend, ms]) => {
+    const r = await hx.settle(() => awrsr.Recommender.load(model, { backend }), ms);
+    if (r.status !== 'resolved') return { ...r, value: undefined };
+    const out = await r.value.recommend(['1', '50', '260'], { k: 10 });
+    r.value.free();
+    return { status: 'ok', ids: out.items.map((i) => i.id) };
+  }, [MODEL, backend, LIMIT]);
+  assert.deepEqual(fresh, { status: 'ok', ids: native[1] }, `${backend}: a new load fails after ${what}`);
+  assert.deepEqual(page.errors, [], `${backend}: page errors after ${what}`);
+}
+
+/** Registers bundles with the server for the duration of `body`; returns their URLs. */
+async function served(bundles, body) {
+  const urls = bundles.map(([name], i) => `/hostile/${i}-${encodeURIComponent(name).replace(/%/g, '_')}.bin`);
+  bundles.forEach(([, bytes], i) => { files[urls[i]] = bytes; });
+  try {
+    return await body(urls);
+  } finally {
+    for (const url of urls) delete files[url];
+  }
+}
+
+/**
+ * Loads every bundle on both backends. Each must reject with an Error, or (when `mayLoad`
+ * says it may) load and give finite scores or an Error for every recommendation. Returns
+ * the outcomes per backend.
+ */
+async function tryBundles(allBundles, { mayLoad = () => false, what, healthy = true, skip = {} } = {}) {
+  const all = {};
+  await served(allBundles, async (allUrls) => {
+    for (const target of pages) {
+      const bundles = allBundles.slice(0, allBundles.length - (skip[target.backend] ?? 0));
+      const urls = allUrls.slice(0, bundles.length);
+      const results = await target.page.evaluate(([urls, backend, ms]) => hx.tryUrls(urls, backend, ms), [urls, target.backend, LIMIT]);
+      assert.deepEqual(target.page.errors, [], `${target.backend}: page errors after ${what}`);
+      results.forEach((result, i) => checkOutcome(bundles[i][0], result, target.backend, mayLoad(bundles[i][0])));
+      assert.equal(results.length, bundles.length, `${target.backend}: stopped after ${bundles[results.length - 1]?.[0]}`);
+      all[target.backend] = results;
+      if (healthy) await assertHealthy(target, what);
+    }
+  });
+  return all;
+}
+
+/** One bundle's outcome is acceptable: an Error, or a load with finite (or refused) answers. */
+function checkOutcome(name, result, backend, mayLoad) {
+  const where = `${backend}: ${name}: ${JSON.stringify(result).slice(0, 400)}`;
+  assert.notEqual(result.status, 'timeout', `hang: ${where}`);
+  if (result.status === 'rejected') {
+    assert.ok(result.isError, `not an Error: ${where}`);
+    assert.ok(!result.sync, `thrown, not rejected: ${where}`);
+    assert.ok(result.length > 0 && result.length < 600, `message: ${where}`);
+    return;
+  }
+  assert.equal(result.status, 'loaded', where);
+  assert.ok(mayLoad, `loaded, but should have been refused: ${where}`);
+  for (const out of result.outs) {
+    if ('finite' in out) assert.ok(out.finite, `non-finite scores: ${where}`);
+    else assert.ok(out.status === 'rejected' && out.isError && !out.sync, `recommend: ${where}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+test('setup: both backends load the shipped model and agree with the native CLI', async () => {
+  for (const { page, backend } of pages) {
+    const facts = await page.evaluate(async (backend) => {
+      window.base = await awrsr.Recommender.load('/www/model.awrsr', { backend });
+      return { backend: base.backend, warnings: base.warnings };
+    }, backend);
+    assert.equal(facts.backend, backend);
+    assert.deepEqual(await baseTop10(page), native);
+    // The sealed copy (checksum computed here, in JS) loads without warnings: the JS
+    // checksum is the Rust one, so the stale-checksum cases below test what they claim.
+    const copies = await page.evaluate(async (backend) => {
+      const out = {};
+      for (const copy of ['sealed', 'unsealed']) {
+        const rec = await awrsr.Recommender.load(`/hostile/${copy}.awrsr`, { backend });
+        out[copy] = { warnings: rec.warnings.join(), ids: (await rec.recommend(['1', '50', '260'], { k: 10 })).items.map((i) => i.id) };
+        rec.free();
+      }
+      return out;
+    }, backend);
+    assert.deepEqual(copies.sealed, { warnings: '', ids: native[1] });
+    assert.match(copies.unsealed.warnings, /no checksum/);
+    assert.deepEqual(copies.unsealed.ids, native[1]);
+    await assertHealthy({ page, backend }, 'setup');
+  }
+});
+
+/**
+ * Runs bodies (async function text, with `rec` the page's loaded model) on both backends:
+ * each must end in an Error, thrown synchronously only where `syncOk` allows, and leave the
+ * page healthy. Returns the outcomes per backend.
+ */
+async function assertRefused(bodies, { what, syncOk = false, deadOk = false, expect = {} }) {
+  const all = {};
+  for (const target of pages) {
+    const results = await target.page.evaluate(([bodies, ms]) => {
+      window.rec = base;
+      return hx.run(bodies, ms);
+    }, [bodies, LIMIT]);
+    assert.deepEqual(target.page.errors, [], `${target.backend}: page errors after ${what}`);
+    const problems = [];
+    for (const result of results) {
+      const where = `${target.backend}: ${result.body}: ${JSON.stringify({ ...result, body: undefined }).slice(0, 300)}`;
+      if (result.status !== 'rejected') problems.push(`not refused: ${where}`);
+      else if (!result.isError) problems.push(`not an Error: ${where}`);
+      // The module's errors are plain Errors; a TypeError or RangeError came from elsewhere.
+      else if (result.name !== 'Error') problems.push(`not the module's Error: ${where}`);
+      else if (!syncOk && result.sync) problems.push(`thrown, not rejected: ${where}`);
+      else if (!(result.length > 0 && result.length < 600)) problems.push(`message length: ${where}`);
+      else if (/unreachable|memory access|recursive use/.test(result.message)) problems.push(`trap: ${where}`);
+      else if (!deadOk && /null pointer passed|moved value|freed/.test(result.message)) problems.push(`dead object: ${where}`);
+      else if (expect[result.body] && !expect[result.body].test(result.message)) problems.push(`message ${expect[result.body]}: ${where}`);
+    }
+    assert.equal(results.length, bodies.length, `${target.backend}: hung at ${bodies[results.length - 1]}`);
+    assert.deepEqual(problems, [], `${target.backend}: ${what}`);
+    all[target.backend] = results;
+    await assertHealthy(target, what);
+  }
+  return all;
+}
+
+/** Hostile values in the page: `hostile.<name>` evaluates to a fresh one each time. */
+const HOSTILE_VALUES = `
+window.hostile = {
+  throwingGetters: () => new Proxy({}, { get() { throw new Error('trap get'); }, has() { throw new Error('trap has'); }, ownKeys() { throw new Error('trap keys'); }, getPrototypeOf() { throw new Error('trap proto'); }, getOwnPropertyDescriptor() { throw new Error('trap desc'); } }),
+  revoked: (target = []) => { const { proxy, revoke } = Proxy.revocable(target, {}); revoke(); return proxy; },
+  arrayProxy: (values) => new Proxy(values, { get(t, k) { if (k === '0') throw new Error('trap index'); return t[k]; } }),
+  throwingIndex: (values) => { const a = [...values]; Object.defineProperty(a, 0, { get() { throw new Error('getter'); } }); return a; },
+  throwingToJSON: (values) => { const a = [...values]; a.toJSON = () => { throw new Error('toJSON'); }; return a; },
+  cyclic: () => { const o = {}; o.self = o; return o; },
+  cyclicArray: () => { const a = ['1']; a.push(a); return a; },
+  deep: (n) => { let a = ['1']; for (let i = 0; i < n; i++) a = [a]; return a; },
+  sparse: (n) => { const a = []; a.length = n; return a; },
+  badToString: () => ({ toString() { throw new Error('toString'); }, valueOf() { throw new Error('valueOf'); } }),
+};
+`;
+
+test('Recommender.load: sources and options of every wrong type reject with an Error', async () => {
+  const load = (source, options = '{ backend: "cpu" }') => `return awrsr.Recommender.load(${source}, ${options})`;
+  const model = 'new Uint8Array(await (await fetch("/www/model.awrsr")).arrayBuffer())';
+  const sources = [
+    'undefined', 'null', '0', '42', 'NaN', '-1', 'Infinity', 'true', 'Symbol("x")', '10n', '{}', '[]', '[1, 2, 3]',
+    '() => 1', 'new Date()', 'new Map()', 'Promise.resolve(new Uint8Array(8))',
+    'hostile.throwingGetters()', 'hostile.revoked({})', 'hostile.revoked(new Uint8Array(8))', 'hostile.cyclic()',
+    'hostile.badToString()', 'new String("/www/model.awrsr")',
+    // Looks like bytes or a URL without being one.
+    'Object.create(Uint8Array.prototype)', 'Object.create(ArrayBuffer.prototype)', 'Object.create(URL.prototype)',
+    'new Proxy(new Uint8Array(16), {})', 'new Proxy({}, { getPrototypeOf: () => Uint8Array.prototype, get() { throw new Error("x"); } })',
+    'new Proxy({}, { getPrototypeOf: () => ArrayBuffer.prototype, get() { throw new Error("x"); } })',
+    'new Proxy({}, { getPrototypeOf: () => URL.prototype, get() { throw new Error("x"); } })',
+    '(() => { const b = new Uint8Array(64); Object.defineProperty(b, "length", { get() { throw new Error("length"); } }); Object.defineProperty(b, "byteLength", { get() { throw new Error("byteLength"); } }); Object.defineProperty(b, "buffer", { get() { throw new Error("buffer"); } }); return b; })()',
+    '(() => { const b = new Uint8Array(64); Object.defineProperty(b, "length", { value: 1e12 }); Object.defineProperty(b, "byteLength", { value: 1e12 }); return b; })()',
+    '(() => { const b = new Uint8Array(64); Object.defineProperty(b, "length", { value: 8 }); Object.defineProperty(b, "byteLength", { value: 8 }); return b; })()',
+    '(() => { class Evil extends Uint8Array { get length() { throw new Error("sub"); } get byteLength() { throw new Error("sub"); } get buffer() { throw new Error("sub"); } } return new Evil(64); })()',
+    'new Float32Array(16)', 'new DataView(new ArrayBuffer(16))', 'new Int8Array(16)', 'new Uint8ClampedArray(16)',
+    // Detached and empty buffers, directly and as views.
+    '(() => { const b = new ArrayBuffer(64); structuredClone(b, { transfer: [b] }); return b; })()',
+    '(() => { const b = new Uint8Array(64); structuredClone(b.buffer, { transfer: [b.buffer] }); return b; })()',
+    `await (async () => { const b = ${model}; const view = b.subarray(10); structuredClone(b.buffer, { transfer: [b.buffer] }); return view; })()`,
+    'new ArrayBuffer(0)', 'new Uint8Array(0)', 'new Uint8Array(new ArrayBuffer(64), 64)',
+    // Huge buffers (zero-filled lazily): refused before they are copied.
+    'new Uint8Array(2 ** 31)', 'new ArrayBuffer(2 ** 31 + 8)', 'new Uint8Array(2 ** 32 + 64)',
+    // URLs that are not bundles.
+    '""', '"/"', '"/www/"', '"/pkg/awrsr_bg.wasm"', '"/no/such/file"', '"http://["', '"javascript:void 0"',
+    '"data:,hello"', '"data:application/octet-stream;base64,AAAAAAAAAAA="', '"x".repeat(1e6)', '"\\ud800"',
+    'new URL("/no/such/file", location.href)', 'new URL("blob:null/nothing")',
+    'URL.createObjectURL(new Blob([new Uint8Array(300)]))',
+  ];
+  const options = [
+    '7', '"cpu"', '[]', 'true', '() => 1', 'Symbol("o")', '10n', '{ backend: 5 }', '{ backend: "CPU" }',
+    '{ backend: "gpu" }', '{ backend: ["cpu"] }', '{ backend: { toString() { return "cpu"; } } }',
+    '{ backend: "cpu", extra: 1 }', '{ Backend: "cpu" }', 'hostile.throwingGetters()', 'hostile.revoked({})',
+    'hostile.cyclic()', '{ get backend() { throw new Error("getter"); } }',
+    '{ toJSON() { throw new Error("toJSON"); } }', '{ backend: 10n }', '{ backend: "x".repeat(1e6) }',
+    'new Proxy({ backend: "cpu" }, { ownKeys() { throw new Error("keys"); } })',
+  ];
+  const bodies = [
+    ...sources.map((s) => load(s)),
+    ...options.map((o) => load('"/www/model.awrsr"', o)),
+    ...options.map((o) => load('new Uint8Array(16)', o)),
+    'return awrsr.Recommender.load()',
+    // A model given with a bad option is refused too, in a batch loaded concurrently with
+    // good ones (which resolve; freed).
+    `const b = ${model};
+     const all = await Promise.allSettled(Array.from({ length: 24 }, (_, i) =>
+       awrsr.Recommender.load(i % 3 ? b.slice(0, 100 * i) : b, i % 2 ? { backend: "nope" } : { backend: "cpu" })));
+     const loaded = all.filter((r) => r.status === "fulfilled").map((r) => r.value);
+     loaded.forEach((r) => r.free());
+     if (loaded.length !== 4 || all.some((r) => r.status === "rejected" && !(r.reason instanceof Error))) return "wrong outcomes";
+     throw new Error("done")`,
+  ];
+  const expect = {
+    [load('null')]: /model source must be/,
+    [load('new Uint8Array(2 ** 31)')]: /too large|larger/,
+    [load('new Uint8Array(0)')]: /empty/,
+    [load('"/www/model.awrsr"', '{ backend: "CPU" }')]: /backend must be/,
+    [load('"/www/model.awrsr"', '{ backend: "cpu", extra: 1 }')]: /unknown field `extra`/,
+  };
+  await assertRefused(bodies, { what: 'wrong load arguments', expect });
+  // Sources that are bundles however they are wrapped load and recommend as the file does.
+  const good = await pages[0].page.evaluate(async () => {
+    const bytes = new Uint8Array(await (await fetch('/www/model.awrsr')).arrayBuffer());
+    const padded = new Uint8Array(bytes.length + 13);
+    padded.set(bytes, 7);
+    const resizable = new ArrayBuffer(bytes.length, { maxByteLength: bytes.length * 2 });
+    new Uint8Array(resizable).set(bytes);
+    const sources = {
+      view: padded.subarray(7, 7 + bytes.length), buffer: bytes.slice().buffer, resizable,
+      url: new URL('/www/model.awrsr', location.href), blob: URL.createObjectURL(new Blob([bytes])),
+      data: `data:application/octet-stream;base64,${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''))}`,
+    };
+    const out = {};
+    for (const [name, source] of Object.entries(sources)) {
+      const rec = await awrsr.Recommender.load(source, { backend: 'cpu' });
+      out[name] = (await rec.recommend(['1', '50', '260'], { k: 10 })).items.map((i) => i.id);
+      rec.free();
+    }
+    return out;
+  });
+  for (const [name, ids] of Object.entries(good)) assert.deepEqual(ids, native[1], name);
+});
+
+test('recommend: sessions and options of every wrong type reject with an Error', async () => {
+  const call = (session, options = '{ k: 3 }') => `return rec.recommend(${session}, ${options})`;
+  const sessions = [
+    'undefined', 'null', '"1,50"', '42', 'NaN', 'true', 'Symbol("s")', '10n', '{}', '{ length: 2, 0: "1", 1: "50" }',
+    'new Set(["1"])', 'new Uint8Array(3)', '() => ["1"]', 'new String("1")',
+    '[1]', '[null]', '[undefined]', '[{}]', '[["1"]]', '[Symbol("s")]', '[10n]', '["1", 50]', '["1", NaN]',
+    '[, "1"]', 'hostile.throwingGetters()', 'hostile.revoked()', 'hostile.revoked(["1"])', 'hostile.arrayProxy(["1", "50"])',
+    'hostile.throwingIndex(["1", "50"])', 'hostile.throwingToJSON(["1"])', 'hostile.cyclicArray()', 'hostile.deep(200)', 'hostile.deep(100000)',
+    'hostile.sparse(2 ** 32 - 1)', 'hostile.sparse(20000000)', 'Array.from({ length: 10000001 }, () => "1")',
+    // Too large as JSON (each id is known or not; the argument is simply too big to copy in).
+    'Array.from({ length: 9 }, (_, i) => String(i).repeat(8000000))', '["x".repeat(70000000)]',
+    '(() => { const a = ["1"]; a.toJSON = () => "1"; return a; })()', '(() => { const a = ["1"]; a.toJSON = () => undefined; return a; })()',
+  ];
+  const options = [
+    '7', '"k"', '[]', 'true', '() => 1', 'Symbol("o")', '10n', 'hostile.throwingGetters()', 'hostile.revoked({})', 'hostile.cyclic()',
+    '{ get k() { throw new Error("getter"); } }', '{ toJSON() { throw new Error("toJSON"); } }', '{ toJSON() { return 5; } }',
+    '{ k: NaN }', '{ k: Infinity }', '{ k: -Infinity }', '{ k: -1 }', '{ k: 0 }', '{ k: -0 }', '{ k: 0.5 }', '{ k: 2.5 }',
+    '{ k: 1e300 }', '{ k: 2 ** 53 }', '{ k: 2 ** 64 }', '{ k: 10001 }', '{ k: "3" }', '{ k: true }', '{ k: [3] }', '{ k: {} }',
+    '{ k: 10n }', '{ k: { valueOf() { return 3; } } }',
+    '{ excludeSeen: "yes" }', '{ excludeSeen: 1 }', '{ explain: "true" }', '{ explain: 1 }',
+    '{ exclude: "1" }', '{ exclude: 5 }', '{ exclude: {} }', '{ exclude: [1] }', '{ exclude: [null] }', '{ exclude: [["1"]] }',
+    '{ exclude: hostile.throwingIndex(["1"]) }', '{ exclude: hostile.revoked(["1"]) }', '{ exclude: hostile.arrayProxy(["1"]) }',
+    '{ include: "1" }', '{ include: 5 }', '{ include: {} }', '{ include: [1] }', '{ include: [[]] }',
+    '{ include: hostile.throwingToJSON(["1"]) }', '{ include: ["x".repeat(70000000)] }',
+    '{ topK: 3 }', '{ k: 3, extra: true }', '{ K: 3 }', '{ "x".repeat(1e6): 1 }'.replace('"x".repeat(1e6)', '["x".repeat(1e6)]'),
+  ];
+  const bodies = [
+    ...sessions.map((s) => call(s)),
+    ...options.map((o) => call('["1", "50"]', o)),
+    'return rec.recommend()',
+    // Many at once, good and bad interleaved: the good ones answer, the bad ones reject.
+    `const all = await Promise.allSettled(Array.from({ length: 60 }, (_, i) =>
+       rec.recommend(i % 2 ? ["1", "50", "260"] : ["1", i], { k: 1 + (i % 7), explain: i % 3 === 0 })));
+     const good = all.filter((r, i) => i % 2);
+     const bad = all.filter((r, i) => !(i % 2));
+     if (!good.every((r) => r.status === "fulfilled" && r.value.items.length === 1 + (all.indexOf(r) % 7))) return "wrong answers";
+     if (!bad.every((r) => r.status === "rejected" && r.reason instanceof Error)) return "wrong refusals";
+     throw new Error("done")`,
+  ];
+  const expect = {
+    [call('null')]: /session must be an array/,
+    [call('hostile.revoked()')]: /session must be an array/,
+    [call('["1", 50]')]: /session item 1 is not a string/,
+    [call('hostile.throwingIndex(["1", "50"])')]: /session cannot be read as JSON: getter/,
+    [call('hostile.sparse(2 ** 32 - 1)')]: /session has 4294967295 items, the limit is 10000000/,
+    [call('["x".repeat(70000000)]')]: /session is too large: 70000004 characters as JSON/,
+    [call('["1", "50"]', '{ k: NaN }')]: /k must be a positive integer/,
+    [call('["1", "50"]', '{ k: 10001 }')]: /k must be a positive integer up to 10000/,
+    [call('["1", "50"]', '{ topK: 3 }')]: /unknown field `topK`/,
+  };
+  await assertRefused(bodies, { what: 'wrong recommend arguments', expect });
+
+  // Big but valid: 100,000-id sessions (known and unknown ids), long ids, huge allow-lists.
+  for (const { page, backend } of pages) {
+    const facts = await page.evaluate(async () => {
+      const ids = base.itemIds();
+      const long = Array.from({ length: 100_000 }, (_, i) => ids[(i * 7919) % ids.length]);
+      const started = performance.now();
+      const a = await base.recommend(long, { k: 10, excludeSeen: false });
+      const b = await base.recommend(long.slice(-base.maxLength), { k: 10, excludeSeen: false });
+      const unknown = await base.recommend(Array.from({ length: 100_000 }, (_, i) => `nope-${i}`), { k: 10 });
+      const empty = await base.recommend([], { k: 10 });
+      const longIds = await base.recommend(['1', 'y'.repeat(10_000_000), '50', '260'], { k: 10, exclude: ['z'.repeat(1_000_000)], include: [...ids, 'w'.repeat(1_000_000)] });
+      const lone = await base.recommend(['1', '\ud800'], { k: 3, exclude: ['\udfff'] });
+      const all = await base.recommend(['1'], { k: 10_000, include: Array.from({ length: 1_000_000 }, (_, i) => ids[i % ids.length]) });
+      return {
+        same: JSON.stringify(a.items) === JSON.stringify(b.items), unknown: unknown.unknown.length,
+        unknownItems: unknown.items.map((i) => i.id), empty: empty.items.map((i) => i.id),
+        longIds: longIds.items.map((i) => i.id), longUnknown: longIds.unknown.map((u) => u.length),
+        all: all.items.length, ms: Math.round(performance.now() - started), lone: lone.unknown,
+      };
+    });
+    assert.ok(facts.same, backend);
+    assert.equal(facts.unknown, 100_000);
+    assert.deepEqual(facts.unknownItems, facts.empty);
+    assert.deepEqual(facts.longIds, native[1]);
+    assert.deepEqual(facts.longUnknown, [10_000_000]);
+    assert.equal(facts.all, 9723);
+    assert.deepEqual(facts.lone, ['\ufffd'], 'a lone surrogate is an unknown id (as U+FFFD)');
+    console.log(`# ${backend}: big arguments answered in ${facts.ms} ms`);
+  }
+});
+
+test('hasItem, hasItems, title, itemIds: wrong types are Errors, long and odd ids are just unknown', async () => {
+  const bad = ['1', '1.5', 'NaN', 'null', 'undefined', '{}', '[]', '["1"]', 'Symbol("i")', '10n', 'new String("1")', 'hostile.badToString()',
+    'hostile.throwingGetters()', 'hostile.revoked({})', '() => "1"'];
+  const badArrays = ['"1"', '1', 'null', 'undefined', '{}', '[1]', '["1", null]', '[["1"]]', 'hostile.throwingGetters()', 'hostile.revoked()',
+    'hostile.revoked(["1"])', 'hostile.arrayProxy(["1", "2"])', 'hostile.throwingIndex(["1"])', 'hostile.throwingToJSON(["1"])', 'hostile.cyclicArray()',
+    'hostile.sparse(2 ** 32 - 1)', 'hostile.deep(1000)', '["x".repeat(70000000)]', 'new Set(["1"])', '{ length: 1, 0: "1" }'];
+  const bodies = [
+    ...bad.flatMap((id) => [`return rec.hasItem(${id})`, `return rec.title(${id})`]),
+    ...badArrays.map((ids) => `return rec.hasItems(${ids})`),
+  ];
+  // Synchronous members throw (they return no promise); the page must stay healthy.
+  await assertRefused(bodies, { what: 'wrong ids', syncOk: true, expect: {
+    'return rec.hasItem(1)': /item id must be a string/,
+    'return rec.hasItems(hostile.revoked())': /ids must be an array/,
+    'return rec.hasItems(["x".repeat(70000000)])': /ids is too large/,
+  } });
+  for (const { page, backend } of pages) {
+    const facts = await page.evaluate(async () => {
+      const long = 'x'.repeat(100_000_000);
+      return {
+        hasLong: base.hasItem(long), titleLong: base.title(long), many: base.hasItems([long.slice(0, 10_000_000), '1', '\ud800', '']),
+        lone: base.hasItem('\ud800'), count: base.itemCount, ids: base.itemIds().length,
+        top: (await base.recommend(['1', '50', '260'], { k: 10 })).items.map((i) => i.id),
+      };
+    });
+    assert.deepEqual(facts, { hasLong: false, titleLong: undefined, many: [false, true, false, false], lone: false, count: 9724, ids: 9724, top: native[1] }, backend);
+  }
+});
+
+// A freed model (or an object that never was one) must throw an Error on every use, however
+// often, and a second free() must do nothing. wasm-bindgen's glue passes the null pointer of
+// a freed object into the module, whose "null pointer passed to rust" is thrown from inside
+// it and leaks its shadow stack: some 65,000 such calls, or double frees, broke the module.
+// scripts/build-web.sh guards the glue against this in JavaScript.
+test('freed models: every use throws an Error, a second free() does nothing, the module is unharmed', async () => {
+  const freed = 'const r = await awrsr.Recommender.load("/www/model.awrsr", { backend: "cpu" }); r.free();';
+  const members = ['r.backend', 'r.fallbackReason', 'r.warnings', 'r.itemCount', 'r.maxLength', 'r.hasItem("1")', 'r.hasItems(["1"])',
+    'r.title("1")', 'r.itemIds()', 'r.recommend(["1"], {})'];
+  const bodies = [
+    ...members.map((m) => `${freed} return ${m}`),
+    ...members.map((m) => `const r = Object.create(awrsr.Recommender.prototype); return ${m}`),
+    ...members.filter((m) => m.includes('(')).map((m) => `const [name] = ${JSON.stringify(m)}.slice(2).split("("); return awrsr.Recommender.prototype[name].call(undefined, ["1"], {})`),
+    `return new awrsr.Recommender().itemIds()`,
+    // Freed while it is being read: from a toJSON that JSON.stringify calls inside the call.
+    `const r = await awrsr.Recommender.load("/www/model.awrsr", { backend: "cpu" });
+     const ids = ["1"]; ids.toJSON = () => { r.free(); return ["1"]; };
+     try { r.hasItems(ids); } catch {}
+     try { await r.recommend(ids, {}); } catch {}
+     return r.itemCount`,
+    // Freed while a recommendation is under way: that one still answers.
+    `const r = await awrsr.Recommender.load("/www/model.awrsr", { backend: "cpu" });
+     const pending = r.recommend(["1", "50"], { k: 3, explain: true });
+     r.free();
+     const out = await pending;
+     if (out.items.length !== 3) return "wrong answer";
+     return r.recommend(["1"], {})`,
+    // A page that keeps using a model it freed.
+    `${freed} for (let i = 0; i < 100000; i++) { try { r.itemCount; } catch {} try { r.hasItem("1"); } catch {} } return r.title("1")`,
+  ];
+  await assertRefused(bodies, { what: 'dead objects', syncOk: true, deadOk: true });
+  // Freeing twice, disposing, `start()` and `init()` again: nothing breaks.
+  for (const { page, backend } of pages) {
+    const top = await page.evaluate(async () => {
+      for (let i = 0; i < 1000; i++) {
+        const r = await awrsr.Recommender.load('/www/model.awrsr', { backend: 'cpu' });
+        r.free();
+        r.free();
+        r[Symbol.dispose]();
+      }
+      awrsr.start();
+      await awrsr.default();
+      return (await base.recommend(['1', '50', '260'], { k: 10 })).items.map((i) => i.id);
+    });
+    assert.deepEqual(top, native[1], backend);
+    await assertHealthy({ page, backend }, 'double frees, start() and init() again');
+  }
+});
+
+test('crafted bundles: huge, overflowing and odd configuration numbers are refused', async () => {
+  const numbers = ['0', '-1', '1e5', '100000', '1000000000', '4294967296', '9223372036854775807', '18446744073709551615',
+    '18446744073709551616', '1.5', '"50"', 'null'];
+  const fields = ['num_items', 'max_len', 'd_model', 'layers', 'heads'];
+  const replace = (field, value) => (metadata) => {
+    const config = metadata['awrsr.config'];
+    const edited = config.replace(new RegExp(`"${field}":[^,}]*`), `"${field}":${value}`);
+    assert.notEqual(edited, config);
+    metadata['awrsr.config'] = edited;
+  };
+  const edits = [
+    ...fields.flatMap((field) => numbers.map((value) => [`${field} = ${value}`, replace(field, value)])),
+    ...[['dropout', '1'], ['dropout', '-0.1'], ['dropout', '1e400'], ['refine_scale', '1e39'], ['refine_scale', '-1001'],
+      ['refinement', '"bogus"'], ['activation', '"swish"'], ['heads', '3']].map(([f, v]) => [`${f} = ${v}`, replace(f, v)]),
+    ['an unknown config field', (m) => { m['awrsr.config'] = m['awrsr.config'].replace('{', '{"evil":1,'); }],
+    ['config missing a field', (m) => { m['awrsr.config'] = m['awrsr.config'].replace(/"layers":[^,]*,/, ''); }],
+    ['config not JSON', (m) => { m['awrsr.config'] = '{"num_items":'; }],
+    ['config an array', (m) => { m['awrsr.config'] = '[9724, 50, 64]'; }],
+    ['config nested 100,000 deep', (m) => { m['awrsr.config'] = '['.repeat(100_000) + ']'.repeat(100_000); }],
+    ['config a 10 MB string', (m) => { m['awrsr.config'] = JSON.stringify('x'.repeat(10_000_000)); }],
+    ['config missing', (m) => { delete m['awrsr.config']; }],
+  ];
+  // A stale checksum is refused first whatever the edit: a few suffice.
+  const bundles = edits.flatMap(([name, edit], i) => checksumCases(name, edit).filter(([n]) => i % 12 === 0 || !n.includes('stale')));
+  // ~300-byte files of the earlier attack: a huge configuration and one tiny tensor.
+  for (const [field, value] of [['max_len', '100000'], ['d_model', '1000000000'], ['layers', '9223372036854775807'],
+    ['num_items', '18446744073709551615'], ['max_len', '4096'], ['d_model', '4096']]) {
+    const config = JSON.stringify({ num_items: 1, max_len: 1, d_model: 1, layers: 1, heads: 1, dropout: 0, refinement: 'none', refine_scale: 1, activation: 'gelu' })
+      .replace(new RegExp(`"${field}":[^,}]*`), `"${field}":${value}`);
+    const metadata = { 'awrsr.format': 'awrsr-bundle', 'awrsr.version': '1', 'awrsr.config': config, 'awrsr.items': '["a"]' };
+    const tensors = { 'items.weight': { shape: [2, 1], values: new Float32Array(2) } };
+    bundles.push([`300-byte file, ${field} = ${value}`, compose(metadata, tensors)]);
+    bundles.push([`300-byte file, ${field} = ${value}, sealed`, compose(metadata, tensors, { seal: true })]);
+  }
+  const results = await tryInGroups(bundles, { what: 'configuration bundles' });
+  for (const [backend, list] of Object.entries(results)) {
+    list.forEach((r, i) => assert.equal(r.status, 'rejected', `${backend}: ${bundles[i][0]}`));
+    const stale = list.filter((r, i) => bundles[i][0].includes('stale'));
+    assert.ok(stale.length > 4 && stale.every((r) => /corrupted: checksum/.test(r.message)), `${backend}: a stale checksum is named`);
+    console.log(`# ${backend}: ${bundles.length} configuration bundles: ${tally(list)}`);
+  }
+});
+
+test('crafted bundles: NaN, infinite and overflowing weights', async () => {
+  const targets = [['items.weight', 0], ['items.weight', 64 * 9724 + 5], ['positions.weight', 70], ['blocks.0.attention.refiner.gate', 0],
+    ['blocks.1.attention.refiner.w_key', 1234], ['final_norm.gamma', 3], ['blocks.0.ffn_in.bias', 0], ['blocks.1.attention.value.weight', 99]];
+  const bundles = [];
+  const edit = (name, index, value) => (_, tensor) => { tensor(name).values[index] = value; };
+  targets.forEach(([name, index], i) => {
+    for (const value of [NaN, Infinity, -Infinity]) {
+      // Checksum removed; and recomputed for some (the weights check is not the checksum).
+      bundles.push(...checksumCases(`${name}[${index}] = ${value}`, edit(name, index, value)).filter(([n]) => !n.includes('stale') && (i < 2 || !n.includes('recomputed'))));
+    }
+  });
+  // Finite but huge: may load, but then must answer finite scores (or refuse).
+  for (const [name, index] of targets.slice(0, 6)) {
+    for (const value of [3.4e38, -1e30]) bundles.push(checksumCases(`${name}[${index}] = ${value}`, edit(name, index, value))[2]);
+  }
+  bundles.push(checksumCases('items.weight[70] = 1e-45, positions.weight[0] = -0', (_, tensor) => { tensor('items.weight').values[70] = 1e-45; tensor('positions.weight').values[0] = -0; })[2]);
+  for (const [name, value, from, to] of [['items.weight', 1e30], ['positions.weight', 3e38], ['blocks.0.attention.query.weight', 1e19], ['items.weight', 1e37, 17 * 64, 18 * 64]]) {
+    bundles.push(checksumCases(`${name}[${from ?? 0}..${to ?? 'end'}] = ${value}`, (_, tensor) => { tensor(name).values.fill(value, from, to); })[2]);
+  }
+  const nonFinite = (name) => /= (NaN|Infinity|-Infinity) /.test(name);
+  const results = await tryInGroups(bundles, { what: 'weight bundles', mayLoad: (name) => !nonFinite(name) });
+  for (const [backend, list] of Object.entries(results)) {
+    list.forEach((r, i) => {
+      if (nonFinite(bundles[i][0])) assert.match(r.message, /non-finite weight/, `${backend}: ${bundles[i][0]}`);
+    });
+    console.log(`# ${backend}: ${bundles.length} weight bundles: ${tally(list)}`);
+  }
+});
+
+/**
+ * Runs mutations of the bundle at `url` (see hx.tryMutations) on the backends named in
+ * `backends` (each with a share of the cases: 1 = all); checks each outcome as tryBundles
+ * does; returns the outcomes per backend.
+ */
+async function tryMutations(url, mutations, { what, mayLoad = () => true, shares = { cpu: 1, webgpu: 1 } }) {
+  const all = {};
+  for (const target of pages) {
+    const share = shares[target.backend] ?? 1;
+    const picked = mutations.filter((_, i) => i % Math.round(1 / share) === 0);
+    const results = await target.page.evaluate(([url, picked, backend, ms]) => hx.tryMutations(url, picked, backend, ms), [url, picked, target.backend, LIMIT]);
+    assert.deepEqual(target.page.errors, [], `${target.backend}: page errors after ${what}`);
+    results.forEach((result, i) => checkOutcome(`${what} #${i} ${JSON.stringify(picked[i]).slice(0, 200)}`, result, target.backend, mayLoad(picked[i], result)));
+    assert.equal(results.length, picked.length, `${target.backend}: ${what}: hung at ${JSON.stringify(picked[results.length - 1])}`);
+    all[target.backend] = { mutations: picked, results };
+    await assertHealthy(target, what);
+  }
+  return all;
+}
+
+/** Byte offset of the tensor data (8 + header length) of a bundle. */
+const dataStart = (bytes) => 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+
+test('flipped bits in the length, the header and the weights: refused, or the same answers', async () => {
+  const draw = random(20_260_101);
+  const pick = (from, to) => from + Math.floor(draw() * (to - from));
+  const flips = (bytes, count) => {
+    const start = dataStart(bytes);
+    return Array.from({ length: count }, (_, i) => {
+      const at = i % 12 === 0 ? pick(0, 8) : i % 2 ? pick(8, start) : pick(start, bytes.length);
+      return [['flip', at, pick(0, 8)]];
+    });
+  };
+  // The shipped bundle has a checksum: a flip is refused, unless it lands where nothing
+  // that matters is (metadata the checksum does not cover); then the answers are unchanged.
+  const sealedFlips = flips(sealed, 200);
+  const checked = await tryMutations('/hostile/sealed.awrsr', sealedFlips, {
+    what: '200 bit flips in the checksummed bundle',
+    mayLoad: (_, result) => result.warnings?.length === 0 && JSON.stringify(result.outs?.[0]?.ids) === JSON.stringify(native[1]),
+  });
+  // Without a checksum, a flipped weight loads: then every answer must be finite.
+  const plainFlips = flips(unsealed, 100);
+  const plain = await tryMutations('/hostile/unsealed.awrsr', plainFlips, { what: '100 bit flips in a bundle without checksum', shares: { cpu: 1, webgpu: 1 / 3 } });
+  for (const [name, all] of [['checksummed', checked], ['without checksum', plain]]) {
+    for (const [backend, { results }] of Object.entries(all)) console.log(`# ${backend}: ${results.length} bit flips, ${name}: ${tally(results)}`);
+  }
+});
+
+test('truncated and padded files, header lengths past the end, foreign safetensors, other files', async () => {
+  const start = dataStart(sealed);
+  const lengths = [1, 7, 8, 9, start - 1, start, start + 1, Math.floor(sealed.length / 2), sealed.length - 4, sealed.length - 1];
+  const headerLengths = [0, 1, start - 9, start - 7, sealed.length, sealed.length + 1000, 2 ** 32, 2 ** 53, 100_000_001, '9223372036854775808', '18446744073709551615'];
+  const mutations = [
+    ...lengths.map((n) => [['truncate', n]]),
+    [['insert', sealed.length, [0]]], [['insert', sealed.length, Array(1000).fill(7)]], [['insert', start, [32, 32, 32, 32, 32, 32, 32, 32]]],
+    ...headerLengths.map((n) => [['u64', 0, String(n)]]),
+  ];
+  await tryMutations('/hostile/sealed.awrsr', mutations, { what: 'truncations and header lengths', mayLoad: () => false });
+
+  const tiny = tinyModel({});
+  const small = decompose(tiny);
+  const raw = (header, data = new Uint8Array(0)) => rawSafetensors(JSON.stringify(header), data);
+  const awrsrMeta = { ...small.metadata };
+  const floats = (n) => new Uint8Array(new Float32Array(n).fill(0.5).buffer);
+  const bundles = [
+    ['one tensor, no metadata', writeSafetensors({}, { x: { shape: [2, 2], values: new Float32Array(4) } })],
+    ['a PyTorch-style safetensors', writeSafetensors({ format: 'pt' }, small.tensors)],
+    ...[['awrsr.version', '2'], ['awrsr.version', '0'], ['awrsr.version', '1.0'], ['awrsr.version', ' 1'], ['awrsr.version', ''],
+      ['awrsr.format', 'AWRSR-BUNDLE'], ['awrsr.format', 'x'.repeat(100_000)]].map(([k, v]) => [`${k} = ${v.slice(0, 20)}`, compose({ ...awrsrMeta, [k]: v }, small.tensors, { seal: true })]),
+    ['no awrsr.version', compose(Object.fromEntries(Object.entries(awrsrMeta).filter(([k]) => k !== 'awrsr.version')), small.tensors)],
+    ['an unknown awrsr key', compose({ ...awrsrMeta, 'awrsr.evil': '1' }, small.tensors, { seal: true })],
+    ['checksum malformed', compose({ ...awrsrMeta, 'awrsr.checksum': 'crc32:XYZ' }, small.tensors)],
+    ['checksum of another algorithm', compose({ ...awrsrMeta, 'awrsr.checksum': 'sha256:00' }, small.tensors)],
+    ...[['F16', 2], ['F64', 8], ['I64', 8], ['BOOL', 1], ['U8', 1]].map(([dtype, size]) => {
+      const header = { __metadata__: awrsrMeta };
+      let offset = 0;
+      for (const [name, { shape, values }] of Object.entries(small.tensors)) {
+        const odd = name === 'positions.weight';
+        const bytes = odd ? values.length * size : values.byteLength;
+        header[name] = { dtype: odd ? dtype : 'F32', shape, data_offsets: [offset, offset + bytes] };
+        offset += bytes;
+      }
+      return [`positions.weight as ${dtype}`, raw(header, new Uint8Array(offset))];
+    }),
+    ...checksumCases('an extra tensor', (m, t, all) => { all['blocks.9.evil'] = { shape: [1], values: new Float32Array(1) }; }).slice(1),
+    ...checksumCases('a missing tensor', (m, t, all) => { delete all['final_norm.beta']; }).slice(1),
+    ...checksumCases('a renamed tensor', (m, t, all) => { all['final_norm.bias'] = all['final_norm.beta']; delete all['final_norm.beta']; }).slice(2),
+    ...checksumCases('a transposed shape', (m, t, all) => { all['positions.weight'] = { ...all['positions.weight'], shape: [64, 50] }; }).slice(2),
+    ...checksumCases('one item id short', (m) => { m['awrsr.items'] = JSON.stringify(JSON.parse(m['awrsr.items']).slice(1)); }).slice(2),
+    ...checksumCases('a duplicated item id', (m) => { const ids = JSON.parse(m['awrsr.items']); ids[5] = ids[6]; m['awrsr.items'] = JSON.stringify(ids); }).slice(2),
+    ...checksumCases('item ids not JSON', (m) => { m['awrsr.items'] = '["1",'; }).slice(2),
+    ...checksumCases('item ids numbers', (m) => { m['awrsr.items'] = JSON.stringify(JSON.parse(m['awrsr.items']).map(Number)); }).slice(2),
+    ...checksumCases('titles one short', (m) => { m['awrsr.titles'] = JSON.stringify(JSON.parse(m['awrsr.titles']).slice(1)); }).slice(2),
+    ...checksumCases('titles numbers', (m) => { m['awrsr.titles'] = JSON.stringify(JSON.parse(m['awrsr.titles']).map((_, i) => i)); }).slice(2),
+    ['tensor data overlapping', raw({ __metadata__: awrsrMeta, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, floats(3))],
+    ['tensor offsets reversed', raw({ __metadata__: awrsrMeta, a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, floats(2))],
+    ['tensor offsets past the data', raw({ __metadata__: awrsrMeta, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8000] } }, floats(2))],
+    ['tensor offsets negative', raw({ __metadata__: awrsrMeta, a: { dtype: 'F32', shape: [2], data_offsets: [-8, 0] } }, floats(2))],
+    ['tensor offsets 2^64', rawSafetensors(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551616]}}`, floats(2))],
+    ['a shape of 2^62 × 4', raw({ __metadata__: awrsrMeta, 'items.weight': { dtype: 'F32', shape: [2 ** 62, 4], data_offsets: [0, 8] } }, floats(2))],
+    ['a shape with a zero', raw({ __metadata__: awrsrMeta, 'items.weight': { dtype: 'F32', shape: [0, 1], data_offsets: [0, 0] } })],
+    ['10,000 tiny tensors', raw(Object.fromEntries([['__metadata__', awrsrMeta], ...Array.from({ length: 10_000 }, (_, i) => [`t${i}`, { dtype: 'F32', shape: [1], data_offsets: [4 * i, 4 * i + 4] }])]), floats(10_000))],
+    ['header an array', rawSafetensors('[]')],
+    ['header empty', rawSafetensors('{}')],
+    ['header not JSON', rawSafetensors('{"a":')],
+    ['header not UTF-8', rawSafetensors(Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]))],
+    ['metadata a number', raw({ __metadata__: 5 })],
+    ['metadata values numbers', raw({ __metadata__: { 'awrsr.format': 1, 'awrsr.version': 1 } })],
+    ['header nested 100,000 deep', rawSafetensors(`{"__metadata__":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)],
+    ['header 1 MB of spaces', rawSafetensors(`{}${' '.repeat(1_000_000)}`)],
+    ['header 8-byte length only', new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0])],
+    ['PNG', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array(300).fill(0)])],
+    ['gzip', Uint8Array.from([0x1f, 0x8b, 8, 0, ...Array(300).fill(1)])],
+    ['zip', Uint8Array.from([0x50, 0x4b, 3, 4, ...Array(300).fill(2)])],
+    ['text', new TextEncoder().encode('hello, this is not a model\n'.repeat(12))],
+    ['UTF-16 text', Uint8Array.from([0xff, 0xfe, ...Array.from(new TextEncoder().encode('model'), (b) => [b, 0]).flat()])],
+    ['JSON', new TextEncoder().encode(JSON.stringify({ __metadata__: awrsrMeta }))],
+    ['0xff × 300', new Uint8Array(300).fill(0xff)],
+    ['300 random bytes', Uint8Array.from({ length: 300 }, ((d) => () => Math.floor(d() * 256))(random(300)))],
+  ];
+  const results = await tryInGroups(bundles, { what: 'foreign and damaged files' });
+  for (const [backend, list] of Object.entries(results)) console.log(`# ${backend}: ${bundles.length} foreign or damaged files: ${tally(list)}`);
+  // Files of other kinds, by URL.
+  await assertRefused(['/pkg/awrsr_bg.wasm', '/www/index.html', '/www/catalogue.json', '/tests/browser/hostile.test.mjs'].map((url) =>
+    `return awrsr.Recommender.load(${JSON.stringify(url)}, { backend: "cpu" })`), { what: 'other files by URL' });
+});
+
+test('odd but valid models (one item, width 1, as many heads as dimensions, odd ids) load and answer', async () => {
+  const odd = [
+    ...['additive', 'simple', 'value', 'none'].map((refinement) => [`one item, n = d = 1, ${refinement}`, tinyModel({ num_items: 1, refinement })]),
+    ['8 heads of width 1', tinyModel({ num_items: 5, max_len: 8, d_model: 8, heads: 8 })],
+    ['odd ids', tinyModel({ num_items: 9, max_len: 4 }, { ids: ['', ' ', '__proto__', 'constructor', 'toString', '\u0000', 'x'.repeat(100_000), '😀', '"\\'] })],
+    // On the CPU only (each new shape costs seconds of shader compiling on SwiftShader).
+    ['relu, 3 layers', tinyModel({ num_items: 4, max_len: 3, d_model: 2, layers: 3, activation: 'relu' })],
+    ['n = 300', tinyModel({ num_items: 50, max_len: 300, d_model: 4, layers: 2, refine_scale: -1000 })],
+  ];
+  const results = await tryBundles(odd, { what: 'odd models', mayLoad: () => true, skip: { webgpu: 2 } });
+  for (const [backend, list] of Object.entries(results)) {
+    list.forEach((r, i) => {
+      const where = `${backend}: ${odd[i][0]}: ${JSON.stringify(r).slice(0, 300)}`;
+      assert.equal(r.status, 'loaded', where);
+      assert.ok(r.outs[0].finite, where);
+      assert.ok(r.outs[0].ids.length > 0 || r.itemCount === 1, where);
+    });
+    console.log(`# ${backend}: odd models loaded in ${list.map((r) => r.took).join(', ')} ms`);
+  }
+  files['/hostile/odd.awrsr'] = odd[5][1];
+  // The odd ids are ids like any other.
+  const ids = await pages[0].page.evaluate(async () => {
+    const rec = await awrsr.Recommender.load('/hostile/odd.awrsr', { backend: 'cpu' });
+    const answer = await rec.recommend(['__proto__', 'constructor'], { k: 10 });
+    const out = { has: rec.hasItems(['__proto__', '', '\u0000', 'x'.repeat(100_000), '😀', 'nope']), top: answer.items.map((i) => i.id), unknown: answer.unknown };
+    rec.free();
+    return out;
+  }).catch((e) => e.message);
+  assert.deepEqual(ids.has, [true, true, true, true, true, false]);
+  assert.deepEqual(ids.unknown, []);
+  assert.equal(ids.top.length, 7, JSON.stringify(ids.top).slice(0, 200));
+});
+
+test(`fuzz: ${FUZZ_CASES} random mutations of the shipped bundle load with finite answers or are refused`, async () => {
+  const draw = random(0xa3b5 + FUZZ_CASES);
+  const pick = (n) => Math.floor(draw() * n);
+  const start = dataStart(sealed);
+  // Digits of the header: changing one keeps every length and retells a number (a size in
+  // the configuration, a shape, an offset) — the mutation a byte flip rarely makes.
+  const digits = [];
+  for (let i = 8; i < start; i++) if (sealed[i] >= 0x30 && sealed[i] <= 0x39) digits.push(i);
+  const special = [NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e20, 1e-40, -0, 1e6];
+  const operation = () => {
+    const at = draw() < 0.5 ? 8 + pick(start - 8) : pick(sealed.length);
+    switch (pick(9)) {
+      case 0: case 1: return ['flip', at, pick(8)];
+      case 2: return ['byte', at, [0, 0xff, 0x7f, 0x80, 0x22, 0x7b, 0x5d, 0x2d, 0x30 + pick(10), pick(256)][pick(10)]];
+      case 3: case 4: return ['byte', digits[pick(digits.length)], 0x30 + pick(10)];
+      case 5: return ['f32', start + 4 * pick((sealed.length - start) / 4), special[pick(special.length)]];
+      case 6: return ['truncate', pick(sealed.length)];
+      case 7: return ['insert', at, Array.from({ length: 1 + pick(16) }, () => pick(256))];
+      default: return draw() < 0.5 ? ['remove', at, 1 + pick(16)] : ['u64', 0, String(pick(2 ** 32))];
+    }
+  };
+  const cases = Array.from({ length: FUZZ_CASES }, () => Array.from({ length: 1 + pick(3) }, operation));
+  // Odd cases on the checksummed bundle, even ones on a copy without checksum (where more load).
+  const sealedCases = cases.filter((_, i) => i % 2);
+  const plainCases = cases.filter((_, i) => !(i % 2));
+  const started = Date.now();
+  const shares = { cpu: 1, webgpu: 1 / 3 };
+  const onSealed = await tryMutations('/hostile/sealed.awrsr', sealedCases, { what: 'fuzz (checksummed)', shares });
+  const onPlain = await tryMutations('/hostile/unsealed.awrsr', plainCases, { what: 'fuzz (without checksum)', shares });
+  for (const backend of Object.keys(onSealed)) {
+    const results = [...onSealed[backend].results, ...onPlain[backend].results];
+    const messages = new Set(results.filter((r) => r.status === 'rejected').map((r) => r.message.replace(/[0-9]+/g, 'N').slice(0, 60)));
+    console.log(`# ${backend}: fuzz, ${results.length} cases: ${tally(results)}; ${messages.size} distinct refusals`);
+  }
+  console.log(`# fuzz took ${Math.round((Date.now() - started) / 1000)} s (AWRSR_BROWSER_FUZZ_CASES=${FUZZ_CASES})`);
+});
