@@ -5,7 +5,10 @@ import { readFile } from 'node:fs/promises';
 
 const file = process.argv[2] ?? 'results/web-bench.json';
 const result = JSON.parse(await readFile(file, 'utf8'));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const ms = (x, digits = 2) => (x === undefined ? '–' : x.toFixed(digits));
 const mb = (n) => (n / 1e6).toFixed(2);
 
