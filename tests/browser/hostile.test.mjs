@@ -702,6 +702,70 @@ test('freed models: every use throws an Error, a second free() does nothing, the
   }
 });
 
+test('a hostile page: fetch and console replaced, concurrent first WebGPU loads', async () => {
+  // A fresh page of its own (the globals it replaces stay there).
+  const page = await apiPage(withoutGpu, server.url);
+  await page.evaluate(PAGE_HELPERS);
+  const fakes = [
+    '() => { throw new Error("no fetch"); }', '() => undefined', '() => Promise.reject(null)', '() => Promise.reject(undefined)',
+    '() => Promise.resolve(undefined)', '() => Promise.resolve({})', '() => Promise.resolve({ ok: true })',
+    '() => Promise.resolve({ ok: true, headers: null, arrayBuffer: () => 5 })',
+    '() => Promise.resolve({ ok: true, headers: new Headers(), arrayBuffer: () => Promise.resolve(new Uint8Array(5)) })',
+    '() => Promise.resolve({ ok: true, headers: new Headers(), arrayBuffer: () => Promise.resolve(1e12) })',
+    '() => Promise.resolve({ ok: true, headers: new Headers({ "content-length": "99999999999" }), arrayBuffer: () => new ArrayBuffer(8) })',
+    '() => Promise.resolve({ get ok() { throw new Error("ok"); } })',
+    '() => Promise.resolve({ ok: false, get status() { throw new Error("s"); }, statusText: { toString() { throw new Error("t"); } } })',
+    '() => Promise.resolve(new Proxy({}, { get() { throw new Error("proxy"); } }))',
+    '() => { const p = Promise.resolve({}); Object.defineProperty(p, "constructor", { get() { throw new Error("c"); } }); return p; }',
+    '() => ({ then(ok) { ok({ ok: true, headers: new Headers(), arrayBuffer: () => ({ then() { throw new Error("then"); } }) }); } })',
+  ];
+  const results = await page.evaluate(async ([fakes, ms]) => {
+    const real = window.fetch;
+    const out = [];
+    for (const fake of fakes) {
+      window.fetch = eval(fake);
+      out.push({ fake, ...(await hx.settle(() => awrsr.Recommender.load('/www/model.awrsr', { backend: 'cpu' }), ms)), value: undefined });
+    }
+    window.fetch = real;
+    // console.warn that throws, then no console at all, while loading a bundle that warns.
+    const console_ = window.console;
+    console.warn = () => { throw new Error('warn'); };
+    const warned = await hx.tryBundle(new Uint8Array(await (await fetch('/hostile/unsealed.awrsr')).arrayBuffer()), 'cpu', ms);
+    window.console = undefined;
+    const silent = await hx.tryBundle(new Uint8Array(await (await fetch('/hostile/unsealed.awrsr')).arrayBuffer()), 'cpu', ms);
+    window.console = console_;
+    return { out, warned, silent };
+  }, [fakes, LIMIT]);
+  for (const r of results.out) {
+    assert.equal(r.status, 'rejected', JSON.stringify(r));
+    assert.ok(r.isError && r.name === 'Error' && !r.sync && r.length < 600, JSON.stringify(r));
+  }
+  for (const r of [results.warned, results.silent]) {
+    assert.equal(r.status, 'loaded', JSON.stringify(r));
+    assert.match(r.warnings.join(), /no checksum/);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+
+  // The first WebGPU loads of a page, all at once: the device is set up once, for all.
+  if (pages.some(({ backend }) => backend === 'webgpu')) {
+    const fresh = await apiPage(withGpu, server.url);
+    const got = await fresh.evaluate(async () => {
+      const loads = await Promise.allSettled(['webgpu', 'webgpu', 'auto', 'cpu', 'webgpu'].map((backend) => awrsr.Recommender.load('/www/model.awrsr', { backend })));
+      const out = [];
+      for (const r of loads) {
+        if (r.status === 'rejected') { out.push(String(r.reason?.message)); continue; }
+        out.push([r.value.backend, (await r.value.recommend(['1', '50', '260'], { k: 10 })).items.map((i) => i.id)]);
+        r.value.free();
+      }
+      return out;
+    });
+    assert.deepEqual(got, [['webgpu', native[1]], ['webgpu', native[1]], ['cpu', native[1]], ['cpu', native[1]], ['webgpu', native[1]]]);
+    assert.deepEqual(fresh.errors, []);
+    await fresh.close();
+  }
+});
+
 test('crafted bundles: huge, overflowing and odd configuration numbers are refused', async () => {
   const numbers = ['0', '-1', '1e5', '100000', '1000000000', '4294967296', '9223372036854775807', '18446744073709551615',
     '18446744073709551616', '1.5', '"50"', 'null'];
