@@ -4,7 +4,9 @@
 //! `Error` naming the problem; arguments are checked before any tensor work, so nothing
 //! panics across the boundary.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+#[cfg(feature = "webgpu")]
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::tensor::Device;

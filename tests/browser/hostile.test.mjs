@@ -406,6 +406,24 @@ test('setup: both backends load the shipped model and agree with the native CLI'
   }
 });
 
+/** Runs `tryBundles` over `bundles` in groups (to bound the memory they take here). */
+async function tryInGroups(bundles, options, size = 40) {
+  const all = Object.fromEntries(pages.map(({ backend }) => [backend, []]));
+  for (let i = 0; i < bundles.length; i += size) {
+    const got = await tryBundles(bundles.slice(i, i + size), { ...options, healthy: i + size >= bundles.length });
+    for (const [backend, results] of Object.entries(got)) all[backend].push(...results);
+  }
+  return all;
+}
+
+/** How many of `results` loaded and how many were refused (and how long each took), for the log. */
+const tally = (results) => {
+  const loaded = results.filter((r) => r.status === 'loaded');
+  const refused = results.filter((r) => r.status === 'rejected');
+  const ms = (list) => Math.round(list.reduce((s, r) => s + r.took, 0) / Math.max(1, list.length));
+  return `${loaded.length} loaded (${ms(loaded)} ms each), ${refused.length} refused (${ms(refused)} ms each)`;
+};
+
 /**
  * Runs bodies (async function text, with `rec` the page's loaded model) on both backends:
  * each must end in an Error, thrown synchronously only where `syncOk` allows, and leave the
