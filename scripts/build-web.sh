@@ -4,7 +4,8 @@
 #             unit, opt-level "z", stripped, panic = abort); what the demo and tests load.
 #   pkg-cpu/  with `--cpu`: the CPU-only build (no WebGPU backend), profile `wasm-cpu`
 #             (opt-level 3): smaller and faster on the CPU; see README "Two builds".
-# Both use WebAssembly SIMD (.cargo/config.toml).
+# Both use WebAssembly SIMD (.cargo/config.toml), and get scripts/guard-freed.js appended to
+# their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module).
 #
 # No wasm-opt: binaryen 132's `wasm-opt -Oz` made this module smaller raw (13.9 → 10.6 MB)
 # but larger gzipped (2.57 → 2.75 MB), and took 7.7 minutes here.
@@ -17,6 +18,7 @@ package() { # profile, output folder, cargo flags…
   cargo build --lib --profile "$profile" --target wasm32-unknown-unknown "$@"
   wasm-bindgen --target web --out-dir "$out" --out-name awrsr \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
+  cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
   printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
 }
 

@@ -95,6 +95,9 @@ pub enum InferenceError {
     /// The device failed to compute or return the result.
     #[error("device error: {0}")]
     Device(String),
+    /// The network computed NaN or ±∞ (finite weights that overflow: a damaged bundle).
+    #[error("the model computed {0} for this session: its weights are damaged")]
+    NonFinite(&'static str),
 }
 
 /// A loaded model ready to recommend.
@@ -153,7 +156,7 @@ impl Recommender {
         let window = &session[session.len().saturating_sub(max_len)..];
 
         let (scores, explanation) = self.infer(window, request.explain).await?;
-        let blocked = self.blocked(request, window);
+        let blocked = self.blocked(request, &session);
         let allowed = self.allow_list(request);
         let picked = top_k(&scores, k, |i| {
             blocked.binary_search(&i).is_err() && allowed.as_ref().is_none_or(|a| a.binary_search(&i).is_ok())
@@ -169,7 +172,9 @@ impl Recommender {
                 because: because.clone(),
             })
             .collect();
-        Ok(Recommendations { items, unknown, attention })
+        let answer = Recommendations { items, unknown, attention };
+        non_finite(&answer).map_err(InferenceError::NonFinite)?;
+        Ok(answer)
     }
 
     /// Scores of every item and, with `explain`, the attention read-outs: one read-back.
@@ -207,12 +212,13 @@ impl Recommender {
         AttentionMap { ids, weights }
     }
 
-    /// Items never to recommend, sorted: the excluded ids and (by default) the session's.
-    fn blocked(&self, request: &Request, window: &[u32]) -> Vec<u32> {
+    /// Items never to recommend, sorted: the excluded ids and (by default) every known item
+    /// of the session, also those older than the window the model reads.
+    fn blocked(&self, request: &Request, session: &[u32]) -> Vec<u32> {
         let catalogue = &self.bundle.catalogue;
         let mut blocked: Vec<u32> = request.exclude.iter().filter_map(|id| catalogue.index_of(id)).collect();
         if request.exclude_seen.unwrap_or(true) {
-            blocked.extend(window);
+            blocked.extend(session);
         }
         blocked.sort_unstable();
         blocked
@@ -247,6 +253,21 @@ impl Recommender {
             .map(|(item, w)| Because { id: catalogue.id(item).to_string(), weight: if total > 0.0 { w / total } else { 0.0 } })
             .collect()
     }
+}
+
+/// Names the first non-finite number of an answer (scores, explanation weights, attention).
+fn non_finite(answer: &Recommendations) -> Result<(), &'static str> {
+    if answer.items.iter().any(|item| !item.score.is_finite()) {
+        return Err("non-finite scores");
+    }
+    let because = answer.items.iter().flat_map(|item| item.because.iter().flatten());
+    if because.map(|b| b.weight).any(|w| !w.is_finite()) {
+        return Err("non-finite explanation weights");
+    }
+    if answer.attention.iter().flat_map(|a| a.weights.iter().flatten()).any(|w| !w.is_finite()) {
+        return Err("non-finite attention weights");
+    }
+    Ok(())
 }
 
 /// The f32 values of a read-back tensor.

@@ -149,9 +149,12 @@ impl Recommender {
         // a bundle without checksum): one run on the empty session refuses such a bundle now
         // rather than answering with NaN later. It also compiles the kernels early.
         let probe = Request { k: Some(inference::DEFAULT_K), explain: true, ..Request::default() };
-        let answer = inner.recommend(&probe).await.map_err(|e| JsError::new(&e.to_string()))?;
-        if let Err(what) = non_finite(&answer) {
-            return Err(JsError::new(&format!("the bundle's weights make the network compute {what}: it is damaged")));
+        match inner.recommend(&probe).await {
+            Ok(_) => {}
+            Err(inference::InferenceError::NonFinite(what)) => {
+                return Err(JsError::new(&format!("the bundle's weights make the network compute {what}: it is damaged")));
+            }
+            Err(e) => return Err(JsError::new(&e.to_string())),
         }
         for warning in inner.warnings() {
             warn(&format!("awrsr: {warning}"));
@@ -229,9 +232,6 @@ impl Recommender {
             let request = request?;
             let start = now();
             let result = inner.recommend(&request).await.map_err(|e| JsError::new(&e.to_string()))?;
-            if let Err(what) = non_finite(&result) {
-                return Err(JsError::new(&format!("the model computed {what} for this session: its weights are damaged")).into());
-            }
             let output = RecommendOutput { result, backend, ms: now() - start };
             Ok(from_json(&output)?)
         })
@@ -249,21 +249,6 @@ impl Recommender {
         }
         Ok(id.as_string().and_then(|id| self.inner.catalogue().index_of(&id)))
     }
-}
-
-/// Names the first non-finite number of an answer (scores, explanation weights, attention).
-fn non_finite(answer: &Recommendations) -> Result<(), &'static str> {
-    if answer.items.iter().any(|item| !item.score.is_finite()) {
-        return Err("non-finite scores");
-    }
-    let because = answer.items.iter().flat_map(|item| item.because.iter().flatten());
-    if because.map(|b| b.weight).any(|w| !w.is_finite()) {
-        return Err("non-finite explanation weights");
-    }
-    if answer.attention.iter().flat_map(|a| a.weights.iter().flatten()).any(|w| !w.is_finite()) {
-        return Err("non-finite attention weights");
-    }
-    Ok(())
 }
 
 #[wasm_bindgen(typescript_custom_section)]
