@@ -350,19 +350,22 @@ fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {
 fn load_bundle(path: &Path, device: &Device) -> Result<bundle::Bundle, Box<dyn Error>> {
     let bytes = files::read_bundle(path)?;
     let bundle = bundle::decode(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
-    for warning in &bundle.warnings {
+    warn_loaded(path, &bundle.warnings);
+    Ok(bundle)
+}
+
+/// Prints what loading the model at `path` noticed without refusing it.
+fn warn_loaded(path: &Path, warnings: &[String]) {
+    for warning in warnings {
         warn(format!("warning: {}: {warning}", path.display()));
     }
-    Ok(bundle)
 }
 
 /// Reads a bundle file into a recommender, printing its warnings.
 fn load_recommender(path: &Path, device: &Device) -> Result<Recommender, Box<dyn Error>> {
     let bytes = files::read_bundle(path)?;
     let recommender = Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
-    for warning in recommender.warnings() {
-        warn(format!("warning: {}: {warning}", path.display()));
-    }
+    warn_loaded(path, recommender.warnings());
     Ok(recommender)
 }
 

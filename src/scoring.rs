@@ -28,8 +28,7 @@ pub enum ServingItems {
     Device(Tensor<2>),
     /// On the host (the browser's CPU path), packed for [`score_tiles`].
     Host {
-        /// Item j's value k is at `(j / TILE)·d·TILE + k·TILE + j % TILE`; the last tile is
-        /// padded with zeros.
+        /// Item j's value k is at [`tiled`]`(j, k, d)`; the last tile is padded with zeros.
         tiles: Vec<f32>,
         /// Embedding size d.
         d: usize,
@@ -40,6 +39,12 @@ pub enum ServingItems {
 
 /// Items per tile of the host layout (eight simd128 registers of four lanes).
 pub const TILE: usize = 32;
+
+/// Where item j's value k lies in the host layout of width d: tile `j / TILE`, holding d
+/// rows of TILE values.
+fn tiled(j: usize, k: usize, d: usize) -> usize {
+    (j / TILE) * d * TILE + k * TILE + j % TILE
+}
 
 impl ServingItems {
     /// Transposes `items.weight` from the bundle's bytes on the host (no read-back from the
@@ -62,7 +67,7 @@ impl ServingItems {
                 let mut tiles = vec![0.0f32; items.div_ceil(TILE) * TILE * d];
                 for j in 0..items {
                     for k in 0..d {
-                        tiles[(j / TILE) * d * TILE + k * TILE + j % TILE] = at(j, k);
+                        tiles[tiled(j, k, d)] = at(j, k);
                     }
                 }
                 Self::Host { tiles, d, items }
@@ -86,7 +91,7 @@ impl ServingItems {
                 table.clone().select(1, columns).transpose().reshape([1, n, d])
             }
             Self::Host { tiles, d, .. } => {
-                let value = |j: usize, k: usize| tiles[(j / TILE) * d * TILE + k * TILE + j % TILE];
+                let value = |j: usize, k: usize| tiles[tiled(j, k, *d)];
                 let rows: Vec<f32> = columns.iter().flat_map(|&j| (0..*d).map(move |k| value(j, k))).collect();
                 Tensor::from_data(TensorData::new(rows, [1, n, *d]), device)
             }
