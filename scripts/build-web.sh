@@ -19,6 +19,7 @@ package() { # profile, output folder, cargo flags…
   wasm-bindgen --target web --out-dir "$out" --out-name awrsr \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
   cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
+  cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js
   printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
 }
 

@@ -1,7 +1,10 @@
 // The storefront demo and the embeddable widget, end to end in headless Chromium, with
 // WebGPU and without: clicks drive the rail, the session survives a reload and can be
 // forgotten, explanations name clicked items, titles are text, and no request leaves the
-// page after it has loaded.
+// page after it has loaded. Accessibility: a keyboard-only visit (skip link, Tab, Enter;
+// focus never falls to the body), one polite announcement per rail update without timings,
+// the heat map's text alternative, 44 px touch targets, and a phone layout with the rail
+// and session before the catalogue under a small sticky header.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -118,6 +121,160 @@ test('the embeddable widget works on a plain product page', async () => {
     await page.waitForFunction(() => awrsr.session.get().at(-1) === '1');
     await page.waitForFunction((f) => JSON.stringify([...document.querySelectorAll('.shop-card strong')].map((x) => x.textContent)) !== f, JSON.stringify(first));
     assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Where keyboard focus is: `body`, or the element's id / data-id and the list it is in. */
+const focusInfo = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return {
+    body: !a || a === document.body, id: a?.id ?? '', dataId: a?.dataset?.id ?? null, text: a?.textContent?.trim() ?? '',
+    list: a?.closest('#rail') ? 'rail' : a?.closest('#grid') ? 'grid' : null,
+  };
+});
+const sessionLength = (page) => page.$$eval('#session li', (n) => n.length);
+/** Live regions' texts: role=status/alert/log, aria-live, <output>. */
+const liveTexts = (page) => page.$$eval('[aria-live], [role="status"], [role="alert"], [role="log"], output', (n) => n.map((x) => x.textContent));
+
+/** Presses `key` until `done(focus)` holds (at most `limit` times), checking focus never is on the body. */
+async function pressUntil(page, key, done, limit = 40) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press(key);
+    const focus = await focusInfo(page);
+    assert.ok(!focus.body, `focus fell to the body after ${key}`);
+    if (done(focus)) return focus;
+  }
+  throw new Error(`${key} ×${limit} never reached the target`);
+}
+
+for (const webgpu of [true, false]) {
+  test(`keyboard only: skip link, search, view with Enter, the rail keeps focus ${webgpu ? 'with WebGPU' : 'without WebGPU'}`, async () => {
+    const context = await launch({ webgpu });
+    try {
+      const page = await openDemo(context, webgpu ? '?backend=webgpu' : '');
+      const loaded = server.requests.length;
+      let focus = await pressUntil(page, 'Tab', () => true, 1);
+      assert.equal(focus.text, 'Skip to recommendations', 'the skip link is the first stop');
+      await page.keyboard.press('Enter');
+      assert.equal((await focusInfo(page)).id, 'recommendations', 'the skip link moves focus to the rail');
+      focus = await pressUntil(page, 'Tab', () => true, 1);
+      assert.equal(focus.list, 'rail', 'Tab after the skip link reaches the first recommendation');
+
+      await pressUntil(page, 'Shift+Tab', (f) => f.id === 'search');
+      await page.keyboard.type('toy story');
+      await page.waitForFunction(() => document.querySelectorAll('#grid [data-id]').length < 10);
+      focus = await pressUntil(page, 'Tab', (f) => f.list === 'grid');
+      const rail0 = await railIds(page);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('#session li').length === 1);
+      await page.waitForFunction((b) => JSON.stringify([...document.querySelectorAll('#rail [data-id]')].map((n) => n.dataset.id)) !== b, JSON.stringify(rail0));
+      assert.equal((await focusInfo(page)).dataId, focus.dataId, 'focus stays on the viewed catalogue movie');
+
+      focus = await pressUntil(page, 'Shift+Tab', (f) => f.list === 'rail');
+      const rail1 = await railIds(page);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('#session li').length === 2);
+      await page.waitForFunction((b) => JSON.stringify([...document.querySelectorAll('#rail [data-id]')].map((n) => n.dataset.id)) !== b, JSON.stringify(rail1));
+      const after = await focusInfo(page);
+      assert.ok(!after.body && after.list === 'rail', `focus after the rail was rebuilt: ${JSON.stringify(after)}`);
+      assert.ok(!(await railIds(page)).includes(focus.dataId), 'the viewed recommendation left the rail');
+      assert.equal(after.dataId, (await railIds(page))[0], 'focus went to the first card');
+      assert.equal(await sessionLength(page), 2);
+
+      const announced = await page.textContent('#announce');
+      assert.match(announced, /^Recommendations updated: 10 items, first: .+/);
+      assert.ok(announced.includes(await page.textContent('#rail [data-id] .item-title')), announced);
+      for (const text of await liveTexts(page)) assert.doesNotMatch(text, /\d\s*ms\b/, `timing in a live region: ${text}`);
+      assert.equal(server.requests.length, loaded, `requests after load: ${server.requests.slice(loaded)}`);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('one polite announcement per rail update, none with timings; the heat map has a text alternative', async () => {
+  const context = await launch({ webgpu: false });
+  try {
+    const page = await openDemo(context);
+    assert.equal(await page.getAttribute('#announce', 'aria-live'), 'polite');
+    assert.equal(await page.$$eval('#badge', (n) => n[0].closest('[aria-live], [role="status"]')), null, 'the timing badge is not live');
+    await page.evaluate(() => {
+      window.announcements = [];
+      new MutationObserver(() => window.announcements.push(document.getElementById('announce').textContent))
+        .observe(document.getElementById('announce'), { childList: true, characterData: true, subtree: true });
+    });
+    await click(page, '1');
+    await click(page, '2');
+    await page.waitForFunction(() => window.announcements.length >= 2);
+    await page.waitForTimeout(300);
+    const said = await page.evaluate(() => window.announcements);
+    assert.equal(said.length, 2, `one announcement per update: ${JSON.stringify(said)}`);
+    for (const text of said) assert.match(text, /^Recommendations updated: 10 items, first: /);
+    for (const text of await liveTexts(page)) assert.doesNotMatch(text, /\d\s*ms\b/, `timing in a live region: ${text}`);
+
+    assert.equal(await page.getAttribute('#heatmap', 'role'), 'img');
+    assert.match(await page.getAttribute('#heatmap', 'aria-label'), /^Attention heat map of 2 viewed movies; strongest link: Jumanji attends to Toy Story: \d+%$/);
+    assert.deepEqual(await page.$$eval('#heat-links li', (n) => n.map((x) => x.textContent.replace(/\d+%/, 'N%'))), ['Jumanji attends to Toy Story: N%']);
+    assert.equal(await page.textContent('h1'), 'awrsr movies');
+    const padding = await page.$eval('#rail', (n) => Math.min(...['Top', 'Right', 'Bottom', 'Left'].map((s) => parseFloat(getComputedStyle(n)[`padding${s}`]))));
+    const ring = await page.$eval('#rail .item-button', (n) => { n.focus(); const s = getComputedStyle(n); return parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset); });
+    assert.ok(padding >= ring, `the rail's padding (${padding}px) holds the focus ring (${ring}px)`);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Heights of every visible button, input, select and link styled as one, below 44 px. */
+const smallTargets = (page) => page.$$eval('button, input, select, .skip-link', (nodes) => nodes
+  .filter((n) => !n.hidden && n.getClientRects().length)
+  .map((n) => ({ what: n.id || n.className || n.tagName, h: n.getBoundingClientRect().height }))
+  .filter((t) => t.h < 44));
+
+for (const [width, height] of [[1280, 800], [390, 844]]) {
+  test(`touch targets are at least 44 px tall at ${width}×${height}`, async () => {
+    const context = await launch({ webgpu: false });
+    try {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      await page.goto(`${server.url}/www/index.html`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+      await click(page, '1');
+      await page.click('#more');
+      assert.deepEqual(await smallTargets(page), []);
+      await page.goto(`${server.url}/www/embed.html`);
+      await page.waitForFunction(() => document.querySelectorAll('awrsr-recommendations .shop-card').length === 6, null, { timeout: 120_000 });
+      assert.deepEqual(await smallTargets(page), []);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('on a 390 px phone the rail and the session come before the catalogue, under a small sticky header', async () => {
+  const context = await launch({ webgpu: false });
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/www/index.html`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    const layout = await page.evaluate(() => {
+      const top = (selector) => document.querySelector(selector).getBoundingClientRect().top + scrollY;
+      const header = document.querySelector('header.top');
+      return {
+        header: header.getBoundingClientRect().height, position: getComputedStyle(header).position,
+        rail: top('#rail'), session: top('#session-title'), catalogue: top('#catalogue-title'),
+        overflow: document.documentElement.scrollWidth - innerWidth,
+      };
+    });
+    assert.equal(layout.position, 'sticky');
+    assert.ok(layout.header <= 80, `header ${layout.header}px tall`);
+    assert.ok(layout.rail < layout.session && layout.session < layout.catalogue, JSON.stringify(layout));
+    assert.ok(layout.overflow <= 0, `the page scrolls sideways by ${layout.overflow}px`);
+    await mkdir(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'demo-phone-layout.png') });
   } finally {
     await context.close();
   }

@@ -1,0 +1,220 @@
+// Types of awrsr-widget.js: the <awrsr-recommendations> element, its attributes and events,
+// the page API (`window.awrsr` and its command queue) and the helpers the demo shares.
+
+import type { Recommendations, Recommended } from './awrsr.js';
+
+export type { Recommendations, Recommended };
+
+/** Where recommendations run: 'auto' takes WebGPU on a real GPU, else the CPU. */
+export type Backend = 'auto' | 'webgpu' | 'cpu';
+
+/** Whether the engine runs in a Worker: 'auto' (the default) wherever `Worker` exists. */
+export type WorkerMode = 'auto' | boolean;
+
+/** Download progress in bytes, as client.js reports it; a total is null while unknown. */
+export interface LoadProgress {
+  loaded: number;
+  total: number | null;
+  wasm: { loaded: number; total: number | null };
+  model: { loaded: number; total: number | null };
+}
+
+/** The loaded model as client.js gives it: every method is async (it may run in a Worker). */
+export interface WidgetRecommender {
+  readonly backend: 'webgpu' | 'cpu';
+  readonly fallbackReason: string | null;
+  readonly itemCount: number;
+  readonly maxLength: number;
+  readonly inWorker: boolean;
+  recommend(session: string[], options?: {
+    k?: number; explain?: boolean; excludeSeen?: boolean; exclude?: string[]; include?: string[] | null;
+    /** Rejects this model's older waiting recommend calls with an Error named 'AbortError'. */
+    supersede?: boolean;
+  }): Promise<Recommendations>;
+  hasItems(ids: string[]): Promise<boolean[]>;
+  title(id: string): Promise<string | undefined>;
+  itemIds(): Promise<string[]>;
+  free(): void;
+}
+
+/** Page-wide settings (`config`, or `['config', …]` in the queue). */
+export interface WidgetConfig {
+  /** The folder holding client.js and the engine; default: the folder of awrsr-widget.js. */
+  pkg?: string | URL;
+  /** Default 'auto'. */
+  backend?: Backend;
+  /** Default 'auto': a Worker wherever there is one, so no recommendation work runs on the page's thread. */
+  worker?: WorkerMode;
+}
+
+/** The settings in force, with `pkg` as an absolute URL ending in '/'. */
+export interface ResolvedConfig {
+  pkg: string;
+  backend: string;
+  worker: WorkerMode;
+}
+
+/** A product in the shop's catalogue. `url` (or `href`) and `image`: http(s) or relative only. */
+export interface CatalogueEntry {
+  title?: string;
+  url?: string;
+  href?: string;
+  image?: string;
+}
+
+/** A catalogue: `{ 'SKU-1': { title, url, image } }` or `[{ id: 'SKU-1', title, url, image }]`. */
+export type CatalogueData = Record<string, CatalogueEntry> | Array<CatalogueEntry & { id: string | number }>;
+
+/** A product's details as kept (unsafe URLs dropped, relative ones resolved). */
+export interface Product {
+  title?: string;
+  url?: string;
+  image?: string;
+}
+
+/** The commands of the queue, `awrsr.push([name, ...args])`. */
+export type Command =
+  | ['view', string]
+  | ['forget']
+  | ['config', WidgetConfig]
+  /** Product details, or the URL of a JSON file holding them. */
+  | ['catalogue', CatalogueData | string];
+
+/** The visitor's session: viewed ids, oldest first, kept in localStorage only. */
+export interface Session {
+  get(): string[];
+  /** Appends an id without checking it; use `view` to report a view. */
+  add(id: string): void;
+  clear(): void;
+  /** Stores the ids and fires `awrsr:session`. */
+  save(ids: string[]): void;
+}
+
+/** `window.awrsr` once the module has loaded. */
+export interface AwrsrApi {
+  /** Runs commands; returns how many were given. */
+  push(...commands: Command[]): number;
+  view(id: string): Promise<boolean>;
+  forget(): void;
+  config(options?: WidgetConfig): ResolvedConfig;
+  catalogue(data: CatalogueData): void;
+  readonly session: Session;
+}
+
+/**
+ * `window.awrsr` before the module has loaded: an array of queued commands, filled by a
+ * classic script (`window.awrsr = window.awrsr || []; awrsr.push(['view', 'SKU-1'])`),
+ * optionally with a `view` stub that queues. The module replays it in order, then replaces
+ * it with {@link AwrsrApi}.
+ */
+export type AwrsrQueue = Command[] & { view?(id: string): void };
+
+/** Detail of `awrsr:recommendations`: the widget's result, its items cut to its `k`. */
+export type RecommendationsDetail = Recommendations;
+
+/** Detail of `awrsr:error` (the widget is hidden; the message is for the page's code, never shown). */
+export interface ErrorDetail { message: string }
+
+/** Detail of `awrsr:unknown`, fired on the document: viewed ids the model does not know (not recorded). */
+export interface UnknownDetail { ids: string[] }
+
+/** Detail of `awrsr:session`, fired on the document when the session changes. */
+export interface SessionDetail { ids: string[] }
+
+/** Detail of `awrsr:view`, an event the page may fire on the document instead of calling `view`. */
+export interface ViewDetail { id: string }
+
+/**
+ * `<awrsr-recommendations>`: a rail of recommendations for the visitor's session.
+ *
+ * Attributes:
+ * - `model`: URL of the model bundle (default "model.awrsr", relative to the page).
+ * - `k`: how many items to show, 1–100 (default 8).
+ * - `backend`: 'auto' | 'webgpu' | 'cpu' (default: the page setting, 'auto').
+ * - `pkg`: the package folder holding client.js, for this element (default: the page setting).
+ * - `catalogue`: URL of a JSON catalogue ({@link CatalogueData}) for titles, links and images.
+ * - `loading`: 'lazy' loads the engine and model only when the element comes within 200 px of the viewport.
+ * - `label`: the accessible name of the list (default "Recommendations").
+ *
+ * A `<template>` child renders each card: `data-field="title|id|score|because"` receive text,
+ * `data-field="href"` an `href`, `data-field="image"` a `src` (and `alt=""` unless the
+ * template has an alt); `data-action="view"` records a view on click.
+ *
+ * Events (bubbling): `awrsr:recommendations` after each update, `awrsr:error` when it
+ * cannot work (then it is `hidden`).
+ */
+export class AwrsrRecommendations extends HTMLElement {
+  /** The `k` attribute, checked (default 8). */
+  readonly k: number;
+}
+
+/** Page-wide settings; returns those in force. */
+export function config(options?: WidgetConfig): ResolvedConfig;
+/** The visitor's session. */
+export const session: Session;
+/**
+ * Reports a product view; every widget updates. Resolves to whether it was recorded (ids the
+ * loaded model does not know are reported with `awrsr:unknown` and left out).
+ */
+export function view(id: string): Promise<boolean>;
+/** Forgets the visitor's session. */
+export function forget(): void;
+/** Adds product details (titles, links, images); widgets already shown are drawn again. */
+export function catalogue(data: CatalogueData): void;
+/** Fetches a JSON catalogue once per URL; a failure is logged, not thrown. */
+export function loadCatalogue(url: string | URL): Promise<void>;
+/** A product's details from the catalogue (`{}` when none). */
+export function product(id: string): Product;
+/** An http(s) or relative URL, resolved against the page; null for anything else (`javascript:`, `data:`, …). */
+export function safeUrl(raw: unknown): string | null;
+/** Runs queued commands. */
+export function push(...commands: Command[]): number;
+/** The object installed as `window.awrsr`. */
+export const api: AwrsrApi;
+
+/**
+ * Loads the engine (client.js from the package folder) once and a model once per URL and
+ * settings; shared by every widget using them.
+ */
+export function loadModel(url: string | URL, options?: {
+  backend?: Backend; worker?: WorkerMode; pkg?: string | URL; onProgress?: (progress: LoadProgress) => void;
+}): Promise<WidgetRecommender>;
+/** The arrived share of a progress report (0–1), or null when the size is unknown. */
+export function progressFraction(progress: LoadProgress | null | undefined): number | null;
+
+/** Builds an element: `class`, `text` (textContent), `on<event>` listeners, other keys as attributes. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Record<string, string | number | boolean | null | undefined | EventListener>,
+  ...children: Array<Node | string | null | undefined>
+): HTMLElementTagNameMap[K];
+/** "Because you viewed A (and B)" from an item's own strongest `because` ids, or "Popular right now". */
+export function becauseText(item: Pick<Recommended, 'because'>, nameOf: (id: string) => string): string;
+/** A generated cover tile (decorative, aria-hidden). */
+export function cover(id: string, title?: string): HTMLSpanElement;
+/** Re-renders `container` keeping keyboard focus on the same item, else the first, else `fallback`. */
+export function keepFocus(container: Element, render: () => void, fallback?: HTMLElement): void;
+/** "Recommendations updated: 8 items, first: …." */
+export function updateMessage(items: Array<Pick<Recommended, 'id'>>, nameOf: (id: string) => string): string;
+/** The name shown for an item: the catalogue's title, else the model's, else the id. */
+export function nameOf(id: string): string;
+
+declare global {
+  interface Window {
+    awrsr: AwrsrApi | AwrsrQueue;
+  }
+  interface HTMLElementTagNameMap {
+    'awrsr-recommendations': AwrsrRecommendations;
+  }
+  interface DocumentEventMap {
+    'awrsr:recommendations': CustomEvent<RecommendationsDetail>;
+    'awrsr:error': CustomEvent<ErrorDetail>;
+    'awrsr:unknown': CustomEvent<UnknownDetail>;
+    'awrsr:session': CustomEvent<SessionDetail>;
+    'awrsr:view': CustomEvent<ViewDetail>;
+  }
+  interface HTMLElementEventMap {
+    'awrsr:recommendations': CustomEvent<RecommendationsDetail>;
+    'awrsr:error': CustomEvent<ErrorDetail>;
+  }
+}
