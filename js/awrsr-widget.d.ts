@@ -78,7 +78,7 @@ export type Command =
   | ['forget']
   | ['config', WidgetConfig]
   /** Product details, or the URL of a JSON file holding them. */
-  | ['catalogue', CatalogueData | string];
+  | ['catalogue', CatalogueData | string | URL];
 
 /** The visitor's session: viewed ids, oldest first, kept in localStorage only. */
 export interface Session {

@@ -296,7 +296,7 @@ export function becauseText(item, nameOf) {
 export function cover(id, title) {
   let h = 0;
   for (const c of String(id)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const initials = String(title ?? id).split(/\s+/).filter((w) => /\w/.test(w)).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
+  const initials = String(title ?? id).split(/\s+/).map((w) => /^[\p{L}\p{N}]/u.exec(w)?.[0]).filter(Boolean).slice(0, 2).join('').toUpperCase();
   const tile = el('span', { class: 'awrsr-cover', 'aria-hidden': 'true', text: initials });
   tile.style.background = `linear-gradient(135deg, hsl(${h % 360} 60% 45%), hsl(${(h >> 8) % 360} 65% 30%))`;
   return tile;
@@ -599,12 +599,20 @@ const commands = { view, forget, config, catalogue };
  */
 export function push(...entries) {
   for (const entry of entries) {
-    const [name, ...args] = Array.isArray(entry) ? entry : [];
-    if (name === 'catalogue' && typeof args[0] === 'string') loadCatalogue(args[0]);
-    else if (Object.hasOwn(commands, name)) commands[name](...args);
-    else console.warn('awrsr: unknown command', entry);
+    try {
+      run(entry);
+    } catch (error) {
+      console.error('awrsr: a queued command failed', entry, error); // the rest still run
+    }
   }
   return entries.length;
+}
+
+function run(entry) {
+  const [name, ...args] = Array.isArray(entry) ? entry : [];
+  if (name === 'catalogue' && (typeof args[0] === 'string' || args[0] instanceof URL)) loadCatalogue(args[0]);
+  else if (Object.hasOwn(commands, name)) commands[name](...args);
+  else console.warn('awrsr: unknown command', entry);
 }
 
 /** The page API, as `window.awrsr` once this module has loaded. */

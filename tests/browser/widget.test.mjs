@@ -48,6 +48,7 @@ const PAGES = {
     <script>
       window.unknown = [];
       document.addEventListener('awrsr:unknown', function (e) { unknown.push(e.detail.ids); });
+      awrsr.push(['config', { pkg: 'http://[' }], ['nonsense']); // a failing and an unknown command: the rest still run
       awrsr.push(['view', '1']);
       awrsr.view('SKU-NOPE');
       document.dispatchEvent(new CustomEvent('awrsr:view', { detail: { id: '2' } }));
@@ -151,7 +152,9 @@ test('queue: views, awrsr.view() and awrsr:view events made before the module lo
   try {
     const page = await open(context, '/shop/queue.html');
     await waitCards(page, 5);
-    assert.equal(await page.evaluate(() => window.queuedBeforeLoad), 3, 'three commands were queued before the module ran');
+    assert.equal(await page.evaluate(() => window.queuedBeforeLoad), 5, 'five commands were queued before the module ran');
+    assert.ok(page.console.some((m) => m.type === 'error' && m.text.startsWith('awrsr: a queued command failed')), JSON.stringify(page.console));
+    assert.ok(page.console.some((m) => m.type === 'warning' && m.text.startsWith('awrsr: unknown command')), JSON.stringify(page.console));
     await page.waitForFunction(() => window.unknown.length === 1);
     assert.deepEqual(await stored(page), ['1', '2']);
     assert.deepEqual(await page.evaluate(() => window.unknown), [['SKU-NOPE']]);
