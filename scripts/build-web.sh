@@ -6,6 +6,8 @@
 #             (opt-level 3): smaller and faster on the CPU; see README "Two builds".
 # Both use WebAssembly SIMD (.cargo/config.toml), and get scripts/guard-freed.js appended to
 # their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module).
+# Both also ship the hand-written js/ files: client.js (load in a Worker, parallel downloads
+# with progress, ordered calls), worker.js and client.d.ts.
 #
 # No wasm-opt: binaryen 132's `wasm-opt -Oz` made this module smaller raw (13.9 → 10.6 MB)
 # but larger gzipped (2.57 → 2.75 MB), and took 7.7 minutes here.
@@ -19,6 +21,7 @@ package() { # profile, output folder, cargo flags…
   wasm-bindgen --target web --out-dir "$out" --out-name awrsr \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
   cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
+  cp "$ROOT/js/client.js" "$ROOT/js/worker.js" "$ROOT/js/client.d.ts" "$out/"
   cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js
   printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
 }

@@ -22,33 +22,59 @@ const TYPES = {
  * `mounts` maps URL prefixes to other folders (e.g. the peer's models in ../shared), `files`
  * maps paths to bytes served from memory (bundles a test or benchmark makes). `isolate`
  * sends the cross-origin isolation headers (COOP/COEP), which give `performance.now()` its
- * fine (5 µs) resolution instead of 100 µs: for benchmarks.
+ * fine (5 µs) resolution instead of 100 µs: for benchmarks. `slow` maps paths to
+ * `{ ms, length = true }`: that body is sent in 16 pieces spread over `ms` milliseconds, without
+ * a Content-Length when `length` is false (for loading progress; other bodies have one). `log` lists
+ * `{ path, start, end }` (ms since the server started) for every response sent.
  */
-export async function serve({ mounts = {}, files = {}, isolate = false } = {}) {
+export async function serve({ mounts = {}, files = {}, isolate = false, slow = {} } = {}) {
   const requests = [];
+  const log = [];
+  const started = performance.now();
+  /** Sends a body whole, or in timed pieces for a `slow` path. */
+  const send = async (res, path, headers, body) => {
+    const entry = { path, start: performance.now() - started, end: null };
+    log.push(entry);
+    const pace = slow[path];
+    if (!pace) {
+      res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+    } else {
+      const bytes = Buffer.from(body);
+      res.writeHead(200, pace.length === false ? headers : { ...headers, 'content-length': bytes.length });
+      const piece = Math.ceil(bytes.length / 16);
+      for (let at = 0; at < bytes.length; at += piece) {
+        res.write(bytes.subarray(at, at + piece));
+        await new Promise((ok) => setTimeout(ok, (pace.ms ?? 0) / 16));
+      }
+      res.end();
+    }
+    entry.end = performance.now() - started;
+  };
   const isolation = isolate ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
     const type = (file) => ({ 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation });
     if (files[path]) {
-      res.writeHead(200, type(path)).end(files[path]);
+      await send(res, path, type(path), files[path]);
       return;
     }
     const [prefix, base] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ['/', ROOT];
     const rest = path.slice(prefix.length - 1);
     const file = normalize(join(base, rest.endsWith('/') ? rest + 'index.html' : rest));
     if (!file.startsWith(base)) { res.writeHead(403).end(); return; }
+    let body;
     try {
-      const body = await readFile(file);
-      res.writeHead(200, type(file)).end(body);
+      body = await readFile(file);
     } catch {
       res.writeHead(404).end('not found');
+      return;
     }
+    await send(res, path, type(file), body);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${server.address().port}`;
-  return { url, requests, close: () => new Promise((ok) => server.close(ok)) };
+  return { url, requests, log, close: () => new Promise((ok) => server.close(ok)) };
 }
 
 /** Headless Chromium, with or without WebGPU. */

@@ -1,0 +1,83 @@
+// Types of client.js: `load(model, options)` runs the model in a module Worker (or in the
+// page) and answers every call with a Promise, in call order.
+import type { Recommendations, RecommendOptions } from './awrsr.js';
+
+export type { Recommendations, RecommendOptions, Recommended, Because } from './awrsr.js';
+
+/** Bytes of one download so far; `total` is `null` while unknown (no Content-Length yet). */
+export interface ByteProgress { loaded: number; total: number | null }
+
+/**
+ * Loading progress over both downloads (the wasm module and the model, fetched in
+ * parallel). `loaded` is their sum; `total` is `null` while either total is unknown. The last
+ * report has `loaded === total` (and each part's `loaded === total`).
+ */
+export interface LoadProgress extends ByteProgress { wasm: ByteProgress; model: ByteProgress }
+
+/** Options of {@link load}; any other key is an Error. */
+export interface LoadOptions {
+    /** Passed to `Recommender.load`: `'auto'` (default), `'webgpu'` or `'cpu'`. */
+    backend?: 'auto' | 'webgpu' | 'cpu';
+    /** Run the model in a module Worker: `'auto'` (default) does where `Worker` exists. */
+    worker?: boolean | 'auto';
+    /** Called as bytes arrive (monotonic), and once at the end with `loaded === total`. */
+    onProgress?: (progress: LoadProgress) => void;
+    /** Aborts loading: `load` rejects with the signal's reason (an `AbortError`). */
+    signal?: AbortSignal;
+}
+
+/** Options of {@link Client.recommend}: those of `Recommender.recommend`, plus `supersede`. */
+export interface ClientRecommendOptions extends RecommendOptions {
+    /**
+     * Reject every earlier `recommend` still waiting (not yet started) with an `Error` named
+     * `'AbortError'`; the one already running finishes normally.
+     */
+    supersede?: boolean;
+}
+
+/**
+ * A loaded model. Every method returns a Promise, answered in call order, the same in a
+ * Worker and in the page; the properties are a snapshot taken at load.
+ */
+export declare class Client {
+    private constructor();
+    /** What actually runs. */
+    readonly backend: 'webgpu' | 'cpu';
+    /** Why `'auto'` fell back to the CPU, or `null`. */
+    readonly fallbackReason: string | null;
+    /** Number of items the model knows. */
+    readonly itemCount: number;
+    /** Longest session the model reads; longer sessions keep their newest items. */
+    readonly maxLength: number;
+    /** What loading noticed without refusing the bundle. */
+    readonly warnings: string[];
+    /** Whether the model runs in a Worker. */
+    readonly inWorker: boolean;
+    /** Recommends for a session (item ids, oldest first). */
+    recommend(session: string[], options?: ClientRecommendOptions | null): Promise<Recommendations>;
+    /** Whether the model knows this item id. */
+    hasItem(id: string): Promise<boolean>;
+    /** For each id, whether the model knows it. */
+    hasItems(ids: string[]): Promise<boolean[]>;
+    /** The title of an item, or `undefined`. */
+    title(id: string): Promise<string | undefined>;
+    /** Every item id the model knows, in its internal order. */
+    itemIds(): Promise<string[]>;
+    /** Frees the model and ends the worker; unanswered and later calls reject. */
+    free(): void;
+}
+
+/**
+ * Downloads the wasm module and the model in parallel and loads the model, in a Worker where
+ * there is one. A relative URL is the page's. Rejects with an `Error` naming the problem.
+ */
+export function load(model: string | URL | Uint8Array | ArrayBuffer, options?: LoadOptions): Promise<Client>;
+
+/** @internal Used by worker.js: downloads and loads in the current realm. */
+export function startEngine(
+    source: string | Uint8Array,
+    options: { backend?: LoadOptions['backend']; onProgress: (progress: LoadProgress) => void; signal?: AbortSignal },
+): Promise<{ facts: object; call(method: string, args: unknown[]): Promise<unknown>; free(): void }>;
+
+/** @internal Used by worker.js: an error as `{ name, message }`. */
+export function errorData(error: unknown): { name: string; message: string };

@@ -1,0 +1,362 @@
+// awrsr's page-side entry point: `load(model, options)` downloads the wasm module and the
+// model bundle in parallel (streamed, with progress in real bytes), then runs the model in a
+// module Worker (worker.js) or, where there is none, in the page. Either way every call
+// returns a Promise and calls are answered in call order: one request at a time goes to the
+// engine, the rest wait in a queue, and `recommend(…, { supersede: true })` drops the
+// waiting recommendations (a visitor clicked again: only the newest session matters).
+//
+// This file never imports awrsr.js itself except for the in-page engine: in worker mode the
+// main thread downloads and runs nothing. worker.js imports `startEngine` from here, so both
+// modes run the same loading and calling code.
+
+const LOAD_OPTIONS = ['backend', 'worker', 'onProgress', 'signal'];
+const METHODS = ['recommend', 'hasItem', 'hasItems', 'title', 'itemIds'];
+
+/**
+ * Loads the wasm module and a model bundle, in a Worker where there is one (see client.d.ts
+ * for the option and result types). Resolves to a {@link Client}; rejects with an `Error`
+ * naming the problem (an HTTP status, a bad bundle, an unknown option).
+ */
+export async function load(model, options = {}) {
+  const { backend, worker = 'auto', onProgress, signal } = checkLoadOptions(options);
+  const source = modelSource(model);
+  signal?.throwIfAborted();
+  const progress = safely(onProgress);
+  const useWorker = worker === true || (worker === 'auto' && typeof Worker === 'function');
+  if (!useWorker) return new Client(await startEngine(source, { backend, onProgress: progress, signal }), false);
+  try {
+    return new Client(await startWorker(source, { backend, onProgress: progress, signal }), true);
+  } catch (error) {
+    // 'auto' runs in the page when the Worker itself cannot start (e.g. a CSP without
+    // worker-src); a refusal from the engine (a bad bundle, an HTTP error) stands.
+    if (worker !== 'auto' || !error.workerFailed) throw error;
+    return new Client(await startEngine(source, { backend, onProgress: progress, signal }), false);
+  }
+}
+
+/** The options of `load`, checked: unknown keys and wrong types are Errors. */
+function checkLoadOptions(options) {
+  if (options === null || typeof options !== 'object') throw new TypeError('awrsr load options must be an object');
+  const unknown = Object.keys(options).filter((key) => !LOAD_OPTIONS.includes(key));
+  if (unknown.length) throw new TypeError(`awrsr load options: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${LOAD_OPTIONS.join(', ')})`);
+  const { worker, onProgress, signal } = options;
+  if (worker !== undefined && worker !== true && worker !== false && worker !== 'auto') {
+    throw new TypeError("awrsr load options: worker must be true, false or 'auto'");
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('awrsr load options: onProgress must be a function');
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('awrsr load options: signal must be an AbortSignal');
+  return options;
+}
+
+/**
+ * The model as something a Worker can take: an absolute URL string (a relative one is
+ * resolved against the page, not against the worker's script), or a private copy of the bytes.
+ */
+function modelSource(model) {
+  if (typeof model === 'string' || model instanceof URL) {
+    const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+    return new URL(model, base).href;
+  }
+  if (model instanceof ArrayBuffer) return new Uint8Array(model.slice(0));
+  if (model instanceof Uint8Array) return model.slice();
+  throw new TypeError('awrsr: the model must be a URL (string or URL), a Uint8Array or an ArrayBuffer');
+}
+
+/** A progress callback that cannot break loading: what it throws is reported, not passed on. */
+function safely(onProgress) {
+  return (progress) => {
+    try { onProgress?.(progress); } catch (error) { setTimeout(() => { throw error; }); }
+  };
+}
+
+/** An `Error` with a given name (worker errors cross as `{ name, message }`). */
+function named(name, message) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** An engine error as plain data for postMessage. */
+export function errorData(error) {
+  return { name: error?.name ?? 'Error', message: error?.message ?? String(error) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading: both downloads at once, each streamed, with progress in bytes.
+
+/** Reads a response's body as a stream into one Uint8Array, reporting `(loaded, total)`. */
+async function readBody(response, report) {
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const length = Number(response.headers.get('content-length'));
+  let total = !encoded && response.headers.has('content-length') && Number.isSafeInteger(length) ? length : null;
+  let loaded = 0;
+  report(loaded, total);
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    report(bytes.length, bytes.length);
+    return bytes;
+  }
+  const chunks = [];
+  const reader = response.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    chunks.push(r.value);
+    loaded += r.value.length;
+    if (total !== null && loaded > total) total = loaded;
+    report(loaded, total);
+  }
+  return join(chunks, loaded);
+}
+
+/** Concatenates chunks (no copy when there is one). */
+function join(chunks, length) {
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+  return bytes;
+}
+
+/** Fetches a URL as bytes; an HTTP or network error names the URL. */
+async function download(url, what, signal, report) {
+  try {
+    const response = await fetch(url, { signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+    return await readBody(response, report);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw new Error(`cannot load ${what} from ${url}: ${error.message}`);
+  }
+}
+
+/** A signal that aborts with `outer` and when `abort()` is called (one download failed). */
+function linkedAbort(outer) {
+  const controller = new AbortController();
+  if (outer?.aborted) controller.abort(outer.reason);
+  outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+  return controller;
+}
+
+/** Tracks both downloads and reports their sum: monotonic, total null while one is unknown. */
+function progressTracker(onProgress) {
+  const parts = { wasm: { loaded: 0, total: null }, model: { loaded: 0, total: null } };
+  const emit = () => {
+    const { wasm, model } = parts;
+    const total = wasm.total === null || model.total === null ? null : wasm.total + model.total;
+    onProgress({ loaded: wasm.loaded + model.loaded, total, wasm: { ...wasm }, model: { ...model } });
+  };
+  const reporter = (name) => (loaded, total) => { parts[name] = { loaded, total }; emit(); };
+  /** The last report: every byte is in, so each total is what arrived. */
+  const finish = () => {
+    for (const part of Object.values(parts)) part.total = part.loaded;
+    emit();
+  };
+  return { reporter, finish };
+}
+
+/** The wasm module of this realm, instantiated once (a second in-page load skips the download). */
+let wasmModule = null;
+
+/**
+ * Downloads what is missing (the wasm, the model) in parallel, instantiates the module and
+ * loads the model with `Recommender.load`. Resolves to `{ facts, call(method, args) }`, the
+ * engine behind a Client; used in the page and by worker.js.
+ */
+export async function startEngine(source, { backend, onProgress, signal }) {
+  const { reporter, finish } = progressTracker(onProgress);
+  const wasmReport = reporter('wasm');
+  const modelReport = reporter('model');
+  const downloads = linkedAbort(signal);
+  const glue = import('./awrsr.js');
+  const wasmBytes = wasmModule ? (wasmReport(0, 0), null)
+    : download(new URL('./awrsr_bg.wasm', import.meta.url).href, 'the awrsr wasm module', downloads.signal, wasmReport);
+  const modelBytes = typeof source === 'string'
+    ? download(source, 'model', downloads.signal, modelReport)
+    : (modelReport(source.length, source.length), source);
+  const [awrsr, wasm, bytes] = await Promise.all([glue, wasmBytes, modelBytes]).catch((error) => {
+    downloads.abort(error); // the other download is of no use now
+    throw error;
+  });
+  finish();
+  wasmModule ??= awrsr.default({ module_or_path: wasm });
+  await wasmModule.catch((error) => { wasmModule = null; throw error; });
+  signal?.throwIfAborted();
+  const recommender = await awrsr.Recommender.load(bytes, backend === undefined ? {} : { backend });
+  if (signal?.aborted) { recommender.free(); throw signal.reason; }
+  return engine(recommender);
+}
+
+/** The calls a Client may make on a loaded Recommender, all answered asynchronously. */
+function engine(recommender) {
+  const { backend, fallbackReason, itemCount, maxLength, warnings } = recommender;
+  return {
+    facts: { backend, fallbackReason, itemCount, maxLength, warnings },
+    async call(method, args) {
+      if (!METHODS.includes(method)) throw new Error(`awrsr: unknown method ${String(method)}`);
+      return recommender[method](...args);
+    },
+    free() { recommender.free(); },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker mode: the same engine behind postMessage.
+
+/**
+ * Starts worker.js, has it download and load, and resolves to an engine-like object whose
+ * calls are messages. A Worker that fails (an error event, an unreadable message) ends every
+ * call then pending and all later ones with an Error.
+ */
+function startWorker(source, { backend, onProgress, signal }) {
+  let worker;
+  try {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  } catch (error) {
+    return Promise.reject(Object.assign(new Error(`awrsr: cannot start the worker: ${error.message}`), { workerFailed: true }));
+  }
+  return new Promise((resolve, reject) => {
+    const pending = new Map();
+    let nextId = 1;
+    let failure = null;
+    let loaded = false;
+    const fail = (message) => {
+      if (failure) return;
+      failure = new Error(`awrsr: the worker stopped: ${message}`);
+      failure.workerFailed = !loaded;
+      worker.terminate();
+      signal?.removeEventListener('abort', abort);
+      for (const { reject: no } of pending.values()) no(failure);
+      pending.clear();
+      reject(failure);
+    };
+    const abort = () => {
+      worker.terminate();
+      failure = named('AbortError', 'awrsr: loading was aborted');
+      reject(signal.reason ?? failure);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    worker.addEventListener('error', (event) => { event.preventDefault?.(); fail(event.message || 'its script failed to load or threw'); });
+    worker.addEventListener('messageerror', () => fail('a message from it could not be read'));
+    worker.addEventListener('message', ({ data }) => {
+      if (data.type === 'progress') { if (!failure) onProgress(data.progress); return; }
+      if (data.type === 'loaded' || data.type === 'refused') {
+        signal?.removeEventListener('abort', abort);
+        if (data.type === 'refused') { worker.terminate(); failure = named(data.error.name, data.error.message); reject(failure); return; }
+        loaded = true;
+        resolve({ facts: data.facts, call, free: () => { failure ??= new Error('awrsr: this model has been freed'); worker.terminate(); } });
+        return;
+      }
+      const waiting = pending.get(data.id);
+      pending.delete(data.id);
+      if (data.type === 'result') waiting?.resolve(data.value);
+      else waiting?.reject(named(data.error.name, data.error.message));
+    });
+    function call(method, args) {
+      if (failure) return Promise.reject(failure);
+      return new Promise((ok, no) => {
+        const id = nextId++;
+        pending.set(id, { resolve: ok, reject: no });
+        worker.postMessage({ type: 'call', id, method, args });
+      });
+    }
+    const transfer = typeof source === 'string' ? [] : [source.buffer];
+    worker.postMessage({ type: 'load', source, backend }, transfer);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The Client: a FIFO in front of an engine, the same in both modes.
+
+/**
+ * A loaded model. Every method returns a Promise; calls are answered in call order.
+ * The plain properties are a snapshot taken at load.
+ */
+export class Client {
+  #engine;
+  #queue = [];
+  #running = null;
+  #freed = false;
+
+  constructor(engine, inWorker) {
+    this.#engine = engine;
+    Object.assign(this, engine.facts, { inWorker });
+  }
+
+  /**
+   * Recommends for a session (item ids, oldest first); options as `Recommender.recommend`,
+   * plus `supersede: true` to reject every earlier recommend still waiting with an AbortError.
+   */
+  recommend(session, options) {
+    if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+      return Promise.reject(new TypeError('recommend options must be an object'));
+    }
+    const { supersede = false, ...rest } = options ?? {};
+    if (typeof supersede !== 'boolean') return Promise.reject(new TypeError('recommend options: supersede must be a boolean'));
+    if (supersede) this.#supersede();
+    return this.#enqueue('recommend', [session, rest]);
+  }
+
+  /** Whether the model knows this item id. */
+  hasItem(id) { return this.#enqueue('hasItem', [id]); }
+
+  /** For each id of `ids`, whether the model knows it. */
+  hasItems(ids) { return this.#enqueue('hasItems', [ids]); }
+
+  /** The title of an item, or `undefined`. */
+  title(id) { return this.#enqueue('title', [id]); }
+
+  /** Every item id the model knows. */
+  itemIds() { return this.#enqueue('itemIds', []); }
+
+  /** Frees the model (and ends the worker); every unanswered and later call rejects. */
+  free() {
+    if (this.#freed) return;
+    this.#freed = true;
+    const freed = new Error('awrsr: this model has been freed');
+    for (const entry of this.#queue.splice(0)) entry.reject(freed);
+    this.#running?.reject(freed);
+    this.#running = null;
+    this.#engine.free();
+  }
+
+  /** Rejects the recommendations that wait (not the one running). */
+  #supersede() {
+    const superseded = named('AbortError', 'awrsr: recommendation superseded by a newer session');
+    const kept = [];
+    for (const entry of this.#queue) {
+      if (entry.method === 'recommend') entry.reject(superseded);
+      else kept.push(entry);
+    }
+    this.#queue = kept;
+  }
+
+  /** Queues a call; its arguments are copied now (a caller may change its arrays later). */
+  #enqueue(method, args) {
+    if (this.#freed) return Promise.reject(new Error('awrsr: this model has been freed'));
+    let copy;
+    try {
+      copy = structuredClone(args);
+    } catch (error) {
+      return Promise.reject(new TypeError(`awrsr ${method}: the arguments cannot be copied (${error.message})`));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ method, args: copy, resolve, reject });
+      if (!this.#running) this.#next();
+    });
+  }
+
+  /** Sends the next waiting call to the engine. */
+  async #next() {
+    const entry = this.#queue.shift();
+    if (!entry) return;
+    this.#running = entry;
+    try {
+      const value = await this.#engine.call(entry.method, entry.args);
+      if (this.#running === entry) entry.resolve(value);
+    } catch (error) {
+      if (this.#running === entry) entry.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (this.#running !== entry) return; // freed meanwhile
+    this.#running = null;
+    this.#next();
+  }
+}

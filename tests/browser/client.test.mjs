@@ -1,0 +1,334 @@
+// client.js, the page-side entry point, in real headless Chromium: worker mode answers as the
+// in-page Recommender does (WebGPU and CPU, pkg/ and pkg-cpu/) without running anything of
+// the model on the main thread; calls are answered in order, `supersede` drops waiting
+// recommendations; the wasm and the model download in parallel with real progress; bad
+// input, a freed model and a dying worker reject with Errors; no request after load.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, serve, launch, apiPage } from './harness.mjs';
+
+const MODEL = '/www/model.awrsr';
+const SESSIONS = [['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296'], []];
+/** A page that imports nothing: whatever runs on its main thread, a test put there. */
+const PAGE = '<!doctype html><meta charset="utf-8"><title>client</title><script type="module">window.ready = true;</script>';
+/** A worker that loads the real one, then dies (an uncaught error) instead of answering `['crash']`. */
+const CRASHING_WORKER = "import '/broken/crash.js'; import '/pkg/worker.js';";
+/** Its first module, so that its listener runs before the real worker's. */
+const CRASH = `const post = self.postMessage.bind(self);
+let crashing = false;
+self.addEventListener('message', ({ data }) => { if (data?.args?.[0]?.[0] === 'crash') crashing = true; });
+self.postMessage = (message, transfer) => {
+  if (!crashing) return post(message, transfer);
+  setTimeout(() => { throw new Error('simulated crash'); });
+};`;
+
+let server, withGpu, withoutGpu;
+before(async () => {
+  server = await serve({
+    files: { '/client.html': PAGE, '/broken/worker.js': CRASHING_WORKER, '/broken/crash.js': CRASH },
+    mounts: { '/broken/': join(ROOT, 'pkg') },
+  });
+  withGpu = await launch({ webgpu: true });
+  withoutGpu = await launch({ webgpu: false });
+});
+after(async () => {
+  await withGpu?.close();
+  await withoutGpu?.close();
+  await server?.close();
+});
+
+/** A fresh page with nothing loaded; `page.errors` collects uncaught page errors. */
+async function clientPage(context, url = server.url) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(`${url}/client.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+/** Loads a model with client.js in the page (kept as window.rec); returns its plain properties. */
+function load(page, pkg, model, options) {
+  return page.evaluate(async ([pkg, model, options]) => {
+    const client = await import(`${pkg}/client.js`);
+    window.rec?.free();
+    window.rec = await client.load(model, options);
+    const { backend, fallbackReason, itemCount, maxLength, warnings, inWorker } = rec;
+    return { backend, fallbackReason, itemCount, maxLength, warnings, inWorker };
+  }, [pkg, model, options]);
+}
+
+/** The rejection of an async body run in the page (`load` is client.js's), or null if it resolved. */
+const rejection = (page, pkg, body) =>
+  page.evaluate(async ([pkg, body]) => {
+    const { load } = await import(`${pkg}/client.js`);
+    try { await new Function('load', `return (async () => { ${body} })()`)(load); return null; }
+    catch (e) { return { isError: e instanceof Error, name: e.name, message: String(e.message) }; }
+  }, [pkg, body]);
+
+const wasmRequests = (pkg) => server.requests.filter((p) => p === `${pkg}/awrsr_bg.wasm`).length;
+
+/** Same top 10, scores within 1e-5. */
+function assertSame(got, want, label) {
+  assert.deepEqual(got.items.map((i) => i.id), want.items.map((i) => i.id), label);
+  got.items.forEach((item, i) => assert.ok(Math.abs(item.score - want.items[i].score) <= 1e-5, `${label}: ${item.score} vs ${want.items[i].score}`));
+  assert.equal(got.backend, want.backend, label);
+}
+
+test('worker mode answers as the in-page Recommender, and the main thread runs none of it', async () => {
+  const cases = [[withGpu, '/pkg', 'webgpu'], [withoutGpu, '/pkg', 'cpu'], [withGpu, '/pkg-cpu', 'cpu']];
+  for (const [context, pkg, backend] of cases) {
+    const label = `${pkg} ${backend}`;
+    const reference = await apiPage(context, server.url, pkg);
+    const [want, wantFacts] = await reference.evaluate(async ([model, backend, sessions]) => {
+      const rec = await awrsr.Recommender.load(model, { backend });
+      const out = [];
+      for (const s of sessions) out.push(await rec.recommend(s, { k: 10 }));
+      const { fallbackReason, itemCount, maxLength, warnings } = rec;
+      rec.free();
+      return [out, { backend, fallbackReason, itemCount, maxLength, warnings }];
+    }, [MODEL, backend, SESSIONS]);
+    await reference.close();
+
+    const page = await clientPage(context);
+    const wasmBefore = wasmRequests(pkg);
+    // A relative URL is the page's (the worker's own base would be the package folder).
+    const facts = await load(page, pkg, MODEL.slice(1), { backend, worker: true });
+    assert.deepEqual(facts, { ...wantFacts, inWorker: true }, label);
+    assert.deepEqual([facts.itemCount, facts.maxLength], [9724, 50]);
+    const got = await page.evaluate(async (sessions) => {
+      const out = [];
+      for (const s of sessions) out.push(await rec.recommend(s, { k: 10 }));
+      return {
+        out, ids: (await rec.itemIds()).length, has: await rec.hasItem('260'), many: await rec.hasItems(['260', 'nope']),
+        title: await rec.title('260'), promise: rec.hasItem('1') instanceof Promise,
+        mainThread: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname),
+      };
+    }, SESSIONS);
+    got.out.forEach((result, i) => assertSame(result, want[i], `${label} ${SESSIONS[i]}`));
+    assert.equal(got.ids, 9724);
+    assert.deepEqual([got.has, got.many, got.promise], [true, [true, false], true]);
+    assert.match(got.title, /Star Wars/);
+    // The module and its wasm were fetched once, by the worker: never by the page itself.
+    assert.equal(wasmRequests(pkg) - wasmBefore, 1, label);
+    assert.ok(got.mainThread.includes(`${pkg}/client.js`), label);
+    assert.ok(!got.mainThread.some((p) => /awrsr(_bg\.wasm|\.js)$/.test(p)), `${label}: ${got.mainThread}`);
+
+    // The same in the page (worker: false): same answers, and now the page did fetch them.
+    assert.equal((await load(page, pkg, MODEL, { backend, worker: false })).inWorker, false);
+    const inPage = await page.evaluate((s) => rec.recommend(s, { k: 10 }), SESSIONS[1]);
+    assertSame(inPage, want[1], `${label} in page`);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
+
+test('overlapping calls resolve in call order, in both modes', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    await load(page, '/pkg', MODEL, { backend: 'cpu', worker });
+    const order = await page.evaluate(async () => {
+      const done = [];
+      const calls = [];
+      for (let i = 0; i < 24; i++) {
+        const call = [() => rec.recommend(['1', String(i + 2)], { k: 5 + (i % 7) }), () => rec.hasItem('260'), () => rec.title('1'), () => rec.itemIds()][i % 4];
+        calls.push(call().then((value) => { done.push(i); return value; }));
+      }
+      const values = await Promise.all(calls);
+      return { done, sizes: values.filter((_, i) => i % 4 === 0).map((v) => v.items.length), has: values[1], title: values[2] };
+    });
+    assert.deepEqual(order.done, Array.from({ length: 24 }, (_, i) => i), `worker ${worker}`);
+    assert.deepEqual(order.sizes, [5, 9, 6, 10, 7, 11]);
+    assert.equal(order.has, true);
+    assert.match(order.title, /Toy Story/);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('supersede rejects the waiting recommendations with AbortError; the running one and the newest resolve', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    await load(page, '/pkg', MODEL, { backend: 'cpu', worker });
+    const outcome = await page.evaluate(async ([a, b, c]) => {
+      const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ isError: e instanceof Error, name: e.name, message: e.message }));
+      const calls = [
+        rec.recommend(a, { k: 3 }), rec.recommend(b, { k: 3 }), rec.hasItem('1'), rec.recommend(b, { k: 4 }),
+        rec.recommend(c, { k: 3, supersede: true }),
+      ].map(settle);
+      const results = await Promise.all(calls);
+      const alone = await rec.recommend(c, { k: 3 });
+      return { results, alone };
+    }, SESSIONS);
+    const [running, waiting, other, waiting2, newest] = outcome.results;
+    assert.equal(running.ok?.items.length, 3, `worker ${worker}: the running one finishes`);
+    for (const superseded of [waiting, waiting2]) {
+      assert.ok(superseded.isError, JSON.stringify(superseded));
+      assert.equal(superseded.name, 'AbortError');
+      assert.match(superseded.message, /superseded by a newer session/);
+    }
+    assert.equal(other.ok, true, 'calls other than recommend are kept');
+    assert.deepEqual(newest.ok.items.map((i) => i.id), outcome.alone.items.map((i) => i.id));
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the wasm and the model download in parallel, with monotonic progress and real totals', async () => {
+  const sizes = { wasm: (await stat(join(ROOT, 'pkg/awrsr_bg.wasm'))).size, model: (await stat(join(ROOT, MODEL.slice(1)))).size };
+  const slow = await serve({
+    files: { '/client.html': PAGE, '/nolength.awrsr': await (await import('node:fs/promises')).readFile(join(ROOT, MODEL.slice(1))) },
+    slow: { '/pkg/awrsr_bg.wasm': { ms: 800 }, [MODEL]: { ms: 800 }, '/nolength.awrsr': { ms: 400, length: false } },
+  });
+  try {
+    const page = await clientPage(withoutGpu, slow.url);
+    for (const worker of [true, false]) {
+      const events = await page.evaluate(async ([worker, model]) => {
+        const { load } = await import('/pkg/client.js');
+        const events = [];
+        const rec = await load(model, { backend: 'cpu', worker, onProgress: (p) => events.push(p) });
+        rec.free();
+        return events;
+      }, [worker, MODEL]);
+      assert.ok(events.length > 8, `worker ${worker}: ${events.length} events`);
+      for (let i = 1; i < events.length; i++) {
+        for (const key of ['loaded', 'wasm', 'model']) {
+          const [before, now] = [events[i - 1], events[i]].map((p) => (key === 'loaded' ? p.loaded : p[key].loaded));
+          assert.ok(now >= before, `worker ${worker}: ${key} went back at event ${i}`);
+        }
+        assert.equal(events[i].loaded, events[i].wasm.loaded + events[i].model.loaded);
+      }
+      const last = events.at(-1);
+      assert.deepEqual(last, { loaded: sizes.wasm + sizes.model, total: sizes.wasm + sizes.model, wasm: { loaded: sizes.wasm, total: sizes.wasm }, model: { loaded: sizes.model, total: sizes.model } });
+      const between = (part) => part.loaded > 0 && part.loaded < part.total;
+      assert.ok(events.some((p) => between(p.wasm) && between(p.model)), `worker ${worker}: no moment with both downloads part-way`);
+      // The server saw the two responses overlap in time.
+      const [wasm, model] = ['/pkg/awrsr_bg.wasm', MODEL].map((path) => slow.log.findLast((e) => e.path === path));
+      assert.ok(wasm.start < model.end && model.start < wasm.end, JSON.stringify({ wasm, model }));
+    }
+
+    // Without a Content-Length the model's total stays null until the end.
+    const unsized = await page.evaluate(async () => {
+      const { load } = await import('/pkg/client.js');
+      const events = [];
+      (await load('/nolength.awrsr', { backend: 'cpu', onProgress: (p) => events.push(p) })).free();
+      return events;
+    });
+    assert.ok(unsized.slice(0, -1).every((p) => p.model.total === null && p.total === null));
+    assert.ok(unsized.some((p) => p.model.loaded > 0 && p.model.loaded < sizes.model));
+    assert.deepEqual(unsized.at(-1).model, { loaded: sizes.model, total: sizes.model });
+
+    // An AbortSignal stops a load under way, in both modes.
+    for (const worker of [true, false]) {
+      const aborted = await page.evaluate(async (worker) => {
+        const { load } = await import('/pkg/client.js');
+        const controller = new AbortController();
+        const onProgress = (p) => { if (p.loaded > 0) controller.abort(); };
+        try { await load('/www/model.awrsr', { backend: 'cpu', worker, onProgress, signal: controller.signal }); return null; }
+        catch (e) { return { isError: e instanceof Error, name: e.name }; }
+      }, worker);
+      assert.deepEqual(aborted, { isError: true, name: 'AbortError' }, `worker ${worker}`);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  } finally {
+    await slow.close();
+  }
+});
+
+test('bad input rejects with a clear Error in both modes, and the model keeps working', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    const loads = [
+      [`return load('${MODEL}', { worker: ${worker}, backnd: 'cpu' })`, /unknown option 'backnd'/],
+      [`return load('${MODEL}', { worker: 'yes' })`, /worker must be true, false or 'auto'/],
+      [`return load('${MODEL}', { worker: ${worker}, backend: 'gpu' })`, /backend must be 'auto', 'webgpu' or 'cpu'/],
+      [`return load('/no/such/model.awrsr', { worker: ${worker} })`, /cannot load model from http:\/\/127\.0\.0\.1:\d+\/no\/such\/model\.awrsr: HTTP 404/],
+      [`return load(new Uint8Array([1, 2, 3]), { worker: ${worker} })`, /not an awrsr model bundle/],
+      [`return load(new Uint8Array(500).buffer, { worker: ${worker} })`, /not an awrsr model bundle/],
+      [`return load(42, { worker: ${worker} })`, /the model must be a URL/],
+      [`return load('${MODEL}', { worker: ${worker}, backend: 'webgpu' })`, /WebGPU is not available/],
+    ];
+    for (const [body, pattern] of loads) {
+      const error = await rejection(page, '/pkg', body);
+      assert.ok(error?.isError, `worker ${worker}: ${body}: ${JSON.stringify(error)}`);
+      assert.match(error.message, pattern, body);
+    }
+    await load(page, '/pkg', MODEL, { backend: 'cpu', worker });
+    const calls = [
+      ['return rec.recommend(["1"], { k: 0 })', /k must be a positive integer/],
+      ['return rec.recommend(["1"], { topK: 3 })', /invalid recommend options: unknown field `topK`/],
+      ['return rec.recommend("1,2", {})', /session must be an array/],
+      ['return rec.recommend(["1"], 7)', /recommend options must be an object/],
+      ['return rec.recommend(["1"], { supersede: "yes" })', /supersede must be a boolean/],
+      ['return rec.recommend(["1"], { exclude: [() => 1] })', /arguments cannot be copied/],
+      ['return rec.hasItem(1)', /item id must be a string/],
+      ['return rec.hasItems("260")', /ids must be an array/],
+    ];
+    for (const [body, pattern] of calls) {
+      const error = await rejection(page, '/pkg', body);
+      assert.ok(error?.isError, `worker ${worker}: ${body}: ${JSON.stringify(error)}`);
+      assert.match(error.message, pattern, body);
+    }
+    const still = await page.evaluate(() => rec.recommend(['1'], { k: 3 }));
+    assert.equal(still.items.length, 3, `worker ${worker}`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('after free() every unanswered and later call rejects', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    await load(page, '/pkg', MODEL, { backend: 'cpu', worker });
+    const outcome = await page.evaluate(async () => {
+      const settle = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.message : 'not an Error'));
+      const unanswered = [rec.recommend(['1'], { k: 3 }), rec.recommend(['50'], { k: 3 }), rec.title('1')].map(settle);
+      rec.free();
+      rec.free(); // a second free does nothing
+      const later = [rec.recommend(['1']), rec.hasItem('1'), rec.itemIds()].map(settle);
+      return { unanswered: await Promise.all(unanswered), later: await Promise.all(later) };
+    });
+    for (const message of [...outcome.unanswered, ...outcome.later]) assert.match(message, /this model has been freed/, `worker ${worker}`);
+    await page.evaluate(() => { window.rec = null; });
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a worker that dies rejects the pending and every later call with an Error saying so', async () => {
+  const page = await clientPage(withoutGpu);
+  await load(page, '/broken', MODEL, { backend: 'cpu', worker: true });
+  const outcome = await page.evaluate(async () => {
+    const settle = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.message : 'not an Error'));
+    const first = await settle(rec.recommend(['1'], { k: 3 }));
+    const pending = [rec.recommend(['crash'], { k: 3 }), rec.recommend(['1'], { k: 3 })].map(settle);
+    return { first, pending: await Promise.all(pending), later: await settle(rec.hasItem('1')) };
+  });
+  assert.equal(outcome.first, 'resolved', JSON.stringify(outcome));
+  for (const message of [...outcome.pending, outcome.later]) assert.match(message, /the worker stopped: .*simulated crash/);
+  await page.close();
+});
+
+test('worker mode makes no network request after load, however many calls', async () => {
+  const page = await clientPage(withGpu);
+  await load(page, '/pkg', MODEL, { backend: 'cpu', worker: true });
+  const seen = server.requests.length;
+  const count = await page.evaluate(async () => {
+    const ids = await rec.itemIds();
+    let n = 0;
+    for (let i = 0; i < 60; i++) {
+      const session = ids.slice(i * 7, i * 7 + 1 + (i % 12));
+      n += (await rec.recommend(session, { k: 10, explain: i % 2 === 0, exclude: [ids[i]] })).items.length;
+      await rec.hasItems(session);
+      await rec.title(session[0]);
+    }
+    return n;
+  });
+  assert.equal(count, 600);
+  assert.equal(server.requests.length, seen, `requests after load: ${server.requests.slice(seen)}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
