@@ -6,8 +6,10 @@
 //!   as a JSON array (item i + 1 is entry i), `awrsr.titles` = the titles as a JSON array
 //!   of strings or nulls (only when the log had titles), `awrsr.checksum` = a CRC-32 of the
 //!   content ([`checksum`]; bundles written before it load with a warning);
-//! - one f32 tensor per model parameter, named by its path in the model
-//!   (`items.weight`, `blocks.0.attention.query.weight`, …).
+//! - one tensor per model parameter, named by its path in the model
+//!   (`items.weight`, `blocks.0.attention.query.weight`, …): f32, or, with
+//!   `awrsr.precision` = `"f16"` / `"int8"`, stored narrower ([`precision`]; loading widens
+//!   them back to f32).
 //!
 //! Loading validates before it allocates: the file must be exactly as long as its header
 //! says; the configuration must be within [`ModelConfig::validate`]'s bounds; the tensors it
@@ -18,6 +20,7 @@
 
 mod checksum;
 pub mod layout;
+pub mod precision;
 
 use std::collections::HashMap;
 
@@ -28,6 +31,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::catalogue::{Catalogue, excerpt};
 use crate::model::{Awrsr, ModelConfig};
+pub use precision::Precision;
 
 /// Value of the `awrsr.format` metadata key.
 pub const FORMAT_TAG: &str = "awrsr-bundle";
@@ -40,8 +44,9 @@ const KEY_CONFIG: &str = "awrsr.config";
 const KEY_ITEMS: &str = "awrsr.items";
 const KEY_TITLES: &str = "awrsr.titles";
 const KEY_CHECKSUM: &str = "awrsr.checksum";
+const KEY_PRECISION: &str = "awrsr.precision";
 /// Every `awrsr.*` key this version knows; any other is refused.
-const KNOWN_KEYS: [&str; 6] = [KEY_FORMAT, KEY_VERSION, KEY_CONFIG, KEY_ITEMS, KEY_TITLES, KEY_CHECKSUM];
+const KNOWN_KEYS: [&str; 7] = [KEY_FORMAT, KEY_VERSION, KEY_CONFIG, KEY_ITEMS, KEY_TITLES, KEY_CHECKSUM, KEY_PRECISION];
 /// Largest bundle a reader should accept (2 GiB); `train` refuses models that would not fit.
 pub const MAX_BUNDLE_BYTES: u64 = 1 << 31;
 /// Longest safetensors header accepted (the limit of the safetensors crate).
@@ -84,10 +89,12 @@ pub enum BundleError {
         computed: String,
     },
     /// The configuration implies a different amount of weight data than the file holds.
-    #[error("the configuration describes {parameters} parameters ({expected} bytes of f32) but the file holds {found} bytes of tensor data")]
+    #[error("the configuration describes {parameters} parameters ({expected} bytes as {}) but the file holds {found} bytes of tensor data", .precision.name())]
     SizeMismatch {
         /// Parameters the configuration implies.
         parameters: u64,
+        /// How the bundle says they are stored.
+        precision: Precision,
         /// Bytes they take.
         expected: u64,
         /// Bytes of tensor data in the file.
@@ -131,6 +138,8 @@ pub struct Verified {
     pub config: ModelConfig,
     /// The items the model ranks.
     pub catalogue: Catalogue,
+    /// How the weights are stored.
+    pub precision: Precision,
     /// Problems that do not stop loading (a bundle without checksum); callers show them.
     pub warnings: Vec<String>,
 }
@@ -144,6 +153,8 @@ pub struct Bundle {
     pub catalogue: Catalogue,
     /// The network, weights loaded, on the requested device, in inference mode.
     pub model: Awrsr,
+    /// How the file stored the weights (the network computes in f32 whatever it was).
+    pub precision: Precision,
     /// Problems that do not stop loading (see [`Verified::warnings`]).
     pub warnings: Vec<String>,
 }
@@ -151,11 +162,13 @@ pub struct Bundle {
 /// Reads a bundle from bytes onto `device`: [`verify`], then build the network and load
 /// the weights. Only uploads data: safe on WebGPU.
 pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
-    let Verified { config, catalogue, warnings } = verify(bytes)?;
+    let Verified { config, catalogue, precision, warnings } = verify(bytes)?;
+    let container = SafeTensors::deserialize(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
+    let widened = precision::widened(bytes, &container, &layout::tensors(&config), precision)?;
     let mut model = config.init(device);
-    let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
+    let mut store = SafetensorsStore::from_bytes(Some(widened.into_owned()));
     model.load_from(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    Ok(Bundle { config, catalogue, model: model.valid(), warnings })
+    Ok(Bundle { config, catalogue, model: model.valid(), precision, warnings })
 }
 
 /// Every check of [`decode`] without building the network: cheap, allocates nothing
@@ -170,18 +183,20 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
     let warnings = check_checksum(&meta, &container)?;
     let config: ModelConfig = json_entry(&meta, KEY_CONFIG)?;
     config.validate().map_err(|reason| BundleError::BadMetadata { key: KEY_CONFIG, reason })?;
+    let precision = read_precision(&meta)?;
     let expected = layout::tensors(&config);
-    check_tensors(&expected, &container)?;
-    check_size(&expected, header.data_len())?;
+    let stored = precision.stored(&expected);
+    check_tensors(&stored, &container)?;
+    check_size(&expected, &stored, precision, header.data_len())?;
     let catalogue = read_catalogue(&meta, &config)?;
     check_finite(&container)?;
-    Ok(Verified { config, catalogue, warnings })
+    Ok(Verified { config, catalogue, precision, warnings })
 }
 
-/// Writes a bundle, with its checksum. Reads the weights back from the device
-/// synchronously: native only. Refuses non-finite weights.
+/// Writes a bundle with its weights in `precision`, and its checksum. Reads the weights
+/// back from the device synchronously: native only. Refuses non-finite weights.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue) -> Result<Vec<u8>, BundleError> {
+pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue, precision: Precision) -> Result<Vec<u8>, BundleError> {
     let mut store = SafetensorsStore::from_bytes(None)
         .metadata(KEY_FORMAT, FORMAT_TAG)
         .metadata(KEY_VERSION, FORMAT_VERSION.to_string())
@@ -192,17 +207,31 @@ pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue) -> Res
     }
     model.save_into(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
     let unsealed = store.get_bytes().map_err(|e| BundleError::Weights(e.to_string()))?;
-    seal(&unsealed)
+    seal(&unsealed, precision)
 }
 
-/// Adds `awrsr.checksum` to a bundle written without it.
+/// Stores the f32 tensors of a bundle written by burn in `precision` and adds
+/// `awrsr.precision` (unless f32) and `awrsr.checksum`.
 #[cfg(not(target_arch = "wasm32"))]
-fn seal(bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
+fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     let weights = |e: safetensors::SafeTensorError| BundleError::Weights(e.to_string());
-    let container = SafeTensors::deserialize(bytes).map_err(weights)?;
-    check_finite(&container)?;
+    let f32s = SafeTensors::deserialize(bytes).map_err(weights)?;
+    check_finite(&f32s)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(weights)?;
     let mut meta = header.metadata().clone().unwrap_or_default();
+    if precision != Precision::F32 {
+        meta.insert(KEY_PRECISION.into(), precision.name().into());
+    }
+    let mut narrowed = Vec::new();
+    for (name, view) in f32s.tensors() {
+        narrowed.extend(precision::narrow(&name, view.shape(), &precision::floats(view.data()), precision));
+    }
+    let views = narrowed
+        .iter()
+        .map(|(name, dtype, shape, data)| Ok((name.clone(), safetensors::tensor::TensorView::new(*dtype, shape.clone(), data).map_err(weights)?)))
+        .collect::<Result<Vec<_>, BundleError>>()?;
+    let unsealed = safetensors::serialize(views, Some(meta.clone())).map_err(weights)?;
+    let container = SafeTensors::deserialize(&unsealed).map_err(weights)?;
     meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &container));
     safetensors::serialize(container.tensors(), Some(meta)).map_err(weights)
 }
@@ -310,30 +339,45 @@ fn read_catalogue(meta: &HashMap<String, String>, config: &ModelConfig) -> Resul
     Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata { key: KEY_ITEMS, reason })
 }
 
-/// The configuration's parameter count must fill the file's tensor data exactly (implied
-/// by matching f32 shapes; checked on its own as the last guard before allocation).
-fn check_size(expected: &[layout::Expected], data_len: usize) -> Result<(), BundleError> {
+/// `awrsr.precision`: absent (f32), `f16` or `int8`.
+fn read_precision(meta: &HashMap<String, String>) -> Result<Precision, BundleError> {
+    match meta.get(KEY_PRECISION) {
+        None => Ok(Precision::F32),
+        Some(text) => Precision::parse(text).ok_or_else(|| BundleError::BadMetadata {
+            key: KEY_PRECISION,
+            reason: format!("{} is not \"f32\", \"f16\" or \"int8\"", excerpt(text)),
+        }),
+    }
+}
+
+/// The tensor data must be exactly what the configuration implies in the stored precision
+/// (implied by matching shapes; checked on its own as the last guard before allocation).
+fn check_size(expected: &[layout::Expected], stored: &[(String, Dtype, Vec<usize>)], precision: Precision, data_len: usize) -> Result<(), BundleError> {
     let parameters = layout::parameter_count(expected).unwrap_or(u64::MAX);
-    let bytes = parameters.saturating_mul(4);
+    let bytes = stored.iter().try_fold(0u64, |total, (_, dtype, shape)| {
+        let size = shape.iter().try_fold(precision::dtype_bytes(*dtype), |size, &dim| size.checked_mul(dim as u64))?;
+        total.checked_add(size)
+    });
+    let bytes = bytes.unwrap_or(u64::MAX);
     if bytes != data_len as u64 {
-        return Err(BundleError::SizeMismatch { parameters, expected: bytes, found: data_len as u64 });
+        return Err(BundleError::SizeMismatch { parameters, precision, expected: bytes, found: data_len as u64 });
     }
     Ok(())
 }
 
-/// Every expected tensor must be in the file as f32 with its shape, and nothing else may be.
-fn check_tensors(expected: &[layout::Expected], container: &SafeTensors) -> Result<(), BundleError> {
+/// Every stored tensor must be in the file with its dtype and shape, and nothing else may be.
+fn check_tensors(stored: &[(String, Dtype, Vec<usize>)], container: &SafeTensors) -> Result<(), BundleError> {
     let mut names = container.names();
     names.sort();
-    if let Some(name) = names.iter().find(|name| expected.binary_search_by(|(e, _)| e.as_str().cmp(name)).is_err()) {
+    if let Some(name) = names.iter().find(|name| stored.binary_search_by(|(e, _, _)| e.as_str().cmp(name)).is_err()) {
         return Err(BundleError::UnexpectedTensor(name.to_string()));
     }
-    for (name, shape) in expected {
+    for (name, dtype, shape) in stored {
         let view = container.tensor(name).map_err(|_| BundleError::MissingTensor(name.clone()))?;
-        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+        if view.dtype() != *dtype || view.shape() != shape.as_slice() {
             return Err(BundleError::BadTensor {
                 name: name.clone(),
-                expected: format!("F32 {shape:?}"),
+                expected: format!("{dtype:?} {shape:?}"),
                 found: format!("{:?} {:?}", view.dtype(), view.shape()),
             });
         }
@@ -341,13 +385,16 @@ fn check_tensors(expected: &[layout::Expected], container: &SafeTensors) -> Resu
     Ok(())
 }
 
-/// Every weight must be a finite number (f32 tensors only; others were refused before).
+/// Every weight must be a finite number (f32 and f16 tensors, int8 scales included).
 fn check_finite(container: &SafeTensors) -> Result<(), BundleError> {
     let mut tensors = container.tensors();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, view) in tensors.into_iter().filter(|(_, v)| v.dtype() == Dtype::F32) {
-        let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        if let Some((index, value)) = values.enumerate().find(|(_, v)| !v.is_finite()) {
+    for (name, view) in tensors.into_iter().filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16)) {
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F16 => view.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            _ => precision::floats(view.data()),
+        };
+        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(BundleError::NonFinite { name, index, value });
         }
     }

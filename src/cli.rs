@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::bundle::{self, MAX_BUNDLE_BYTES};
+use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::data::{self, Format, Interactions, LoadOptions, Split};
 use crate::eval::{Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
@@ -40,7 +40,8 @@ enum Command {
     Eval(EvalArgs),
     /// Recommend the next items for a session.
     Recommend(RecommendArgs),
-    /// Rewrite a model bundle in this version's format (with its checksum).
+    /// Rewrite a model bundle in this version's format (with its checksum), optionally in
+    /// another precision (`--precision f16|int8`: a smaller download).
     Export(ExportArgs),
 }
 
@@ -75,6 +76,10 @@ struct TrainArgs {
     /// Where to write the model bundle.
     #[arg(long, default_value = "model.awrsr")]
     out: PathBuf,
+    /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter, one
+    /// scale per row); the reported figures are those of the stored model.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    precision: Precision,
     /// Write the final metrics as JSON here.
     #[arg(long)]
     metrics_json: Option<PathBuf>,
@@ -160,6 +165,10 @@ struct ExportArgs {
     /// Where to write it (never the input).
     #[arg(long)]
     out: PathBuf,
+    /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter,
+    /// one scale per row).
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    precision: Precision,
 }
 
 #[derive(Args, Debug)]
@@ -310,9 +319,14 @@ fn run_train(args: TrainArgs) -> CliResult {
 
     let trained = train(&config, &training, &split, &device, &mut |line| say(line))?;
     say(format!("best epoch {} of {}: valid {}", trained.best_epoch, trained.epochs_run, trained.best_valid.summary()));
-    let report = Report::build(&trained.model, config.max_len, config.num_items, &split, args.filter_seen, &device);
-    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue)
+    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, args.precision)
         .map_err(|e| format!("the trained model was not written: {e}"))?;
+    // The figures are those of the model as stored: narrowed weights are read back first.
+    let stored = match args.precision {
+        Precision::F32 => trained.model,
+        _ => bundle::decode(&bytes, &device)?.model,
+    };
+    let report = Report::build(&stored, config.max_len, config.num_items, &split, args.filter_seen, &device);
     files::write_atomic(&args.out, &bytes)?;
     say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
     finish_report(&report, args.metrics_json.as_deref())
@@ -373,7 +387,7 @@ fn run_export(args: ExportArgs) -> CliResult {
     check_outputs(&[("--out", Some(&args.out))], vec![args.model.clone()])?;
     let device = Device::flex();
     let loaded = load_bundle(&args.model, &device)?;
-    let bytes = bundle::encode(&loaded.model, &loaded.config, &loaded.catalogue)?;
+    let bytes = bundle::encode(&loaded.model, &loaded.config, &loaded.catalogue, args.precision)?;
     files::write_atomic(&args.out, &bytes)?;
     say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
     Ok(())
@@ -403,9 +417,9 @@ fn print_table(out: &Recommendations) {
     }
     for (rank, item) in out.items.iter().enumerate() {
         say(format!("{:>3}. {:<10} {:>8.3}  {}", rank + 1, item.id, item.score, item.title.as_deref().unwrap_or("")));
-    }
-    if let Some(because) = out.items.first().and_then(|i| i.because.as_ref()) {
-        let named: Vec<String> = because.iter().take(5).map(|b| format!("{} ({:.2})", b.id, b.weight)).collect();
-        say(format!("because you viewed: {}", named.join(", ")));
+        if let Some(because) = item.because.as_ref().filter(|b| !b.is_empty()) {
+            let named: Vec<String> = because.iter().take(3).map(|b| format!("{} (+{:.2})", b.id, b.weight)).collect();
+            say(format!("{:>16}because you viewed {}", "", named.join(", ")));
+        }
     }
 }

@@ -1,6 +1,14 @@
-//! Recommending for one session: external ids in, the top-k external ids out, with the
-//! "because you viewed" weights on request. Shared by the CLI and the browser; reads
-//! results asynchronously, as WebGPU requires.
+//! Recommending for one session: external ids in, the top-k external ids out, with
+//! explanations on request. Shared by the CLI and the browser; reads results
+//! asynchronously, as WebGPU requires.
+//!
+//! Explanations are of two kinds. Per recommended item, `because` names the session items
+//! that most raise *its* score, measured by leaving each one out: the session is run again
+//! without each distinct item (one batch of at most `max_len` sessions through the network,
+//! scored on the k recommended items only), and an item's weight is how much the
+//! recommendation's score falls without it. For the session as a whole, the attention view
+//! gives the last layer's attention map and the attention rollout (Abnar & Zuidema 2020)
+//! of every item read.
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
@@ -25,21 +33,25 @@ pub struct Request {
     pub exclude: Vec<String>,
     /// When set, recommend only from these ids.
     pub include: Option<Vec<String>>,
-    /// Add the "because you viewed" weights.
+    /// Add the explanations: each item's `because` and the session's attention view.
     pub explain: bool,
 }
 
 /// Default number of recommendations.
 pub const DEFAULT_K: usize = 10;
 
-/// One session item's share in the recommendation.
+/// A session item that raises a recommendation's score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Because {
     /// The session item's id.
     pub id: String,
-    /// Its attention-rollout weight; the weights of a session sum to 1.
+    /// How much the recommendation's score falls when this item is left out of the session
+    /// (in score units; positive).
     pub weight: f32,
 }
+
+/// Most session items named per recommendation.
+pub const MAX_BECAUSE: usize = 5;
 
 /// One recommended item.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -51,19 +63,24 @@ pub struct Recommended {
     /// Title, when the bundle has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// The session items that led here, strongest first (with `explain`).
+    /// The session items that most raise this item's score, strongest first, at most
+    /// [`MAX_BECAUSE`], only those that raise it (with `explain`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<Vec<Because>>,
 }
 
-/// The session's attention in the last layer, averaged over heads (with `explain`):
-/// `weights[i][j]` is how much session item i attends to item j (j ≤ i).
+/// The session's attention view (with `explain`): the last layer's attention, averaged over
+/// heads (`weights[i][j]` is how much session item i attends to item j, j ≤ i), and the
+/// attention rollout through every layer read at the newest position.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AttentionMap {
     /// The session items read by the model, oldest first.
     pub ids: Vec<String>,
     /// Row-stochastic lower-triangular matrix, one row per item of `ids`.
     pub weights: Vec<Vec<f32>>,
+    /// Each item's share in the newest position's output (one per entry of `ids`; they
+    /// sum to 1 over the session).
+    pub rollout: Vec<f32>,
 }
 
 /// The answer to a [`Request`].
@@ -161,15 +178,19 @@ impl Recommender {
         let picked = top_k(&scores, k, |i| {
             blocked.binary_search(&i).is_err() && allowed.as_ref().is_none_or(|a| a.binary_search(&i).is_ok())
         });
-        let because = explanation.as_ref().map(|e| self.explain(window, &e.rollout));
-        let attention = explanation.map(|e| self.attention_map(window, &e.last_layer));
+        let mut because = match request.explain {
+            true => self.because(window, &picked).await?.into_iter().map(Some).collect(),
+            false => vec![None; picked.len()],
+        };
+        let attention = explanation.map(|e| self.attention_map(window, &e));
         let items = picked
             .into_iter()
-            .map(|(index, score)| Recommended {
+            .zip(because.drain(..))
+            .map(|((index, score), because)| Recommended {
                 id: catalogue.id(index).to_string(),
                 score,
                 title: catalogue.title(index).map(str::to_string),
-                because: because.clone(),
+                because,
             })
             .collect();
         let answer = Recommendations { items, unknown, attention };
@@ -181,7 +202,7 @@ impl Recommender {
     async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
         let model = &self.bundle.model;
         let n = self.bundle.config.max_len;
-        let embedded = self.items.embed(window, n, &self.device);
+        let embedded = self.items.embed(&[window], n, &self.device);
         let encoded = model.encode_embedded(embedded, input_tensor(&[window], n, &self.device), true);
         let mut reads = Transaction::default().register(self.items.to_read(Awrsr::last_hidden(&encoded)));
         if explain {
@@ -203,13 +224,49 @@ impl Recommender {
         Ok((scores, explanation))
     }
 
-    /// The window's block of the last-layer attention.
-    fn attention_map(&self, window: &[u32], last_layer: &[f32]) -> AttentionMap {
+    /// The window's block of the last-layer attention, and its slots' rollout weights
+    /// (normalised over the window).
+    fn attention_map(&self, window: &[u32], explanation: &Explanation) -> AttentionMap {
         let n = self.bundle.config.max_len;
         let start = n - window.len();
-        let weights = (start..n).map(|i| last_layer[i * n + start..(i + 1) * n].to_vec()).collect();
+        let weights = (start..n).map(|i| explanation.last_layer[i * n + start..(i + 1) * n].to_vec()).collect();
         let ids = window.iter().map(|&i| self.bundle.catalogue.id(i).to_string()).collect();
-        AttentionMap { ids, weights }
+        let slots = &explanation.rollout[start..];
+        let total: f32 = slots.iter().sum();
+        let rollout = slots.iter().map(|&w| if total > 0.0 { w / total } else { 0.0 }).collect();
+        AttentionMap { ids, weights, rollout }
+    }
+
+    /// For each picked item, the session items whose removal lowers its score most: the
+    /// window without each distinct item, run as one batch, scored on the picked items.
+    async fn because(&self, window: &[u32], picked: &[(u32, f32)]) -> Result<Vec<Vec<Because>>, InferenceError> {
+        let mut distinct = window.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.is_empty() || picked.is_empty() {
+            return Ok(vec![Vec::new(); picked.len()]);
+        }
+        let without: Vec<Vec<u32>> = distinct.iter().map(|&left_out| window.iter().copied().filter(|&i| i != left_out).collect()).collect();
+        let sequences: Vec<&[u32]> = without.iter().map(Vec::as_slice).collect();
+        let n = self.bundle.config.max_len;
+        let embedded = self.items.embed(&sequences, n, &self.device);
+        let encoded = self.bundle.model.encode_embedded(embedded, input_tensor(&sequences, n, &self.device), true);
+        let items: Vec<u32> = picked.iter().map(|&(item, _)| item).collect();
+        let read = self.items.to_read_picked(Awrsr::last_hidden(&encoded), &items, &self.device);
+        let data = Transaction::default().register(read).execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+        let data = data.into_iter().next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
+        let scores = self.items.finish_picked(floats(data)?, &items); // [distinct, picked]
+        let catalogue = &self.bundle.catalogue;
+        let k = picked.len();
+        Ok(picked
+            .iter()
+            .enumerate()
+            .map(|(r, &(_, score))| {
+                let mut drops: Vec<(u32, f32)> = distinct.iter().enumerate().map(|(u, &item)| (item, score - scores[u * k + r])).filter(|&(_, drop)| drop > 0.0).collect();
+                drops.sort_by(|a, b| b.1.total_cmp(&a.1));
+                drops.into_iter().take(MAX_BECAUSE).map(|(item, weight)| Because { id: catalogue.id(item).to_string(), weight }).collect()
+            })
+            .collect())
     }
 
     /// Items never to recommend, sorted: the excluded ids and (by default) every known item
@@ -233,26 +290,6 @@ impl Recommender {
             allowed
         })
     }
-
-    /// Rollout weights of the window's slots (the last `window.len()` of `max_len`), summed
-    /// per distinct item, normalised to 1, strongest first.
-    fn explain(&self, window: &[u32], weights: &[f32]) -> Vec<Because> {
-        let slots = &weights[weights.len() - window.len()..];
-        let total: f32 = slots.iter().sum();
-        let mut merged: Vec<(u32, f32)> = Vec::new();
-        for (&item, &w) in window.iter().zip(slots) {
-            match merged.iter_mut().find(|(i, _)| *i == item) {
-                Some(entry) => entry.1 += w,
-                None => merged.push((item, w)),
-            }
-        }
-        merged.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let catalogue = &self.bundle.catalogue;
-        merged
-            .into_iter()
-            .map(|(item, w)| Because { id: catalogue.id(item).to_string(), weight: if total > 0.0 { w / total } else { 0.0 } })
-            .collect()
-    }
 }
 
 /// Names the first non-finite number of an answer (scores, explanation weights, attention).
@@ -264,7 +301,7 @@ fn non_finite(answer: &Recommendations) -> Result<(), &'static str> {
     if because.map(|b| b.weight).any(|w| !w.is_finite()) {
         return Err("non-finite explanation weights");
     }
-    if answer.attention.iter().flat_map(|a| a.weights.iter().flatten()).any(|w| !w.is_finite()) {
+    if answer.attention.iter().flat_map(|a| a.weights.iter().flatten().chain(&a.rollout)).any(|w| !w.is_finite()) {
         return Err("non-finite attention weights");
     }
     Ok(())

@@ -16,9 +16,10 @@
 //! within 1e-4, at 9,724 and 100,000 items) hold the two paths together.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 
 use crate::bundle::BundleError;
+use crate::bundle::precision::read_f32;
 use crate::model::{ModelConfig, left_padded};
 
 /// The catalogue's embeddings, transposed, where scoring them is fastest.
@@ -47,20 +48,16 @@ fn tiled(j: usize, k: usize, d: usize) -> usize {
 }
 
 impl ServingItems {
-    /// Transposes `items.weight` from the bundle's bytes on the host (no read-back from the
+    /// Transposes `items.weight` (widened to f32) from the bundle's bytes on the host (no read-back from the
     /// device, which WebGPU cannot do synchronously); uploads it unless `on_host`.
     pub fn from_bundle(bytes: &[u8], config: &ModelConfig, on_host: bool, device: &Device) -> Result<Self, BundleError> {
-        let unreadable = || BundleError::Weights("items.weight cannot be read as f32".into());
         let container = SafeTensors::deserialize(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
-        let view = container.tensor("items.weight").map_err(|_| BundleError::MissingTensor("items.weight".into()))?;
         let (d, items) = (config.d_model, config.num_items);
-        if view.dtype() != Dtype::F32 || view.shape() != [items + 1, d] {
-            return Err(unreadable());
+        let mut values = read_f32(&container, "items.weight")?;
+        if values.len() != (items + 1) * d {
+            return Err(BundleError::Weights("items.weight does not match the configuration".into()));
         }
-        let mut values = Vec::with_capacity(d * items);
-        for value in view.data()[4 * d..].chunks_exact(4) {
-            values.push(f32::from_le_bytes(value.try_into().map_err(|_| unreadable())?));
-        }
+        values.drain(..d);
         let at = |j: usize, k: usize| values[j * d + k];
         Ok(match on_host {
             true => {
@@ -79,22 +76,49 @@ impl ServingItems {
         })
     }
 
-    /// Embeddings of a session's newest `n` items, left-padded, `[1, n, d]` (padded slots
-    /// hold item 1's, which the network zeroes).
-    pub fn embed(&self, window: &[u32], n: usize, device: &Device) -> Tensor<3> {
-        let columns: Vec<usize> = left_padded(&[window], n).iter().map(|&id| (id - 1).max(0) as usize).collect();
+    /// Embeddings of each sequence's newest `n` items, left-padded, `[b, n, d]` (padded
+    /// slots hold item 1's, which the network zeroes).
+    pub fn embed(&self, sequences: &[&[u32]], n: usize, device: &Device) -> Tensor<3> {
+        let b = sequences.len();
+        let columns: Vec<usize> = left_padded(sequences, n).iter().map(|&id| (id - 1).max(0) as usize).collect();
         match self {
             Self::Device(table) => {
                 let d = table.dims()[0];
                 let columns = columns.into_iter().map(|c| c as i64).collect();
-                let columns = Tensor::<1, Int>::from_data(TensorData::new(columns, [n]), device);
-                table.clone().select(1, columns).transpose().reshape([1, n, d])
+                let columns = Tensor::<1, Int>::from_data(TensorData::new(columns, [b * n]), device);
+                table.clone().select(1, columns).transpose().reshape([b, n, d])
             }
             Self::Host { tiles, d, .. } => {
                 let value = |j: usize, k: usize| tiles[tiled(j, k, *d)];
                 let rows: Vec<f32> = columns.iter().flat_map(|&j| (0..*d).map(move |k| value(j, k))).collect();
-                Tensor::from_data(TensorData::new(rows, [1, n, *d]), device)
+                Tensor::from_data(TensorData::new(rows, [b, n, *d]), device)
             }
+        }
+    }
+
+    /// What to read back for the scores of the items `picked` (internal indices 1..=N) for
+    /// hidden states `[b, d]`: the `[b, k]` scores (on the device), or `hidden` (on the host,
+    /// scored after the read by [`Self::finish_picked`]).
+    pub fn to_read_picked(&self, hidden: Tensor<2>, picked: &[u32], device: &Device) -> Tensor<2> {
+        match self {
+            Self::Device(table) => {
+                let columns = picked.iter().map(|&j| j as i64 - 1).collect();
+                let columns = Tensor::<1, Int>::from_data(TensorData::new(columns, [picked.len()]), device);
+                hidden.matmul(table.clone().select(1, columns))
+            }
+            Self::Host { .. } => hidden,
+        }
+    }
+
+    /// The `[b, k]` scores (row-major) of the items `picked` from what
+    /// [`Self::to_read_picked`] read back.
+    pub fn finish_picked(&self, read: Vec<f32>, picked: &[u32]) -> Vec<f32> {
+        match self {
+            Self::Device(_) => read,
+            Self::Host { tiles, d, .. } => read
+                .chunks_exact(*d)
+                .flat_map(|hidden| picked.iter().map(move |&j| (0..*d).map(|k| hidden[k] * tiles[tiled(j as usize - 1, k, *d)]).sum::<f32>()))
+                .collect(),
         }
     }
 

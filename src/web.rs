@@ -122,7 +122,10 @@ pub struct Recommender {
 impl Recommender {
     /// Loads a model bundle from bytes (`Uint8Array`, `ArrayBuffer`) or a URL (string or
     /// `URL`). `options.backend` is `'auto'` (default), `'webgpu'` or `'cpu'`.
-    pub async fn load(source: JsValue, options: JsValue) -> Result<Recommender, JsError> {
+    pub async fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string | URL")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: JsValue,
+    ) -> Result<Recommender, JsError> {
         let options: LoadOptions = parse_options(&options, "load options")?;
         let backend = options.backend.as_deref().unwrap_or("auto");
         let bytes = bundle_bytes(source).await?;
@@ -222,9 +225,13 @@ impl Recommender {
     }
 
     /// Recommends for a session (item ids, oldest first). Resolves to
-    /// `{ items: [{ id, score, title?, because? }], unknown, backend, ms }`.
+    /// `{ items: [{ id, score, title?, because? }], unknown, backend, ms, attention? }`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Recommendations>")]
-    pub fn recommend(&self, session: JsValue, options: JsValue) -> Promise {
+    pub fn recommend(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] session: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RecommendOptions")] options: JsValue,
+    ) -> Promise {
         let inner = Rc::clone(&self.inner);
         let backend = self.backend;
         let request = parse_request(session, options);
@@ -253,16 +260,23 @@ impl Recommender {
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
-/** One session item's share in a recommendation (weights of a session sum to 1). */
+/** A session item that raises a recommendation's score: `weight` is how much the score falls without it (> 0). */
 export interface Because { id: string; weight: number }
 /** One recommended item. */
-export interface Recommended { id: string; score: number; title?: string; because?: Because[] }
+export interface Recommended {
+  id: string; score: number; title?: string;
+  /** With `explain`: the session items that most raise this item's score, strongest first (at most 5). */
+  because?: Because[];
+}
 /** What `recommend` resolves to. */
 export interface Recommendations {
   items: Recommended[]; unknown: string[]; backend: 'webgpu' | 'cpu'; ms: number;
-  /** With `explain`: the last layer's attention among the session items read (oldest first). */
-  attention?: { ids: string[]; weights: number[][] };
+  /** With `explain`: the session's attention view, over the items read (oldest first): the
+   * last layer's attention map (`weights[i][j]`, j ≤ i) and the rollout share of each item. */
+  attention?: { ids: string[]; weights: number[][]; rollout: number[] };
 }
+/** Options of `Recommender.load`. */
+export interface LoadOptions { backend?: 'auto' | 'webgpu' | 'cpu' }
 /** Options of `recommend`. */
 export interface RecommendOptions { k?: number; excludeSeen?: boolean; exclude?: string[]; include?: string[] | null; explain?: boolean }
 "#;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use awrsr::bundle::{BundleError, NO_CHECKSUM_WARNING, decode, encode, layout, verify};
+use awrsr::bundle::{BundleError, NO_CHECKSUM_WARNING, Precision, decode, encode, layout, verify};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{ModelConfig, Refinement, input_tensor};
 use burn::tensor::Device;
@@ -19,7 +19,7 @@ fn sample() -> (Vec<u8>, ModelConfig, Catalogue) {
     let titles = vec![Some("Alpha".into()), None, Some("Ça <b>va</b>".into()), Some("Forty-two".into())];
     let catalogue = Catalogue::new(ids, titles).unwrap();
     let model = config.init(&device);
-    (encode(&model, &config, &catalogue).unwrap(), config, catalogue)
+    (encode(&model, &config, &catalogue, Precision::F32).unwrap(), config, catalogue)
 }
 
 fn tensors(bytes: &[u8]) -> HashMap<String, (Dtype, Vec<usize>, Vec<u8>)> {
@@ -53,7 +53,7 @@ fn round_trip_is_exact() {
     let loaded = decode(&bytes, &device).unwrap();
     assert_eq!(loaded.config, config);
     assert_eq!(loaded.catalogue, catalogue);
-    let again = encode(&loaded.model, &loaded.config, &loaded.catalogue).unwrap();
+    let again = encode(&loaded.model, &loaded.config, &loaded.catalogue, Precision::F32).unwrap();
     assert_eq!(tensors(&bytes), tensors(&again), "every tensor byte survives");
     assert_eq!(metadata(&bytes).get("awrsr.config"), metadata(&again).get("awrsr.config"));
 
@@ -306,8 +306,81 @@ fn a_model_with_non_finite_weights_is_never_written() {
     let (_, config, catalogue) = sample();
     let mut model = config.init(&device);
     model.positions.weight = Param::from_tensor(Tensor::full([config.max_len, config.d_model], f32::NAN, &device));
-    match encode(&model, &config, &catalogue) {
+    match encode(&model, &config, &catalogue, Precision::F32) {
         Err(BundleError::NonFinite { name, .. }) => assert_eq!(name, "positions.weight"),
         other => panic!("expected a non-finite error, got {other:?}"),
     }
+}
+
+/// Scores of every item for a fixed session, through the loaded network.
+fn sample_scores(bytes: &[u8]) -> Vec<f32> {
+    let device = Device::flex();
+    let loaded = decode(bytes, &device).unwrap();
+    let encoded = loaded.model.encode(input_tensor(&[&[1, 3, 2]], loaded.config.max_len, &device));
+    let hidden = awrsr::model::Awrsr::last_hidden(&encoded);
+    loaded.model.score_all(hidden).into_data().try_into_vec::<f32>().unwrap()
+}
+
+#[test]
+fn narrow_precisions_are_smaller_close_and_checked() {
+    let (bytes, config, catalogue) = sample();
+    let exact = sample_scores(&bytes);
+    let loaded = decode(&bytes, &Device::flex()).unwrap();
+    for (precision, dtype, tolerance) in [(Precision::F16, Dtype::F16, 2e-2), (Precision::Int8, Dtype::I8, 5e-2)] {
+        let narrow = encode(&loaded.model, &config, &catalogue, precision).unwrap();
+        assert!(narrow.len() < bytes.len(), "{precision:?}: {} vs {} bytes", narrow.len(), bytes.len());
+        assert_eq!(metadata(&narrow)["awrsr.precision"], precision.name());
+        let stored = tensors(&narrow);
+        assert_eq!(stored["items.weight"].0, dtype);
+        let verified = verify(&narrow).unwrap();
+        assert_eq!(verified.precision, precision);
+        assert!(verified.warnings.is_empty(), "{:?}", verified.warnings);
+        let close = sample_scores(&narrow);
+        let worst = exact.iter().zip(&close).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < tolerance, "{precision:?}: scores move by {worst}");
+        // Widened and written back as f32, then narrowed again: the same bytes.
+        let widened = decode(&narrow, &Device::flex()).unwrap();
+        let again = encode(&widened.model, &config, &catalogue, precision).unwrap();
+        assert_eq!(tensors(&again), stored, "{precision:?} is stable under a round trip");
+    }
+    let int8 = encode(&loaded.model, &config, &catalogue, Precision::Int8).unwrap();
+    let scales = &tensors(&int8)["items.weight.scale"];
+    assert_eq!((scales.0, scales.1.clone()), (Dtype::F32, vec![config.num_items + 1]));
+    assert!(tensors(&int8).contains_key("blocks.0.norm_ffn.gamma"), "vectors stay f32");
+    assert_eq!(tensors(&int8)["blocks.0.norm_ffn.gamma"].0, Dtype::F32);
+}
+
+#[test]
+fn narrow_bundles_that_lie_are_refused() {
+    let (bytes, config, catalogue) = sample();
+    let loaded = decode(&bytes, &Device::flex()).unwrap();
+    let int8 = encode(&loaded.model, &config, &catalogue, Precision::Int8).unwrap();
+    let error = |bytes: &[u8]| verify(bytes).unwrap_err().to_string();
+    // An unknown precision name.
+    let odd = rebuild(&int8, |m| { m.insert("awrsr.precision".into(), "int4".into()); }, |_| {});
+    assert!(error(&odd).contains("awrsr.precision") && error(&odd).contains("int4"), "{}", error(&odd));
+    // Int8 tensors in a bundle that claims f32 (key removed).
+    let unlabelled = rebuild(&int8, |m| { m.remove("awrsr.precision"); }, |_| {});
+    assert!(error(&unlabelled).contains("unexpected tensor"), "{}", error(&unlabelled));
+    // A scale tensor missing.
+    let no_scale = rebuild(&int8, |_| {}, |t| { t.remove("items.weight.scale"); });
+    assert!(error(&no_scale).contains("items.weight.scale"), "{}", error(&no_scale));
+    // A NaN scale.
+    let nan_scale = rebuild(&int8, |_| {}, |t| {
+        let scale = t.get_mut("items.weight.scale").unwrap();
+        scale.2[4..8].copy_from_slice(&f32::NAN.to_le_bytes());
+    });
+    assert!(error(&nan_scale).contains("non-finite") && error(&nan_scale).contains("items.weight.scale"), "{}", error(&nan_scale));
+    // An infinite f16 weight.
+    let f16 = encode(&loaded.model, &config, &catalogue, Precision::F16).unwrap();
+    let inf = rebuild(&f16, |_| {}, |t| {
+        let w = t.get_mut("positions.weight").unwrap();
+        w.2[0..2].copy_from_slice(&half::f16::INFINITY.to_le_bytes());
+    });
+    assert!(error(&inf).contains("non-finite") && error(&inf).contains("positions.weight"), "{}", error(&inf));
+    // A flipped bit in the int8 data is caught by the checksum.
+    let mut flipped = int8.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    assert!(error(&flipped).contains("corrupted"), "{}", error(&flipped));
 }

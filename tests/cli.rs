@@ -78,7 +78,8 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
     assert_eq!(filtered["filter_seen"], Value::Bool(true));
     assert!(filtered["test"]["MRR"].as_f64().unwrap() >= evaluated["test"]["MRR"].as_f64().unwrap());
 
-    // Recommend: session items excluded, unknown ids listed, explanation weights sum to 1.
+    // Recommend: session items excluded, unknown ids listed, each item's explanation names
+    // session items with positive score drops, strongest first.
     let out = ok(awrsr(&["recommend", "--model", model.to_str().unwrap(), "--session", "1,50,nope,260", "-k", "7", "--explain", "--json"]));
     let out: Value = serde_json::from_str(&out).unwrap();
     let items = out["items"].as_array().unwrap();
@@ -90,13 +91,15 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
         assert!(item["title"].is_string());
         let because = item["because"].as_array().unwrap();
         let ids: Vec<&str> = because.iter().map(|b| b["id"].as_str().unwrap()).collect();
-        assert_eq!(ids.len(), 3);
+        assert!(ids.len() <= 3, "{ids:?}");
         assert!(ids.iter().all(|id| ["1", "50", "260"].contains(id)));
-        let total: f64 = because.iter().map(|b| b["weight"].as_f64().unwrap()).sum();
-        assert!((total - 1.0).abs() < 1e-4);
+        let weights: Vec<f64> = because.iter().map(|b| b["weight"].as_f64().unwrap()).collect();
+        assert!(weights.iter().all(|&w| w > 0.0) && weights.windows(2).all(|w| w[0] >= w[1]), "{weights:?}");
     }
     let attention = &out["attention"];
     assert_eq!(attention["ids"], serde_json::json!(["1", "50", "260"]));
+    let rollout: Vec<f64> = attention["rollout"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(rollout.len() == 3 && (rollout.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{rollout:?}");
     for (i, row) in attention["weights"].as_array().unwrap().iter().enumerate() {
         let row: Vec<f64> = row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         assert_eq!(row.len(), 3);

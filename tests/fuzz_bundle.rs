@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use awrsr::bundle::{decode, encode};
+use awrsr::bundle::{Precision, decode, encode};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{ModelConfig, Refinement};
 use burn::tensor::Device;
@@ -25,7 +25,7 @@ fn cases(default: u32) -> u32 {
 fn sample() -> (Vec<u8>, ModelConfig, Catalogue) {
     let config = ModelConfig { max_len: 4, d_model: 4, layers: 1, heads: 2, refinement: Refinement::Additive, ..ModelConfig::new(3) };
     let catalogue = Catalogue::new(vec!["a".into(), "b".into(), "c".into()], vec![Some("A".into()), None, Some("C".into())]).unwrap();
-    let bytes = encode(&config.init(&Device::flex()), &config, &catalogue).unwrap();
+    let bytes = encode(&config.init(&Device::flex()), &config, &catalogue, Precision::F32).unwrap();
     (bytes, config, catalogue)
 }
 

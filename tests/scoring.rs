@@ -1,7 +1,7 @@
 //! The item table as served: both of its layouts (on the device, on the host with the
 //! scoring kernel) give the same embeddings and scores as the model's own table.
 
-use awrsr::bundle::encode;
+use awrsr::bundle::{Precision, encode};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{Awrsr, ModelConfig, input_tensor};
 use awrsr::scoring::ServingItems;
@@ -20,7 +20,7 @@ fn served_embeddings_and_scores_match_the_model_table() {
     let model = config.init(&device);
     let ids = (0..config.num_items).map(|i| format!("i{i}")).collect::<Vec<_>>();
     let catalogue = Catalogue::new(ids, vec![None; config.num_items]).unwrap();
-    let bytes = encode(&model, &config, &catalogue).unwrap();
+    let bytes = encode(&model, &config, &catalogue, Precision::F32).unwrap();
     let window = [5u32, 203, 1, 77];
     let hidden = Tensor::<2>::random([1, config.d_model], Distribution::Normal(0.0, 1.0), &device);
     let expected_scores = floats(model.score_all(hidden.clone()));
@@ -34,7 +34,7 @@ fn served_embeddings_and_scores_match_the_model_table() {
         for (j, (got, want)) in scores.iter().zip(&expected_scores).enumerate() {
             assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "on_host {on_host}: item {}: {got} vs {want}", j + 1);
         }
-        let embedded = items.embed(&window, config.max_len, &device);
+        let embedded = items.embed(&[&window], config.max_len, &device);
         let input = input_tensor(&[&window], config.max_len, &device);
         let got_hidden = floats(Awrsr::last_hidden(&model.encode_embedded(embedded, input, true)));
         for (got, want) in got_hidden.iter().zip(&expected_hidden) {

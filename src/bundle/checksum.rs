@@ -2,9 +2,9 @@
 //! canonical content, so that a flipped bit anywhere that matters is noticed on load.
 //!
 //! Canonical content, each part fed as its length (u64, little-endian) then its bytes:
-//! the metadata entries `awrsr.config`, `awrsr.items` and `awrsr.titles` (each as key then
+//! the metadata entries `awrsr.config`, `awrsr.items`, `awrsr.titles` and `awrsr.precision` (each as key then
 //! value, skipped when absent), then every tensor in name order as its name, its dtype
-//! (`F32`), each dimension (as 8 little-endian bytes) and its data.
+//! (`F32`, `F16`, `I8`), each dimension (as 8 little-endian bytes) and its data.
 
 use std::collections::HashMap;
 
@@ -13,7 +13,7 @@ use safetensors::SafeTensors;
 /// Prefix of the checksum value, naming the algorithm.
 const PREFIX: &str = "crc32:";
 /// The metadata entries covered, in this order.
-pub const COVERED: [&str; 3] = ["awrsr.config", "awrsr.items", "awrsr.titles"];
+pub const COVERED: [&str; 4] = ["awrsr.config", "awrsr.items", "awrsr.titles", "awrsr.precision"];
 
 /// The checksum value for `meta` and the tensors of `container`.
 pub fn compute(meta: &HashMap<String, String>, container: &SafeTensors) -> String {

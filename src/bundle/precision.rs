@@ -1,0 +1,151 @@
+//! How a bundle stores its weights: f32 (exact), f16 (half the bytes) or int8 with one f32
+//! scale per row (a quarter; the item table dominates a bundle and compresses poorly as
+//! floats). Computation is always f32: loading widens the stored weights back.
+//!
+//! - `f32`: every tensor F32; the bundle has no `awrsr.precision` key (older bundles too).
+//! - `f16`: every tensor F16 (IEEE half, round to nearest).
+//! - `int8`: every tensor of rank ≥ 2 as I8 plus `<name>.scale`, F32, one value per row
+//!   (all dimensions but the last): `w = q · scale`, `scale = max |row| / 127`. Vectors
+//!   (biases, norms, the refinement gate) stay F32.
+
+use std::borrow::Cow;
+
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use super::BundleError;
+use super::layout::Expected;
+
+/// Storage precision of a bundle's weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats: exact.
+    #[default]
+    F32,
+    /// 16-bit floats: half the size.
+    F16,
+    /// 8-bit integers with an f32 scale per row: a quarter of the size.
+    Int8,
+}
+
+/// Suffix of the per-row scale tensor of an int8 tensor.
+pub const SCALE_SUFFIX: &str = ".scale";
+
+impl Precision {
+    /// The name written in `awrsr.precision`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+            Self::Int8 => "int8",
+        }
+    }
+
+    /// Reads an `awrsr.precision` value.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::F32, Self::F16, Self::Int8].into_iter().find(|p| p.name() == text)
+    }
+
+    /// The tensors stored for the model tensors `expected`, with their dtypes, sorted by name.
+    pub fn stored(self, expected: &[Expected]) -> Vec<(String, Dtype, Vec<usize>)> {
+        let mut stored = Vec::with_capacity(expected.len() * 2);
+        for (name, shape) in expected {
+            match self {
+                Self::F32 => stored.push((name.clone(), Dtype::F32, shape.clone())),
+                Self::F16 => stored.push((name.clone(), Dtype::F16, shape.clone())),
+                Self::Int8 if shape.len() < 2 => stored.push((name.clone(), Dtype::F32, shape.clone())),
+                Self::Int8 => {
+                    stored.push((name.clone(), Dtype::I8, shape.clone()));
+                    stored.push((format!("{name}{SCALE_SUFFIX}"), Dtype::F32, shape[..shape.len() - 1].to_vec()));
+                }
+            }
+        }
+        stored.sort_by(|a, b| a.0.cmp(&b.0));
+        stored
+    }
+}
+
+/// Bytes per value of a stored dtype (only the three a bundle uses).
+pub fn dtype_bytes(dtype: Dtype) -> u64 {
+    match dtype {
+        Dtype::F16 => 2,
+        Dtype::I8 => 1,
+        _ => 4,
+    }
+}
+
+/// The f32 values of model tensor `name` (stored in any precision), row-major.
+pub fn read_f32(container: &SafeTensors, name: &str) -> Result<Vec<f32>, BundleError> {
+    let view = container.tensor(name).map_err(|_| BundleError::MissingTensor(name.to_string()))?;
+    let data = view.data();
+    Ok(match view.dtype() {
+        Dtype::F32 => floats(data),
+        Dtype::F16 => data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::I8 => {
+            let scales = floats(container.tensor(&format!("{name}{SCALE_SUFFIX}")).map_err(|_| BundleError::MissingTensor(format!("{name}{SCALE_SUFFIX}")))?.data());
+            let row = view.shape().last().copied().unwrap_or(1).max(1);
+            data.iter().enumerate().map(|(i, &q)| f32::from(q as i8) * scales.get(i / row).copied().unwrap_or(0.0)).collect()
+        }
+        other => return Err(BundleError::Weights(format!("tensor {name:?} has unsupported dtype {other:?}"))),
+    })
+}
+
+/// Little-endian f32 values.
+pub fn floats(data: &[u8]) -> Vec<f32> {
+    data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// The bundle's tensors as an f32 safetensors container (what burn's store loads): the
+/// bytes themselves when they already are, else a widened copy of the model tensors.
+pub fn widened<'a>(bytes: &'a [u8], container: &SafeTensors, expected: &[Expected], precision: Precision) -> Result<Cow<'a, [u8]>, BundleError> {
+    if precision == Precision::F32 {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let tensors = expected
+        .iter()
+        .map(|(name, shape)| Ok((name.clone(), shape.clone(), to_bytes(&read_f32(container, name)?))))
+        .collect::<Result<Vec<_>, BundleError>>()?;
+    let views = tensors
+        .iter()
+        .map(|(name, shape, data)| Ok((name.clone(), safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data).map_err(weights)?)))
+        .collect::<Result<Vec<_>, BundleError>>()?;
+    Ok(Cow::Owned(safetensors::serialize(views, None).map_err(weights)?))
+}
+
+/// Stores f32 `values` (a tensor of `shape`) in `precision`: the tensors to write, named
+/// from `name`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn narrow(name: &str, shape: &[usize], values: &[f32], precision: Precision) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+    match precision {
+        Precision::F32 => vec![(name.to_string(), Dtype::F32, shape.to_vec(), to_bytes(values))],
+        Precision::F16 => {
+            let data = values.iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+            vec![(name.to_string(), Dtype::F16, shape.to_vec(), data)]
+        }
+        Precision::Int8 if shape.len() < 2 => vec![(name.to_string(), Dtype::F32, shape.to_vec(), to_bytes(values))],
+        Precision::Int8 => {
+            let row = shape[shape.len() - 1].max(1);
+            let scales: Vec<f32> = values.chunks(row).map(|r| r.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0).collect();
+            let data = values
+                .chunks(row)
+                .zip(&scales)
+                .flat_map(|(r, &s)| r.iter().map(move |&v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 as u8 } else { 0 }))
+                .collect();
+            vec![
+                (name.to_string(), Dtype::I8, shape.to_vec(), data),
+                (format!("{name}{SCALE_SUFFIX}"), Dtype::F32, shape[..shape.len() - 1].to_vec(), to_bytes(&scales)),
+            ]
+        }
+    }
+}
+
+/// Little-endian bytes of f32 values.
+fn to_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn weights(e: safetensors::SafeTensorError) -> BundleError {
+    BundleError::Weights(e.to_string())
+}
