@@ -25,7 +25,7 @@ export async function load(model, options = {}) {
   const useWorker = worker === true || (worker === 'auto' && typeof Worker === 'function');
   if (!useWorker) return new Client(await startEngine(source, { backend, onProgress: progress, signal }), false);
   try {
-    return new Client(await startWorker(source, { backend, onProgress: progress, signal }), true);
+    return new Client(await WorkerEngine.start(source, { backend, onProgress: progress, signal }), true);
   } catch (error) {
     // 'auto' runs in the page when the Worker itself cannot start (e.g. a CSP without
     // worker-src); a refusal from the engine (a bad bundle, an HTTP error) stands.
@@ -201,66 +201,95 @@ function engine(recommender) {
 // ---------------------------------------------------------------------------------------
 // Worker mode: the same engine behind postMessage.
 
+const UNREADABLE_WORKER = "its script could not be loaded or run (is worker.js served beside client.js, and allowed by the page's CSP worker-src?)";
+
 /**
- * Starts worker.js, has it download and load, and resolves to an engine-like object whose
- * calls are messages. A Worker that fails (an error event, an unreadable message) ends every
- * call then pending and all later ones with an Error.
+ * worker.js behind the engine interface (`facts`, `call`, `free`): each call is a message,
+ * answered by id. A Worker that fails (an error event, an unreadable message) rejects every
+ * call then pending and all later ones with an Error saying so.
  */
-function startWorker(source, { backend, onProgress, signal }) {
-  let worker;
-  try {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  } catch (error) {
-    return Promise.reject(Object.assign(new Error(`awrsr: cannot start the worker: ${error.message}`), { workerFailed: true }));
-  }
-  return new Promise((resolve, reject) => {
-    const pending = new Map();
-    let nextId = 1;
-    let failure = null;
-    let loaded = false;
-    const fail = (message) => {
-      if (failure) return;
-      failure = new Error(`awrsr: the worker stopped: ${message}`);
-      failure.workerFailed = !loaded;
-      worker.terminate();
-      signal?.removeEventListener('abort', abort);
-      for (const { reject: no } of pending.values()) no(failure);
-      pending.clear();
-      reject(failure);
-    };
-    const abort = () => {
-      worker.terminate();
-      failure = named('AbortError', 'awrsr: loading was aborted');
-      reject(signal.reason ?? failure);
-    };
+class WorkerEngine {
+  #worker;
+  #pending = new Map();
+  #nextId = 1;
+  #failure = null;
+  #loading = null; // { resolve, reject, onProgress } until the worker says 'loaded' or 'refused'
+
+  /** Starts worker.js and has it download and load; resolves once the model is loaded. */
+  static start(source, { backend, onProgress, signal }) {
+    let worker;
+    try {
+      worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    } catch (error) {
+      return Promise.reject(Object.assign(new Error(`awrsr: cannot start the worker: ${error.message}`), { workerFailed: true }));
+    }
+    const engine = new WorkerEngine(worker);
+    const abort = () => engine.#stop(signal.reason ?? named('AbortError', 'awrsr: loading was aborted'));
     signal?.addEventListener('abort', abort, { once: true });
-    worker.addEventListener('error', (event) => { event.preventDefault?.(); fail(event.message || 'its script failed to load or threw'); });
-    worker.addEventListener('messageerror', () => fail('a message from it could not be read'));
-    worker.addEventListener('message', ({ data }) => {
-      if (data.type === 'progress') { if (!failure) onProgress(data.progress); return; }
-      if (data.type === 'loaded' || data.type === 'refused') {
-        signal?.removeEventListener('abort', abort);
-        if (data.type === 'refused') { worker.terminate(); failure = named(data.error.name, data.error.message); reject(failure); return; }
-        loaded = true;
-        resolve({ facts: data.facts, call, free: () => { failure ??= new Error('awrsr: this model has been freed'); worker.terminate(); } });
-        return;
-      }
-      const waiting = pending.get(data.id);
-      pending.delete(data.id);
+    const loaded = new Promise((resolve, reject) => { engine.#loading = { resolve, reject, onProgress }; });
+    worker.postMessage({ type: 'load', source, backend }, typeof source === 'string' ? [] : [source.buffer]);
+    return loaded.finally(() => signal?.removeEventListener('abort', abort));
+  }
+
+  constructor(worker) {
+    this.#worker = worker;
+    worker.addEventListener('message', ({ data }) => this.#receive(data));
+    worker.addEventListener('messageerror', () => this.#fail('a message from it could not be read'));
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.#fail(event.message || UNREADABLE_WORKER);
+    });
+  }
+
+  /** Sends one call; resolves or rejects with the worker's answer. */
+  call(method, args) {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ type: 'call', id, method, args });
+    });
+  }
+
+  /** Ends the worker (and with it the model). */
+  free() {
+    this.#stop(new Error('awrsr: this model has been freed'));
+  }
+
+  /** Handles one message from the worker. */
+  #receive(data) {
+    if (data.type === 'progress') this.#loading?.onProgress(data.progress);
+    else if (data.type === 'loaded') {
+      this.facts = data.facts;
+      this.#loading.resolve(this);
+      this.#loading = null;
+    } else if (data.type === 'refused') this.#stop(named(data.error.name, data.error.message));
+    else {
+      const waiting = this.#pending.get(data.id);
+      this.#pending.delete(data.id);
       if (data.type === 'result') waiting?.resolve(data.value);
       else waiting?.reject(named(data.error.name, data.error.message));
-    });
-    function call(method, args) {
-      if (failure) return Promise.reject(failure);
-      return new Promise((ok, no) => {
-        const id = nextId++;
-        pending.set(id, { resolve: ok, reject: no });
-        worker.postMessage({ type: 'call', id, method, args });
-      });
     }
-    const transfer = typeof source === 'string' ? [] : [source.buffer];
-    worker.postMessage({ type: 'load', source, backend }, transfer);
-  });
+  }
+
+  /** The worker failed: while loading, `load` may fall back to the page ('auto'). */
+  #fail(message) {
+    if (this.#failure) return;
+    const error = new Error(`awrsr: the worker stopped: ${message}`);
+    error.workerFailed = this.#loading !== null;
+    this.#stop(error);
+  }
+
+  /** Terminates the worker; what is pending (the load, calls) and every later call get `error`. */
+  #stop(error) {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#worker.terminate();
+    this.#loading?.reject(error);
+    this.#loading = null;
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
 }
 
 // ---------------------------------------------------------------------------------------

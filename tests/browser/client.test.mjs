@@ -27,7 +27,7 @@ self.postMessage = (message, transfer) => {
 let server, withGpu, withoutGpu;
 before(async () => {
   server = await serve({
-    files: { '/client.html': PAGE, '/broken/worker.js': CRASHING_WORKER, '/broken/crash.js': CRASH },
+    files: { '/client.html': PAGE, '/no-workers.html': PAGE.replace('<title>', `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>`), '/broken/worker.js': CRASHING_WORKER, '/broken/crash.js': CRASH },
     mounts: { '/broken/': join(ROOT, 'pkg') },
   });
   withGpu = await launch({ webgpu: true });
@@ -179,7 +179,7 @@ test('supersede rejects the waiting recommendations with AbortError; the running
 test('the wasm and the model download in parallel, with monotonic progress and real totals', async () => {
   const sizes = { wasm: (await stat(join(ROOT, 'pkg/awrsr_bg.wasm'))).size, model: (await stat(join(ROOT, MODEL.slice(1)))).size };
   const slow = await serve({
-    files: { '/client.html': PAGE, '/nolength.awrsr': await (await import('node:fs/promises')).readFile(join(ROOT, MODEL.slice(1))) },
+    files: { '/client.html': PAGE, '/no-workers.html': PAGE.replace('<title>', `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>`), '/nolength.awrsr': await (await import('node:fs/promises')).readFile(join(ROOT, MODEL.slice(1))) },
     slow: { '/pkg/awrsr_bg.wasm': { ms: 800 }, [MODEL]: { ms: 800 }, '/nolength.awrsr': { ms: 400, length: false } },
   });
   try {
@@ -309,6 +309,19 @@ test('a worker that dies rejects the pending and every later call with an Error 
   });
   assert.equal(outcome.first, 'resolved', JSON.stringify(outcome));
   for (const message of [...outcome.pending, outcome.later]) assert.match(message, /the worker stopped: .*simulated crash/);
+  await page.close();
+});
+
+test("a page whose CSP forbids workers: 'auto' runs in the page, true rejects", async () => {
+  const page = await clientPage(withoutGpu);
+  await page.goto(`${server.url}/no-workers.html`);
+  await page.waitForFunction(() => window.ready === true);
+  const auto = await load(page, '/pkg', MODEL, { backend: 'cpu' });
+  assert.equal(auto.inWorker, false);
+  assert.equal((await page.evaluate(() => rec.recommend(['1'], { k: 3 }))).items.length, 3);
+  const error = await rejection(page, '/pkg', `return load('${MODEL}', { backend: 'cpu', worker: true })`);
+  assert.ok(error?.isError, JSON.stringify(error));
+  assert.match(error.message, /worker/);
   await page.close();
 });
 
