@@ -5,7 +5,7 @@
 // input, a freed model and a dying worker reject with Errors; no request after load.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, serve, launch, apiPage } from './harness.mjs';
 
@@ -13,6 +13,8 @@ const MODEL = '/www/model.awrsr';
 const SESSIONS = [['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296'], []];
 /** A page that imports nothing: whatever runs on its main thread, a test put there. */
 const PAGE = '<!doctype html><meta charset="utf-8"><title>client</title><script type="module">window.ready = true;</script>';
+/** The same page under a Content-Security-Policy that forbids workers. */
+const NO_WORKERS = PAGE.replace('<title>', `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>`);
 /** A worker that loads the real one, then dies (an uncaught error) instead of answering `['crash']`. */
 const CRASHING_WORKER = "import '/broken/crash.js'; import '/pkg/worker.js';";
 /** Its first module, so that its listener runs before the real worker's. */
@@ -27,7 +29,7 @@ self.postMessage = (message, transfer) => {
 let server, withGpu, withoutGpu;
 before(async () => {
   server = await serve({
-    files: { '/client.html': PAGE, '/no-workers.html': PAGE.replace('<title>', `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>`), '/broken/worker.js': CRASHING_WORKER, '/broken/crash.js': CRASH },
+    files: { '/client.html': PAGE, '/no-workers.html': NO_WORKERS, '/broken/worker.js': CRASHING_WORKER, '/broken/crash.js': CRASH },
     mounts: { '/broken/': join(ROOT, 'pkg') },
   });
   withGpu = await launch({ webgpu: true });
@@ -179,7 +181,7 @@ test('supersede rejects the waiting recommendations with AbortError; the running
 test('the wasm and the model download in parallel, with monotonic progress and real totals', async () => {
   const sizes = { wasm: (await stat(join(ROOT, 'pkg/awrsr_bg.wasm'))).size, model: (await stat(join(ROOT, MODEL.slice(1)))).size };
   const slow = await serve({
-    files: { '/client.html': PAGE, '/no-workers.html': PAGE.replace('<title>', `<meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>`), '/nolength.awrsr': await (await import('node:fs/promises')).readFile(join(ROOT, MODEL.slice(1))) },
+    files: { '/client.html': PAGE, '/nolength.awrsr': await readFile(join(ROOT, MODEL.slice(1))) },
     slow: { '/pkg/awrsr_bg.wasm': { ms: 800 }, [MODEL]: { ms: 800 }, '/nolength.awrsr': { ms: 400, length: false } },
   });
   try {
@@ -309,6 +311,32 @@ test('a worker that dies rejects the pending and every later call with an Error 
   });
   assert.equal(outcome.first, 'resolved', JSON.stringify(outcome));
   for (const message of [...outcome.pending, outcome.later]) assert.match(message, /the worker stopped: .*simulated crash/);
+  await page.close();
+});
+
+test('a model given as bytes (a Uint8Array view, an ArrayBuffer) loads, and the caller keeps its bytes', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    const out = await page.evaluate(async ([model, worker]) => {
+      const { load } = await import('/pkg/client.js');
+      const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+      const padded = new Uint8Array(bytes.length + 16);
+      padded.set(bytes, 8);
+      const view = padded.subarray(8, 8 + bytes.length);
+      const results = [];
+      for (const source of [view, bytes.buffer]) {
+        const rec = await load(source, { backend: 'cpu', worker });
+        results.push({ inWorker: rec.inWorker, ids: (await rec.recommend(['1', '50'], { k: 5 })).items.map((i) => i.id) });
+        rec.free();
+      }
+      return { results, kept: [view.length, bytes.buffer.byteLength, padded[8] === bytes[0]], length: bytes.length };
+    }, [MODEL, worker]);
+    assert.deepEqual(out.results.map((r) => r.inWorker), [worker, worker]);
+    assert.equal(out.results[0].ids.length, 5);
+    assert.deepEqual(out.results[1].ids, out.results[0].ids);
+    assert.deepEqual(out.kept, [out.length, out.length, true], 'not detached');
+  }
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 
