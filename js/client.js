@@ -55,7 +55,11 @@ function checkLoadOptions(options) {
 function modelSource(model) {
   if (typeof model === 'string' || model instanceof URL) {
     const base = globalThis.document?.baseURI ?? globalThis.location?.href;
-    return new URL(model, base).href;
+    try {
+      return new URL(model, base).href;
+    } catch {
+      throw new TypeError(`awrsr: the model URL is not a valid URL: ${String(model).slice(0, 200)}`);
+    }
   }
   if (model instanceof ArrayBuffer) return new Uint8Array(model.slice(0));
   if (model instanceof Uint8Array) return model.slice();

@@ -251,6 +251,7 @@ test('bad input rejects with a clear Error in both modes, and the model keeps wo
       [`return load(new Uint8Array([1, 2, 3]), { worker: ${worker} })`, /not an awrsr model bundle/],
       [`return load(new Uint8Array(500).buffer, { worker: ${worker} })`, /not an awrsr model bundle/],
       [`return load(42, { worker: ${worker} })`, /the model must be a URL/],
+      [`return load('http://[bad', { worker: ${worker} })`, /the model URL is not a valid URL: http:\/\/\[bad/],
       [`return load('${MODEL}', { worker: ${worker}, backend: 'webgpu' })`, /WebGPU is not available/],
     ];
     for (const [body, pattern] of loads) {
