@@ -75,6 +75,9 @@ pub struct Report {
     pub popularity: BTreeMap<String, BTreeMap<String, f64>>,
     /// Whether input items were removed from the rankings.
     pub filter_seen: bool,
+    /// The 0-based rank of each test case's target (users in the log's order): two models
+    /// on the same split can be compared user by user (a paired test).
+    pub test_ranks: Vec<u32>,
 }
 
 impl Report {
@@ -91,7 +94,7 @@ impl Report {
             ("valid".to_string(), pop_valid.averages()),
             ("test".to_string(), pop_test.averages()),
         ]);
-        Self { valid: valid.averages(), test: test.averages(), popularity, filter_seen }
+        Self { valid: valid.averages(), test: test.averages(), popularity, filter_seen, test_ranks: test.ranks().to_vec() }
     }
 
     /// A few printable lines.

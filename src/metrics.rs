@@ -12,6 +12,7 @@ pub struct Metrics {
     hits: [f64; 3],
     ndcg: [f64; 3],
     reciprocal_rank: f64,
+    ranks: Vec<u32>,
 }
 
 impl Metrics {
@@ -25,6 +26,12 @@ impl Metrics {
             }
         }
         self.reciprocal_rank += 1.0 / (rank + 1) as f64;
+        self.ranks.push(rank.min(u32::MAX as usize) as u32);
+    }
+
+    /// The 0-based rank of every case added, in order (for paired tests between models).
+    pub fn ranks(&self) -> &[u32] {
+        &self.ranks
     }
 
     /// Number of cases added.

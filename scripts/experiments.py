@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The refinement study of docs/results.md, reproducible with one command.
+
+    scripts/experiments.py run [--data ml-100k ...] [--variant none ...] [--seeds 1 2 3]
+    scripts/experiments.py tables
+
+`run` trains one model per cell (data set x refinement variant x seed) with the default
+settings, early stopping on validation, and evaluates it under both protocols: seen items
+kept (the training run's own report) and `--filter-seen` (`awrsr eval`). Each cell writes
+results/study/<data>-<variant>-s<seed>.json and ...-filtered.json; cells already written are
+skipped, so an interrupted study resumes. `tables` reads every cell, writes
+results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
+variant against `none` a paired test over users) and regenerates the study tables in
+docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` markers.
+
+The paired test: for each test user, the variant's NDCG@10 averaged over its seeds minus
+`none`'s; a two-sided bootstrap p-value (10,000 resamples of users, fixed seed) and the
+paired t statistic. Standard library only.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("AWRSR_SHARED_DATA", ROOT.parent / "shared" / "data"))
+STUDY = ROOT / "results" / "study"
+DOC = ROOT / "docs" / "results.md"
+VARIANTS = ["none", "simple", "value", "additive"]
+# Data set: (path under the shared folder, extra training flags).
+DATA = {
+    "ml-100k": ("ml-100k", []),
+    "ml-latest-small": ("ml-latest-small", []),
+    "beauty": ("amazon/Beauty.txt", ["--batch-size", "128"]),
+    "sports": ("amazon/Sports_and_Outdoors.txt", ["--batch-size", "128"]),
+}
+PROTOCOLS = {"kept": "", "filtered": "-filtered"}
+
+
+def binary():
+    target = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "awrsr" / "target"))
+    return os.environ.get("AWRSR_BIN", str(target / "release" / "awrsr"))
+
+
+def cell(data, variant, seed, protocol="kept"):
+    return STUDY / f"{data}-{variant}-s{seed}{PROTOCOLS[protocol]}.json"
+
+
+def run_cell(data, variant, seed):
+    """Trains one cell (unless written) and evaluates it under both protocols."""
+    kept, filtered = cell(data, variant, seed), cell(data, variant, seed, "filtered")
+    if kept.exists() and filtered.exists():
+        print(f"{kept.name}: already written")
+        return
+    path, flags = DATA[data]
+    model = STUDY / f"{data}-{variant}-s{seed}.awrsr"
+    log = STUDY / f"{data}-{variant}-s{seed}.log"
+    train = [binary(), "train", "--data", str(SHARED / path), "--refinement", variant, "--seed", str(seed),
+             "--quiet", "--out", str(model), "--metrics-json", str(kept), *flags]
+    evaluate = [binary(), "eval", "--model", str(model), "--data", str(SHARED / path), "--filter-seen",
+                "--metrics-json", str(filtered)]
+    with open(log, "w") as out:
+        for command in (train, evaluate):
+            print(" ".join(command), flush=True)
+            subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=True)
+    model.unlink()
+
+
+def ndcg10(rank):
+    return 1.0 / math.log2(rank + 2) if rank < 10 else 0.0
+
+
+def mean_sd(values):
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return mean, sd
+
+
+def paired(differences, resamples=10_000):
+    """Two-sided bootstrap p-value of a zero mean difference, and the paired t statistic."""
+    n = len(differences)
+    mean, sd = mean_sd(differences)
+    t = mean / (sd / math.sqrt(n)) if sd > 0 else 0.0
+    rng = random.Random(7)
+    centred = [d - mean for d in differences]
+    extreme = sum(abs(sum(rng.choices(centred, k=n)) / n) >= abs(mean) for _ in range(resamples))
+    return (extreme + 1) / (resamples + 1), t
+
+
+def cells():
+    """Every written cell: {(data, protocol): {variant: [report, ...]}}."""
+    found = {}
+    for data in DATA:
+        for protocol in PROTOCOLS:
+            for variant in VARIANTS:
+                reports = [json.loads(cell(data, variant, seed, protocol).read_text())
+                           for seed in range(1, 10) if cell(data, variant, seed, protocol).exists()]
+                if reports:
+                    found.setdefault((data, protocol), {})[variant] = reports
+    return found
+
+
+def summarise():
+    rows = []
+    for (data, protocol), variants in cells().items():
+        base = variants.get("none")
+        for variant, reports in variants.items():
+            hr = mean_sd([r["test"]["HR@10"] for r in reports])
+            nd = mean_sd([r["test"]["NDCG@10"] for r in reports])
+            row = {"data": data, "protocol": protocol, "variant": variant, "seeds": len(reports),
+                   "hr10": hr, "ndcg10": nd, "p": None, "t": None, "users": len(reports[0]["test_ranks"])}
+            if base and variant != "none":
+                per_user = lambda rs: [sum(ndcg10(r["test_ranks"][u]) for r in rs) / len(rs) for u in range(row["users"])]
+                diffs = [a - b for a, b in zip(per_user(reports), per_user(base))]
+                row["p"], row["t"] = paired(diffs)
+            rows.append(row)
+    return rows
+
+
+def table(rows):
+    lines = ["| data | protocol | variant | seeds | test HR@10 | test NDCG@10 | vs none: p (bootstrap) | t |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        p = "–" if r["p"] is None else f"{r['p']:.3f}"
+        t = "–" if r["t"] is None else f"{r['t']:+.2f}"
+        lines.append(f"| {r['data']} | {r['protocol']} | {r['variant']} | {r['seeds']} | {r['hr10'][0]:.4f} ± {r['hr10'][1]:.4f} "
+                     f"| {r['ndcg10'][0]:.4f} ± {r['ndcg10'][1]:.4f} | {p} | {t} |")
+    return "\n".join(lines)
+
+
+def tables():
+    rows = summarise()
+    (ROOT / "results" / "study.json").write_text(json.dumps(rows, indent=1) + "\n")
+    text = DOC.read_text()
+    begin, end = "<!-- study:begin -->", "<!-- study:end -->"
+    if begin not in text:
+        sys.exit(f"{DOC} has no {begin} marker")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    generated = f"{begin}\n<!-- generated by scripts/experiments.py tables from results/study/*.json -->\n{table(rows)}\n{end}"
+    DOC.write_text(head + generated + tail)
+    print(table(rows))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="train and evaluate study cells (skips those written)")
+    run.add_argument("--data", nargs="+", choices=list(DATA), default=list(DATA))
+    run.add_argument("--variant", nargs="+", choices=VARIANTS, default=VARIANTS)
+    run.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    sub.add_parser("tables", help="write results/study.json and the tables in docs/results.md")
+    args = parser.parse_args()
+    if args.command == "tables":
+        tables()
+        return
+    STUDY.mkdir(parents=True, exist_ok=True)
+    for data in args.data:
+        for seed in args.seeds:
+            for variant in args.variant:
+                run_cell(data, variant, seed)
+    tables()
+
+
+if __name__ == "__main__":
+    main()
