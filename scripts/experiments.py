@@ -8,7 +8,7 @@
 settings, early stopping on validation, and evaluates it under both protocols: seen items
 kept (the training run's own report) and `--filter-seen` (`awrsr eval`). Each cell writes
 results/study/<data>-<variant>-s<seed>.json and ...-filtered.json; cells already written are
-skipped, so an interrupted study resumes. `tables` reads every cell, writes
+skipped, so an interrupted study resumes. Models stay beside them (not committed). `tables` reads every cell, writes
 results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
 variant against `none` a paired test over users) and regenerates the study tables in
 docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` markers.
@@ -67,7 +67,6 @@ def run_cell(data, variant, seed):
         for command in (train, evaluate):
             print(" ".join(command), flush=True)
             subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=True)
-    model.unlink()
 
 
 def ndcg10(rank):

@@ -48,7 +48,7 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The default settings (the CLI's defaults).
     pub const DEFAULTS: Self =
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 5, seed: 42, progress: true };
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, progress: true };
 }
 
 impl TrainConfig {

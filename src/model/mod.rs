@@ -59,12 +59,12 @@ impl ModelConfig {
         max_len: 50,
         d_model: 64,
         layers: 2,
-        heads: 1,
-        dropout: 0.2,
+        heads: 2,
+        dropout: 0.5,
         refinement: Refinement::Additive,
         refine_scale: 1.0,
         activation: Activation::Gelu,
-        ffn_multiplier: 1,
+        ffn_multiplier: 4,
     };
 
     /// Largest feed-forward multiplier accepted.
