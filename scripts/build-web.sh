@@ -7,7 +7,8 @@
 # Both use WebAssembly SIMD (.cargo/config.toml), and get scripts/guard-freed.js appended to
 # their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module).
 # Both also ship the hand-written js/ files: client.js (load in a Worker, parallel downloads
-# with progress, ordered calls), worker.js and client.d.ts.
+# with progress, ordered calls), worker.js and client.d.ts, the widget and the npm README.
+# Each folder packs as an npm package (`npm pack`): pkg/ as `awrsr`, pkg-cpu/ as `awrsr-cpu`.
 #
 # No wasm-opt: binaryen 132's `wasm-opt -Oz` made this module smaller raw (13.9 → 10.6 MB)
 # but larger gzipped (2.57 → 2.75 MB), and took 7.7 minutes here.
@@ -23,11 +24,19 @@ package() { # profile, output folder, cargo flags…
   cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
   cp "$ROOT/js/client.js" "$ROOT/js/worker.js" "$ROOT/js/client.d.ts" "$out/"
   cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js
+  cp "$ROOT/js/README.md" "$out/" # the npm package's README
   printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
 }
 
 package wasm-release pkg --features webgpu
 if [ "${1:-}" = "--cpu" ]; then
   package wasm-cpu pkg-cpu
-  cp pkg/package.json pkg-cpu/package.json
+  # The same manifest, published as its own package: `npm install awrsr-cpu`, `awrsr-cpu/client`.
+  node -e '
+    const [from, to] = process.argv.slice(1);
+    const manifest = JSON.parse(require("fs").readFileSync(from, "utf8"));
+    manifest.name = "awrsr-cpu";
+    manifest.description = "In-browser sequential recommender: SASRec with attention weight refinement, CPU-only build (WebAssembly, no WebGPU)";
+    require("fs").writeFileSync(to, JSON.stringify(manifest, null, 2) + "\n");
+  ' pkg/package.json pkg-cpu/package.json
 fi

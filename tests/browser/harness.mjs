@@ -25,9 +25,10 @@ const TYPES = {
  * fine (5 µs) resolution instead of 100 µs: for benchmarks. `slow` maps paths to
  * `{ ms, length = true }`: that body is sent in 16 pieces spread over `ms` milliseconds, without
  * a Content-Length when `length` is false (for loading progress; other bodies have one). `log` lists
- * `{ path, start, end }` (ms since the server started) for every response sent.
+ * `{ path, start, end }` (ms since the server started) for every response sent. `headers(path)`
+ * returns extra response headers for a path (e.g. a Content-Security-Policy), or nothing.
  */
-export async function serve({ mounts = {}, files = {}, isolate = false, slow = {} } = {}) {
+export async function serve({ mounts = {}, files = {}, isolate = false, slow = {}, headers: extra = () => ({}) } = {}) {
   const requests = [];
   const log = [];
   const started = performance.now();
@@ -54,7 +55,7 @@ export async function serve({ mounts = {}, files = {}, isolate = false, slow = {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
-    const type = (file) => ({ 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation });
+    const type = (file) => ({ 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation, ...extra(path) });
     if (files[path]) {
       await send(res, path, type(path), files[path]);
       return;

@@ -1,0 +1,127 @@
+// What a shop's Content-Security-Policy needs (README "Content-Security-Policy"), in headless
+// Chromium, with the policy sent as a header on every response (the page, the package files,
+// worker.js: a worker follows its own script's policy): exactly
+// `script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'` over
+// `default-src 'none'` loads client.js in worker mode and in the page and recommends; taking
+// away 'wasm-unsafe-eval' or connect-src breaks loading with a clear Error; worker-src 'none'
+// sends 'auto' to the page; no worker-src at all falls back to script-src 'self'. The widget
+// also needs style-src for its one inline <style> (without it the cards come unstyled).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ROOT, serve, launch } from './harness.mjs';
+
+const NEEDED = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'";
+const POLICIES = {
+  strict: `default-src 'none'; ${NEEDED}`,
+  nowasm: "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'",
+  noconnect: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'",
+  noworker: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'; connect-src 'self'",
+  fallback: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'",
+  widget: `default-src 'none'; ${NEEDED}; style-src 'self' 'unsafe-inline'`,
+  widgetnostyle: `default-src 'none'; ${NEEDED}`,
+};
+/** No inline script: the page's code is csp.js, which records its outcome on window. */
+const PAGE = '<!doctype html><meta charset="utf-8"><title>csp</title><script type="module" src="csp.js"></script>';
+const SCRIPT = `window.violations = [];
+document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+const mode = new URLSearchParams(location.search).get('worker');
+const worker = mode === 'true' ? true : mode === 'false' ? false : 'auto';
+try {
+  const { load } = await import('./pkg/client.js');
+  const rec = await load('./www/model.awrsr', { backend: 'cpu', worker });
+  const out = await rec.recommend(['1', '50', '260'], { k: 10 });
+  window.outcome = { items: out.items.length, inWorker: rec.inWorker };
+} catch (e) {
+  window.outcome = { error: String(e && e.message) };
+}`;
+const WIDGET_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>csp widget</title>
+<script type="module" src="pkg/awrsr-widget.js"></script><script src="queue.js"></script></head>
+<body><awrsr-recommendations model="www/model.awrsr" k="4"></awrsr-recommendations></body></html>`;
+const QUEUE = "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));\n(window.awrsr = window.awrsr || []).push(['view', '1']);";
+
+let server, browser;
+before(async () => {
+  const files = {};
+  const mounts = {};
+  for (const name of Object.keys(POLICIES)) {
+    Object.assign(files, { [`/${name}/index.html`]: PAGE, [`/${name}/csp.js`]: SCRIPT, [`/${name}/widget.html`]: WIDGET_PAGE, [`/${name}/queue.js`]: QUEUE });
+    mounts[`/${name}/`] = ROOT;
+  }
+  server = await serve({ files, mounts, headers: (path) => {
+    const policy = POLICIES[path.split('/')[1]];
+    return policy ? { 'content-security-policy': policy } : {};
+  } });
+  browser = await launch({ webgpu: false });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens a policy's page with a worker mode; resolves to `{ outcome, violations, errors }`. */
+async function run(policy, worker = 'auto') {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const response = await page.goto(`${server.url}/${policy}/index.html?worker=${worker}`);
+  assert.equal(response.headers()['content-security-policy'], POLICIES[policy]);
+  await page.waitForFunction(() => window.outcome, null, { timeout: 120_000 });
+  const result = await page.evaluate(() => ({ outcome: window.outcome, violations: window.violations }));
+  await page.close();
+  return { ...result, errors };
+}
+
+test(`exactly "${NEEDED}" (over default-src 'none'): worker mode and the page both recommend, nothing is blocked`, async () => {
+  for (const [worker, inWorker] of [['auto', true], ['true', true], ['false', false]]) {
+    const { outcome, violations, errors } = await run('strict', worker);
+    assert.deepEqual(outcome, { items: 10, inWorker }, `worker ${worker}: ${JSON.stringify(outcome)}`);
+    assert.deepEqual(violations, [], `worker ${worker}`);
+    assert.deepEqual(errors, []);
+  }
+});
+
+test("without 'wasm-unsafe-eval' the wasm module cannot compile, in a worker or in the page", async () => {
+  for (const worker of ['auto', 'true', 'false']) {
+    const { outcome, violations } = await run('nowasm', worker);
+    assert.match(outcome.error ?? '', /WebAssembly|wasm/i, `worker ${worker}: ${JSON.stringify(outcome)}`);
+    if (worker === 'false') assert.ok(violations.includes('script-src'), `in the page, a script-src violation: ${violations}`);
+  }
+});
+
+test('without connect-src the wasm and model downloads are refused', async () => {
+  for (const worker of ['auto', 'false']) {
+    const { outcome } = await run('noconnect', worker);
+    assert.match(outcome.error ?? '', /cannot load/, `worker ${worker}: ${JSON.stringify(outcome)}`);
+  }
+});
+
+test("worker-src 'none': 'auto' runs in the page, true rejects; no worker-src at all falls back to script-src 'self'", async () => {
+  const auto = await run('noworker', 'auto');
+  assert.deepEqual(auto.outcome, { items: 10, inWorker: false }, JSON.stringify(auto.outcome));
+  assert.ok(auto.violations.includes('worker-src'), `${auto.violations}`);
+  const forced = await run('noworker', 'true');
+  assert.match(forced.outcome.error ?? '', /worker/i, JSON.stringify(forced.outcome));
+  const fallback = await run('fallback', 'auto');
+  assert.deepEqual(fallback.outcome, { items: 10, inWorker: true }, JSON.stringify(fallback.outcome));
+});
+
+test("the widget: cards under the policy; its inline <style> needs style-src 'unsafe-inline', else the cards come unstyled", async () => {
+  const look = {};
+  for (const policy of ['widget', 'widgetnostyle']) {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/${policy}/widget.html`);
+    await page.waitForFunction(() => document.querySelectorAll('.awrsr-card').length === 4, null, { timeout: 120_000 });
+    look[policy] = await page.evaluate(() => ({
+      display: getComputedStyle(document.querySelector('.awrsr-rail')).display,
+      violations: window.violations,
+    }));
+    assert.deepEqual(errors, [], policy);
+    await page.close();
+  }
+  assert.equal(look.widget.display, 'grid', JSON.stringify(look.widget));
+  assert.deepEqual(look.widget.violations, []);
+  assert.notEqual(look.widgetnostyle.display, 'grid', JSON.stringify(look.widgetnostyle));
+  assert.ok(look.widgetnostyle.violations.includes('style-src-elem'), JSON.stringify(look.widgetnostyle));
+});
