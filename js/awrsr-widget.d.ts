@@ -1,9 +1,10 @@
 // Types of awrsr-widget.js: the <awrsr-recommendations> element, its attributes and events,
 // the page API (`window.awrsr` and its command queue) and the helpers the demo shares.
 
-import type { Recommendations, Recommended } from './awrsr.js';
+import type { Because, Recommendations, Recommended } from './awrsr.js';
+import type { Client, ExplainedRecommendations, LoadProgress } from './client.js';
 
-export type { Recommendations, Recommended };
+export type { Because, Recommendations, Recommended, ExplainedRecommendations, LoadProgress };
 
 /** Where recommendations run: 'auto' takes WebGPU on a real GPU, else the CPU. */
 export type Backend = 'auto' | 'webgpu' | 'cpu';
@@ -11,31 +12,8 @@ export type Backend = 'auto' | 'webgpu' | 'cpu';
 /** Whether the engine runs in a Worker: 'auto' (the default) wherever `Worker` exists. */
 export type WorkerMode = 'auto' | boolean;
 
-/** Download progress in bytes, as client.js reports it; a total is null while unknown. */
-export interface LoadProgress {
-  loaded: number;
-  total: number | null;
-  wasm: { loaded: number; total: number | null };
-  model: { loaded: number; total: number | null };
-}
-
-/** The loaded model as client.js gives it: every method is async (it may run in a Worker). */
-export interface WidgetRecommender {
-  readonly backend: 'webgpu' | 'cpu';
-  readonly fallbackReason: string | null;
-  readonly itemCount: number;
-  readonly maxLength: number;
-  readonly inWorker: boolean;
-  recommend(session: string[], options?: {
-    k?: number; explain?: boolean; excludeSeen?: boolean; exclude?: string[]; include?: string[] | null;
-    /** Rejects this model's older waiting recommend calls with an Error named 'AbortError'. */
-    supersede?: boolean;
-  }): Promise<Recommendations>;
-  hasItems(ids: string[]): Promise<boolean[]>;
-  title(id: string): Promise<string | undefined>;
-  itemIds(): Promise<string[]>;
-  free(): void;
-}
+/** The loaded model as client.js gives it (its `Client`): every method is async (it may run in a Worker). */
+export type WidgetRecommender = Client;
 
 /** Page-wide settings (`config`, or `['config', …]` in the queue). */
 export interface WidgetConfig {
@@ -109,8 +87,12 @@ export interface AwrsrApi {
  */
 export type AwrsrQueue = Command[] & { view?(id: string): void };
 
-/** Detail of `awrsr:recommendations`: the widget's result, its items cut to its `k`. */
-export type RecommendationsDetail = Recommendations;
+/**
+ * Detail of `awrsr:recommendations`: the widget's result (always asked with explanations),
+ * its items cut to its `k`: each item's `because` (`weight`: how much its score falls
+ * without that session item) and the session's `attention` view (`ids`, `weights`, `rollout`).
+ */
+export type RecommendationsDetail = ExplainedRecommendations;
 
 /** Detail of `awrsr:error` (the widget is hidden; the message is for the page's code, never shown). */
 export interface ErrorDetail { message: string }
@@ -188,7 +170,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   props?: Record<string, string | number | boolean | null | undefined | EventListener>,
   ...children: Array<Node | string | null | undefined>
 ): HTMLElementTagNameMap[K];
-/** "Because you viewed A (and B)" from an item's own strongest `because` ids, or "Popular right now". */
+/**
+ * "Because you viewed A (and B)" from an item's own strongest `because` ids (by `weight`, the
+ * score drop without that session item; B only when it weighs at least half as much as A), or
+ * "Popular right now" when it has none.
+ */
 export function becauseText(item: Pick<Recommended, 'because'>, nameOf: (id: string) => string): string;
 /** A generated cover tile (decorative, aria-hidden). */
 export function cover(id: string, title?: string): HTMLSpanElement;

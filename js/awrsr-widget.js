@@ -364,8 +364,35 @@ const STYLE = `
   position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0;
 }`;
 
+/** Marks the widget's constructed sheet (shared by every copy of this module on the page). */
+const SHEET = Symbol.for('awrsr.stylesheet');
+
+/** A constructed stylesheet with STYLE, or null where the browser cannot adopt one. */
+function constructedSheet() {
+  if (!('adoptedStyleSheets' in Document.prototype) || typeof CSSStyleSheet !== 'function' || typeof CSSStyleSheet.prototype.replaceSync !== 'function') return null;
+  try {
+    const sheet = new CSSStyleSheet(); // "Illegal constructor" in older browsers
+    sheet.replaceSync(STYLE);
+    sheet[SHEET] = true;
+    return sheet;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Adds the widget's stylesheet once per document: a constructable stylesheet adopted by the
+ * document (CSSOM, so a CSP without style-src 'unsafe-inline' allows it), appended to the
+ * page's own adopted sheets; else, in browsers without adoptedStyleSheets, a <style> element.
+ */
 function injectStyle() {
-  if (document.querySelector('style[data-awrsr]')) return;
+  const adopted = document.adoptedStyleSheets;
+  if (adopted?.some((sheet) => sheet[SHEET]) || document.querySelector('style[data-awrsr]')) return;
+  const sheet = constructedSheet();
+  if (sheet) {
+    document.adoptedStyleSheets = [...adopted, sheet];
+    return;
+  }
   const style = el('style', { 'data-awrsr': '' });
   style.textContent = STYLE;
   document.head.prepend(style); // first, so the shop's own rules win ties

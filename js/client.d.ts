@@ -1,8 +1,20 @@
 // Types of client.js: `load(model, options)` runs the model in a module Worker (or in the
 // page) and answers every call with a Promise, in call order.
-import type { Recommendations, RecommendOptions } from './awrsr.js';
+import type { Because, Recommendations, Recommended, RecommendOptions } from './awrsr.js';
 
 export type { Recommendations, RecommendOptions, Recommended, Because } from './awrsr.js';
+
+/**
+ * What `recommend` resolves to with `explain: true`: every item has its own `because` (the
+ * session items that most raise its score, strongest first, at most 5, possibly none; each
+ * `weight` is how much the item's score falls when that session item is left out, > 0), and
+ * `attention` is the session-level view (`ids` read, oldest first; `weights[i][j]`, j ≤ i, the
+ * last layer's attention; `rollout`, each item's rollout share).
+ */
+export type ExplainedRecommendations = Omit<Recommendations, 'items' | 'attention'> & {
+    items: Array<Recommended & { because: Because[] }>;
+    attention: NonNullable<Recommendations['attention']>;
+};
 
 /** Bytes of one download so far; `total` is `null` while unknown (no Content-Length yet). */
 export interface ByteProgress { loaded: number; total: number | null }
@@ -53,6 +65,8 @@ export declare class Client {
     readonly warnings: string[];
     /** Whether the model runs in a Worker. */
     readonly inWorker: boolean;
+    /** Recommends for a session (item ids, oldest first), with each item's reasons and the attention view. */
+    recommend(session: string[], options: ClientRecommendOptions & { explain: true }): Promise<ExplainedRecommendations>;
     /** Recommends for a session (item ids, oldest first). */
     recommend(session: string[], options?: ClientRecommendOptions | null): Promise<Recommendations>;
     /** Whether the model knows this item id. */

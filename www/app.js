@@ -179,6 +179,7 @@ async function start() {
   renderCatalogue();
   await refresh();
   $('loading').hidden = true;
+  for (const node of document.querySelectorAll('body > [inert]')) node.inert = false; // the page behind the overlay, inert while loading
   document.body.dataset.ready = 'true';
 }
 

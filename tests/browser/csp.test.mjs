@@ -5,7 +5,10 @@
 // `default-src 'none'` loads client.js in worker mode and in the page and recommends; taking
 // away 'wasm-unsafe-eval' or connect-src breaks loading with a clear Error; worker-src 'none'
 // sends 'auto' to the page; no worker-src at all falls back to script-src 'self'. The widget
-// also needs style-src for its one inline <style> (without it the cards come unstyled).
+// styles its cards with a constructed stylesheet (CSSOM, which no style-src governs), so it
+// needs no style-src 'unsafe-inline': under `style-src 'self'` or no style-src at all (over
+// default-src 'none') the cards are styled and nothing is reported; only a browser without
+// adoptedStyleSheets falls back to an inline <style>, which then needs 'unsafe-inline'.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT, serve, launch } from './harness.mjs';
@@ -17,8 +20,9 @@ const POLICIES = {
   noconnect: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'",
   noworker: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'; connect-src 'self'",
   fallback: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'",
-  widget: `default-src 'none'; ${NEEDED}; style-src 'self' 'unsafe-inline'`,
+  widget: `default-src 'none'; ${NEEDED}; style-src 'self'`,
   widgetnostyle: `default-src 'none'; ${NEEDED}`,
+  widgetinline: `default-src 'none'; ${NEEDED}; style-src 'self' 'unsafe-inline'`,
 };
 /** No inline script: the page's code is csp.js, which records its outcome on window. */
 const PAGE = '<!doctype html><meta charset="utf-8"><title>csp</title><script type="module" src="csp.js"></script>';
@@ -37,7 +41,14 @@ try {
 const WIDGET_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>csp widget</title>
 <script type="module" src="pkg/awrsr-widget.js"></script><script src="queue.js"></script></head>
 <body><awrsr-recommendations model="www/model.awrsr" k="4"></awrsr-recommendations></body></html>`;
-const QUEUE = "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));\n(window.awrsr = window.awrsr || []).push(['view', '1']);";
+const QUEUE = `window.violations = []; document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+(window.awrsr = window.awrsr || []).push(['view', '1']);
+// The shop's own constructed sheet, adopted before the widget loads: the widget must keep it.
+const own = new CSSStyleSheet();
+own.replaceSync('body { margin: 3px }');
+document.adoptedStyleSheets = [own];
+// ?old: a browser without adoptedStyleSheets (the widget falls back to a <style> element).
+if (new URLSearchParams(location.search).has('old')) delete Document.prototype.adoptedStyleSheets;`;
 
 let server, browser;
 before(async () => {
@@ -105,23 +116,59 @@ test("worker-src 'none': 'auto' runs in the page, true rejects; no worker-src at
   assert.deepEqual(fallback.outcome, { items: 10, inWorker: true }, JSON.stringify(fallback.outcome));
 });
 
-test("the widget: cards under the policy; its inline <style> needs style-src 'unsafe-inline', else the cards come unstyled", async () => {
-  const look = {};
-  for (const policy of ['widget', 'widgetnostyle']) {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}/${policy}/widget.html`);
-    await page.waitForFunction(() => document.querySelectorAll('.awrsr-card').length === 4, null, { timeout: 120_000 });
-    look[policy] = await page.evaluate(() => ({
-      display: getComputedStyle(document.querySelector('.awrsr-rail')).display,
+/** Opens a policy's widget page (`?old`: without adoptedStyleSheets); resolves to how the first card looks. */
+async function widgetLook(policy, query = '') {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const response = await page.goto(`${server.url}/${policy}/widget.html${query}`);
+  assert.equal(response.headers()['content-security-policy'], POLICIES[policy]);
+  await page.waitForFunction(() => document.querySelectorAll('.awrsr-card').length === 4, null, { timeout: 120_000 });
+  const look = await page.evaluate(() => {
+    const card = document.querySelector('.awrsr-card');
+    const button = card.querySelector('.awrsr-card-button');
+    const marked = Symbol.for('awrsr.stylesheet');
+    return {
+      rail: getComputedStyle(document.querySelector('.awrsr-rail')).display,
+      card: getComputedStyle(card).display,
+      width: card.getBoundingClientRect().width,
+      button: button.getBoundingClientRect().height,
+      cover: getComputedStyle(card.querySelector('.awrsr-cover')).backgroundImage.startsWith('linear-gradient'),
+      adopted: document.adoptedStyleSheets?.filter((sheet) => sheet[marked]).length ?? null,
+      pageSheetKept: getComputedStyle(document.body).marginTop === '3px',
+      elements: document.querySelectorAll('style[data-awrsr]').length,
       violations: window.violations,
-    }));
-    assert.deepEqual(errors, [], policy);
-    await page.close();
+    };
+  });
+  await page.close();
+  return { ...look, errors };
+}
+
+test("the widget without style-src 'unsafe-inline': under style-src 'self', or none at all, its cards are styled by a constructed stylesheet and nothing is reported", async () => {
+  for (const policy of ['widget', 'widgetnostyle']) {
+    const look = await widgetLook(policy);
+    const shown = `${policy}: ${JSON.stringify(look)}`;
+    assert.equal(look.rail, 'grid', shown);
+    assert.ok(!look.card.startsWith('inline'), shown);
+    assert.ok(look.width > 100 && look.width < 400, shown);
+    assert.ok(look.button >= 44, shown);
+    assert.ok(look.cover, `the cover's colours (set through CSSOM) apply: ${shown}`);
+    assert.equal(look.adopted, 1, shown);
+    assert.equal(look.elements, 0, `no <style> element: ${shown}`);
+    assert.ok(look.pageSheetKept, `the page's own adopted sheet is kept: ${shown}`);
+    assert.deepEqual(look.violations, [], shown);
+    assert.deepEqual(look.errors, [], shown);
   }
-  assert.equal(look.widget.display, 'grid', JSON.stringify(look.widget));
-  assert.deepEqual(look.widget.violations, []);
-  assert.notEqual(look.widgetnostyle.display, 'grid', JSON.stringify(look.widgetnostyle));
-  assert.ok(look.widgetnostyle.violations.includes('style-src-elem'), JSON.stringify(look.widgetnostyle));
+});
+
+test("a browser without adoptedStyleSheets: the widget falls back to one <style>, which needs style-src 'unsafe-inline'", async () => {
+  const inline = await widgetLook('widgetinline', '?old');
+  assert.equal(inline.elements, 1, JSON.stringify(inline));
+  assert.equal(inline.rail, 'grid', JSON.stringify(inline));
+  assert.deepEqual(inline.violations, []);
+  const strict = await widgetLook('widget', '?old');
+  assert.equal(strict.elements, 1, JSON.stringify(strict));
+  assert.notEqual(strict.rail, 'grid', `blocked: the cards come unstyled (and still work): ${JSON.stringify(strict)}`);
+  assert.ok(strict.violations.includes('style-src-elem'), JSON.stringify(strict));
+  assert.deepEqual(strict.errors, []);
 });

@@ -114,6 +114,8 @@ test('the embeddable widget works on a plain product page', async () => {
     assert.ok(!first.includes('Heat (1995)'), 'the viewed product is not recommended');
     assert.ok((await page.$$eval('.shop-card small', (n) => n.map((x) => x.textContent))).every((t) => t.includes('Heat (1995)')));
     assert.deepEqual(await page.evaluate(() => awrsr.session.get()), ['6']);
+    assert.equal(await page.$eval('awrsr-recommendations .awrsr-rail', (n) => getComputedStyle(n).gridAutoFlow), 'row',
+      "the shop's own .awrsr-rail rule wins over the widget's adopted stylesheet");
 
     await page.click('.shop-card');
     await page.waitForFunction(() => awrsr.session.get().length === 2);
@@ -266,16 +268,49 @@ test('on a 390 px phone the rail and the session come before the catalogue, unde
       return {
         header: header.getBoundingClientRect().height, position: getComputedStyle(header).position,
         rail: top('#rail'), session: top('#session-title'), catalogue: top('#catalogue-title'),
+        firstCard: document.querySelector('#rail [data-id]').getBoundingClientRect().top, screen: innerHeight,
         overflow: document.documentElement.scrollWidth - innerWidth,
       };
     });
     assert.equal(layout.position, 'sticky');
     assert.ok(layout.header <= 80, `header ${layout.header}px tall`);
     assert.ok(layout.rail < layout.session && layout.session < layout.catalogue, JSON.stringify(layout));
+    assert.ok(layout.firstCard < layout.screen / 2, `the rail's first card starts in the top half of the first screen: ${JSON.stringify(layout)}`);
     assert.ok(layout.overflow <= 0, `the page scrolls sideways by ${layout.overflow}px`);
     await mkdir(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'demo-phone-layout.png') });
   } finally {
     await context.close();
+  }
+});
+
+test('while the store loads, the page behind the overlay is inert: Tab reaches none of it, and all of it once ready', async () => {
+  const slow = await serve({ slow: { '/www/model.awrsr': { ms: 4000 } } });
+  const context = await launch({ webgpu: false });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${slow.url}/www/index.html`);
+    await page.waitForFunction(() => !document.getElementById('loading').hidden && document.querySelector('main').inert);
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      const escaped = await page.evaluate(() => {
+        const a = document.activeElement;
+        return a && a !== document.body && !document.getElementById('loading').contains(a) ? a.outerHTML.slice(0, 120) : null;
+      });
+      assert.equal(escaped, null, `Tab ${i + 1} reached the page behind the loading overlay`);
+    }
+    assert.equal(await page.evaluate(() => document.body.dataset.ready), undefined, 'still loading while Tab was pressed');
+    assert.deepEqual(await page.$$eval('body > [inert]', (n) => n.map((x) => x.localName)), ['a', 'header', 'main', 'footer']);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    assert.equal(await page.$$eval('[inert]', (n) => n.length), 0, 'nothing stays inert once ready');
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('Tab');
+    assert.equal((await focusInfo(page)).text, 'Skip to recommendations');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await slow.close();
   }
 });

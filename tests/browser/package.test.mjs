@@ -143,7 +143,8 @@ test('without a bundler: the installed widget on a bare page shows cards', async
       title: n.querySelector('.awrsr-card-title')?.textContent, because: n.querySelector('.awrsr-card-because')?.textContent,
     })));
     assert.ok(cards.every((c) => c.title && /^Because you viewed/.test(c.because)), `${name}: ${JSON.stringify(cards)}`);
-    assert.equal(await page.$$eval('style[data-awrsr]', (n) => n.length), 1, `${name}: the widget's stylesheet`);
+    const sheets = await page.evaluate(() => document.adoptedStyleSheets.filter((sheet) => sheet[Symbol.for('awrsr.stylesheet')]).length);
+    assert.equal(sheets, 1, `${name}: the widget's stylesheet, adopted`);
     const asked = server.requests.slice(from);
     for (const file of ['awrsr-widget.js', 'client.js', 'awrsr_bg.wasm']) {
       assert.ok(asked.includes(`/node_modules/${name}/${file}`), `${name}: ${file} from node_modules (${asked.join(' ')})`);

@@ -99,6 +99,11 @@ const cards = (page, selector = 'awrsr-recommendations') => page.$$eval(`${selec
 const waitCards = (page, count, selector = 'awrsr-recommendations') => page.waitForFunction(
   ([s, c]) => document.querySelectorAll(`${s} .awrsr-rail [data-id]`).length === c, [selector, count], { timeout: 120_000 });
 const stored = (page) => page.evaluate(() => awrsr.session.get());
+/** The widget's stylesheets on a page: adopted (constructed) sheets and `<style data-awrsr>` elements. */
+const widgetSheets = (page) => page.evaluate(() => ({
+  adopted: document.adoptedStyleSheets.filter((sheet) => sheet[Symbol.for('awrsr.stylesheet')]).length,
+  elements: document.querySelectorAll('style[data-awrsr]').length,
+}));
 
 for (const webgpu of [true, false]) {
   test(`bare page: sized default cards, styles kept inside the widget, engine in a worker with download progress ${webgpu ? 'with WebGPU' : 'without WebGPU'}`, async () => {
@@ -118,7 +123,7 @@ for (const webgpu of [true, false]) {
       assert.ok(card.width > 100 && card.width < 400, `card width ${card.width}`);
       assert.ok(card.height > 150 && card.button >= 44, JSON.stringify(card));
       assert.ok(card.cover && card.title && card.because === 'Popular right now', JSON.stringify(card));
-      assert.equal(await page.$$eval('style[data-awrsr]', (n) => n.length), 1, 'one stylesheet for both widgets');
+      assert.deepEqual(await widgetSheets(page), { adopted: 1, elements: 0 }, 'one constructed stylesheet for both widgets, no <style>');
 
       const look = (p) => p.$$eval('#before, #fake, #fake-rail, #own', (nodes) => nodes.map((n) => {
         const s = getComputedStyle(n);
