@@ -1,7 +1,8 @@
 // Makes a large-catalogue model bundle from the shipped one, for benchmarks and parity tests
 // at catalogue sizes no shipped file has (no large file in the repository): the network is
 // kept, the item table grows to `items` rows, the new rows drawn (seeded) with the spread
-// of the trained rows, new ids `w<i>`. A plain safetensors file, as `awrsr train` writes.
+// of the trained rows, new ids `w<i>`. A plain f32 safetensors file, as `awrsr train` writes
+// (an f16 or int8 bundle is widened to f32 first).
 
 /** Deterministic normal deviates (mulberry32 + Box–Muller). */
 function normals(seed) {
@@ -46,10 +47,53 @@ export function writeSafetensors(metadata, tensors) {
   return out;
 }
 
+/** IEEE half float → number. */
+function half(bits) {
+  const exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff, sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** Every model tensor of a bundle as f32 `{ name: { shape, values } }` (f16 and int8 widened). */
+function f32Tensors(header, data) {
+  const raw = (info) => new Uint8Array(data.subarray(...info.data_offsets)); // a copy
+  const tensors = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__' || name.endsWith('.scale')) continue;
+    const bytes = raw(info);
+    let values;
+    if (info.dtype === 'F32') values = new Float32Array(bytes.buffer);
+    else if (info.dtype === 'F16') values = Float32Array.from(new Uint16Array(bytes.buffer), half);
+    else if (info.dtype === 'I8') {
+      const scales = new Float32Array(raw(header[`${name}.scale`]).buffer);
+      const row = info.shape.at(-1);
+      values = Float32Array.from(new Int8Array(bytes.buffer), (q, i) => q * scales[Math.floor(i / row)]);
+    } else throw new Error(`tensor ${name}: unsupported dtype ${info.dtype}`);
+    tensors[name] = { shape: info.shape, values };
+  }
+  return tensors;
+}
+
+/**
+ * The feed-forward layers cut to width d (the first d hidden units kept): the peer's shape.
+ * For timing only — the cut network is not the trained one.
+ */
+function narrowFeedForward(tensors, d) {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.endsWith('ffn_in.weight')) {
+      const [rows, cols] = t.shape;
+      tensors[name] = { shape: [rows, d], values: Float32Array.from({ length: rows * d }, (_, i) => t.values[Math.floor(i / d) * cols + (i % d)]) };
+    } else if (name.endsWith('ffn_in.bias')) tensors[name] = { shape: [d], values: t.values.slice(0, d) };
+    else if (name.endsWith('ffn_out.weight')) tensors[name] = { shape: [d, t.shape[1]], values: t.values.slice(0, d * t.shape[1]) };
+  }
+}
+
 /**
  * The shipped bundle `bytes` with a catalogue of `items` items (≥ its own); with
  * `{ plain: true }` also without the refinement (`refinement: "none"`, the refiner tensors
- * dropped): plain SASRec of the same shape, as the onnxruntime-web peer runs.
+ * dropped) and with a d-wide feed-forward: plain SASRec of the peer's shape (the
+ * onnxruntime-web model: d 64, 2 blocks, 2 heads, feed-forward d→d).
  */
 export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
   const { header, data } = readSafetensors(bytes);
@@ -58,15 +102,11 @@ export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
   const ids = JSON.parse(metadata['awrsr.items']);
   const titles = metadata['awrsr.titles'] ? JSON.parse(metadata['awrsr.titles']) : ids.map(() => null);
   if (items < ids.length) throw new Error(`cannot shrink ${ids.length} items to ${items}`);
-  const tensors = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__' || (plain && name.includes('.refiner.'))) continue;
-    const [begin, end] = info.data_offsets;
-    const values = new Float32Array(new Uint8Array(data.subarray(begin, end)).buffer); // a copy
-    tensors[name] = { shape: info.shape, values };
-  }
+  const tensors = f32Tensors(header, data);
+  if (plain) for (const name of Object.keys(tensors)) if (name.includes('.refiner.')) delete tensors[name];
   const old = tensors['items.weight'];
   const d = old.shape[1];
+  if (plain) narrowFeedForward(tensors, d);
   const trained = old.values.subarray(d); // row 0 is padding
   const mean = trained.reduce((s, v) => s + v, 0) / trained.length;
   const std = Math.sqrt(trained.reduce((s, v) => s + (v - mean) ** 2, 0) / trained.length);
@@ -79,8 +119,8 @@ export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
     ids.push(`w${i}`);
     titles.push(null);
   }
-  for (const key of Object.keys(metadata)) if (key.includes('checksum')) delete metadata[key];
-  metadata['awrsr.config'] = JSON.stringify({ ...config, num_items: items, ...(plain ? { refinement: 'none' } : {}) });
+  for (const key of Object.keys(metadata)) if (key.includes('checksum') || key === 'awrsr.precision') delete metadata[key];
+  metadata['awrsr.config'] = JSON.stringify({ ...config, num_items: items, ...(plain ? { refinement: 'none', ffn_multiplier: 1 } : {}) });
   metadata['awrsr.items'] = JSON.stringify(ids);
   metadata['awrsr.titles'] = JSON.stringify(titles);
   return writeSafetensors(metadata, tensors);
