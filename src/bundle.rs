@@ -232,6 +232,7 @@ fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
         .collect::<Result<Vec<_>, BundleError>>()?;
     let unsealed = safetensors::serialize(views, Some(meta.clone())).map_err(weights)?;
     let container = SafeTensors::deserialize(&unsealed).map_err(weights)?;
+    check_finite(&container)?; // a weight beyond f16's range would not load
     meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &container));
     safetensors::serialize(container.tensors(), Some(meta)).map_err(weights)
 }
@@ -390,10 +391,7 @@ fn check_finite(container: &SafeTensors) -> Result<(), BundleError> {
     let mut tensors = container.tensors();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, view) in tensors.into_iter().filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16)) {
-        let values: Vec<f32> = match view.dtype() {
-            Dtype::F16 => view.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            _ => precision::floats(view.data()),
-        };
+        let values = precision::real_values(&name, view.dtype(), view.data())?;
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(BundleError::NonFinite { name, index, value });
         }

@@ -61,15 +61,17 @@ function f32Tensors(header, data) {
   const tensors = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__' || name.endsWith('.scale')) continue;
-    const bytes = raw(info);
+    const real = (info) => {
+      if (info.dtype === 'F32') return new Float32Array(raw(info).buffer);
+      if (info.dtype === 'F16') return Float32Array.from(new Uint16Array(raw(info).buffer), half);
+      throw new Error(`tensor ${name}: unsupported dtype ${info.dtype}`);
+    };
     let values;
-    if (info.dtype === 'F32') values = new Float32Array(bytes.buffer);
-    else if (info.dtype === 'F16') values = Float32Array.from(new Uint16Array(bytes.buffer), half);
-    else if (info.dtype === 'I8') {
-      const scales = new Float32Array(raw(header[`${name}.scale`]).buffer);
+    if (info.dtype === 'I8') {
+      const scales = real(header[`${name}.scale`]);
       const row = info.shape.at(-1);
-      values = Float32Array.from(new Int8Array(bytes.buffer), (q, i) => q * scales[Math.floor(i / row)]);
-    } else throw new Error(`tensor ${name}: unsupported dtype ${info.dtype}`);
+      values = Float32Array.from(new Int8Array(raw(info).buffer), (q, i) => Math.fround(q * scales[Math.floor(i / row)]));
+    } else values = real(info);
     tensors[name] = { shape: info.shape, values };
   }
   return tensors;
