@@ -23,9 +23,13 @@ fn cases(default: u32) -> u32 {
 }
 
 fn sample() -> (Vec<u8>, ModelConfig, Catalogue) {
+    sample_in(Precision::F32)
+}
+
+fn sample_in(precision: Precision) -> (Vec<u8>, ModelConfig, Catalogue) {
     let config = ModelConfig { max_len: 4, d_model: 4, layers: 1, heads: 2, refinement: Refinement::Additive, ..ModelConfig::new(3) };
     let catalogue = Catalogue::new(vec!["a".into(), "b".into(), "c".into()], vec![Some("A".into()), None, Some("C".into())]).unwrap();
-    let bytes = encode(&config.init(&Device::flex()), &config, &catalogue, Precision::F32).unwrap();
+    let bytes = encode(&config.init(&Device::flex()), &config, &catalogue, precision).unwrap();
     (bytes, config, catalogue)
 }
 
@@ -68,11 +72,12 @@ fn rebuild(bytes: &[u8], edit: impl FnOnce(&mut HashMap<String, String>, &mut Ve
     let mut meta = SafeTensors::read_metadata(bytes).ok()?.1.metadata().clone()?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> =
         container.tensors().into_iter().map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec())).collect();
+    let dtypes: HashMap<String, safetensors::Dtype> = container.tensors().into_iter().map(|(n, v)| (n, v.dtype())).collect();
     tensors.sort();
     edit(&mut meta, &mut tensors);
     let views: Vec<(String, TensorView)> = tensors
         .iter()
-        .map(|(n, s, d)| Some((n.clone(), TensorView::new(safetensors::Dtype::F32, s.clone(), d).ok()?)))
+        .map(|(n, s, d)| Some((n.clone(), TensorView::new(dtypes[n], s.clone(), d).ok()?)))
         .collect::<Option<_>>()?;
     safetensors::serialize(views, Some(meta)).ok()
 }
@@ -116,8 +121,11 @@ fn apply(bytes: &[u8], m: &Mutation) -> Vec<u8> {
                 meta.remove("awrsr.checksum");
                 let k = at(*i, tensors.len());
                 let data = &mut tensors[k].2;
-                let j = at(*i / 7, data.len() / 4) * 4;
-                data[j..j + 4].copy_from_slice(&value.to_le_bytes());
+                if data.len() >= 4 {
+                    // f32 bytes (in an f16 or int8 tensor, whatever values they make there)
+                    let j = at(*i / 7, data.len() / 4) * 4;
+                    data[j..j + 4].copy_from_slice(&value.to_le_bytes());
+                }
             })
             .unwrap_or(out)
         }
@@ -128,7 +136,14 @@ fn apply(bytes: &[u8], m: &Mutation) -> Vec<u8> {
 
 #[test]
 fn mutated_bundles_never_crash_and_never_load_changed_content() {
-    let (original, config, catalogue) = sample();
+    for precision in [Precision::F32, Precision::F16, Precision::Int8] {
+        fuzz_decode(precision);
+    }
+}
+
+/// Mutations of a bundle stored in `precision`.
+fn fuzz_decode(precision: Precision) {
+    let (original, config, catalogue) = sample_in(precision);
     let device = Device::flex();
     let total = cases(2000);
     let mut runner = TestRunner::new(Config { cases: total, failure_persistence: None, ..Config::default() });
@@ -158,7 +173,7 @@ fn mutated_bundles_never_crash_and_never_load_changed_content() {
         }
         Ok(())
     });
-    eprintln!("fuzz_bundle: {total} cases, {} loaded, {} refused", loaded.get(), refused.get());
+    eprintln!("fuzz_bundle ({precision:?}): {total} cases, {} loaded, {} refused", loaded.get(), refused.get());
     outcome.unwrap();
 }
 

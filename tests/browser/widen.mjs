@@ -102,6 +102,7 @@ export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
   const metadata = { ...header.__metadata__ };
   const config = JSON.parse(metadata['awrsr.config']);
   const ids = JSON.parse(metadata['awrsr.items']);
+  items ??= ids.length;
   const titles = metadata['awrsr.titles'] ? JSON.parse(metadata['awrsr.titles']) : ids.map(() => null);
   if (items < ids.length) throw new Error(`cannot shrink ${ids.length} items to ${items}`);
   const tensors = f32Tensors(header, data);
@@ -126,4 +127,9 @@ export function widenBundle(bytes, items, { seed = 7, plain = false } = {}) {
   metadata['awrsr.items'] = JSON.stringify(ids);
   metadata['awrsr.titles'] = JSON.stringify(titles);
   return writeSafetensors(metadata, tensors);
+}
+
+/** The bundle `bytes` with its weights in f32 (an int8 or f16 bundle widened), no checksum. */
+export function f32Bundle(bytes) {
+  return widenBundle(bytes);
 }
