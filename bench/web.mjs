@@ -7,7 +7,7 @@
 // WebGPU (the software adapter on GPU-less machines). Prints a table, writes
 // results/web-bench.json.
 //
-// Run after scripts/build-web.sh:  node bench/web.mjs [--rounds N] [--no-webgpu]
+// Run after scripts/build-web.sh:  node bench/web.mjs [--rounds N] [--no-webgpu] [--out FILE]
 // The peer's runtime is installed on first use (npm, not a dependency of the tests).
 import { readFile, writeFile, mkdir, access } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ const ORT_VERSION = '1.30.0';
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1] || 0) || 1;
 const webgpu = !args.includes('--no-webgpu');
+const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'results/web-bench.json';
 
 async function size(path) {
   const bytes = await readFile(join(ROOT, path));
@@ -130,7 +131,7 @@ await server.close();
 
 const result = { date: new Date().toISOString(), command: `node bench/web.mjs ${args.join(' ')}`.trim(), browser: runs[0]?.userAgent, sizes, runs, demo: storefront };
 await mkdir(join(ROOT, 'results'), { recursive: true });
-await writeFile(join(ROOT, 'results/web-bench.json'), JSON.stringify(result, null, 2) + '\n');
+await writeFile(join(ROOT, out), JSON.stringify(result, null, 2) + '\n');
 
 const mb = (n) => (n / 1e6).toFixed(2) + ' MB';
 console.log('');
@@ -141,4 +142,4 @@ for (const r of runs) {
   const calls = r.hasItemUs === undefined ? '' : `${r.hasItemUs.toFixed(2).padStart(10)}  ${r.itemIdsMs.toFixed(1).padStart(10)}  ${r.hasItemsMs.toFixed(1).padStart(11)}`;
   console.log(`${r.engine.padEnd(16)} ${r.model.padEnd(7)} ${(r.backend ?? r.provider).padEnd(8)} ${String(r.items).padStart(6)} ${r.firstRecommendationMs.toFixed(0).padStart(9)}  ${lat.padEnd(44)} ${calls}`);
 }
-console.log('\nwritten to results/web-bench.json');
+console.log(`\nwritten to ${out}`);

@@ -126,8 +126,9 @@ def table(rows):
     for r in rows:
         p = "–" if r["p"] is None else f"{r['p']:.3f}"
         t = "–" if r["t"] is None else f"{r['t']:+.2f}"
-        lines.append(f"| {r['data']} | {r['protocol']} | {r['variant']} | {r['seeds']} | {r['hr10'][0]:.4f} ± {r['hr10'][1]:.4f} "
-                     f"| {r['ndcg10'][0]:.4f} ± {r['ndcg10'][1]:.4f} | {p} | {t} |")
+        spread = lambda m: f"{m[0]:.4f} ± {m[1]:.4f}" if r["seeds"] > 1 else f"{m[0]:.4f}"
+        lines.append(f"| {r['data']} | {r['protocol']} | {r['variant']} | {r['seeds']} | {spread(r['hr10'])} "
+                     f"| {spread(r['ndcg10'])} | {p} | {t} |")
     return "\n".join(lines)
 
 
