@@ -24,9 +24,10 @@ pub enum Refinement {
     None,
     /// M_simp: `O = Â V`.
     Simple,
-    /// M_value: `O = Â (A V)`.
+    /// M_value: `O = Â (A V)` (the default: never worse than plain SASRec in the study,
+    /// docs/results.md).
     Value,
-    /// M_add: `O = ((1 − g) A + g Â) V` with a learnable gate `g` (the default).
+    /// M_add: `O = ((1 − g) A + g Â) V` with a learnable gate `g`.
     Additive,
 }
 

@@ -61,7 +61,7 @@ impl ModelConfig {
         layers: 2,
         heads: 2,
         dropout: 0.5,
-        refinement: Refinement::Additive,
+        refinement: Refinement::Value,
         refine_scale: 1.0,
         activation: Activation::Gelu,
         ffn_multiplier: 4,
