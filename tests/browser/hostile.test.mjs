@@ -831,7 +831,7 @@ test('crafted bundles: huge, overflowing and odd configuration numbers are refus
 });
 
 test('crafted bundles: NaN, infinite and overflowing weights', async () => {
-  const targets = [['items.weight', 0], ['items.weight', 64 * 9724 + 5], ['positions.weight', 70], ['blocks.0.attention.refiner.gate', 0],
+  const targets = [['items.weight', 0], ['items.weight', 64 * 9724 + 5], ['positions.weight', 70], ['blocks.0.attention.refiner.w_query', 0],
     ['blocks.1.attention.refiner.w_key', 1234], ['final_norm.gamma', 3], ['blocks.0.ffn_in.bias', 0], ['blocks.1.attention.value.weight', 99]];
   const bundles = [];
   const edit = (name, index, value) => (_, tensor) => { tensor(name).values[index] = value; };
