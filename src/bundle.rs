@@ -32,6 +32,7 @@ use safetensors::{Dtype, SafeTensors};
 use crate::catalogue::{Catalogue, excerpt};
 use crate::model::{Awrsr, ModelConfig};
 pub use precision::Precision;
+use precision::read_f32;
 
 /// Value of the `awrsr.format` metadata key.
 pub const FORMAT_TAG: &str = "awrsr-bundle";
@@ -157,23 +158,32 @@ pub struct Bundle {
     pub precision: Precision,
     /// Problems that do not stop loading (see [`Verified::warnings`]).
     pub warnings: Vec<String>,
+    /// The item table `items.weight` widened to f32, row-major `[num_items + 1, d_model]`
+    /// (row 0 is padding), read from the file once for whoever serves it
+    /// ([`ServingItems`](crate::scoring::ServingItems)).
+    pub item_table: Vec<f32>,
 }
 
 /// Reads a bundle from bytes onto `device`: [`verify`], then build the network and load
 /// the weights. Only uploads data: safe on WebGPU.
 pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
-    let Verified { config, catalogue, precision, warnings } = verify(bytes)?;
-    let container = SafeTensors::deserialize(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
-    let widened = precision::widened(bytes, &container, &layout::tensors(&config), precision)?;
+    let (Verified { config, catalogue, precision, warnings }, container) = checked(bytes)?;
+    let item_table = read_f32(&container, layout::ITEM_TABLE)?;
+    let widened = precision::widened(bytes, &container, &layout::tensors(&config), precision, &item_table)?;
     let mut model = config.init(device);
     let mut store = SafetensorsStore::from_bytes(Some(widened.into_owned()));
     model.load_from(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    Ok(Bundle { config, catalogue, model: model.valid(), precision, warnings })
+    Ok(Bundle { config, catalogue, model: model.valid(), precision, warnings, item_table })
 }
 
 /// Every check of [`decode`] without building the network: cheap, allocates nothing
 /// beyond the metadata it parses.
 pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
+    checked(bytes).map(|(verified, _)| verified)
+}
+
+/// [`verify`], also handing back the parsed container for [`decode`] to read.
+fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
     check_length(bytes)?;
     let not_safetensors = |e: safetensors::SafeTensorError| BundleError::NotSafetensors(excerpt_chars(&e.to_string(), 200));
     let container = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
@@ -190,7 +200,7 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
     check_size(&expected, &stored, precision, header.data_len())?;
     let catalogue = read_catalogue(&meta, &config)?;
     check_finite(&container)?;
-    Ok(Verified { config, catalogue, precision, warnings })
+    Ok((Verified { config, catalogue, precision, warnings }, container))
 }
 
 /// Writes a bundle with its weights in `precision`, and its checksum. Reads the weights

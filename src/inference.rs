@@ -131,7 +131,7 @@ impl Recommender {
         let mut bundle = decode(bytes, device)?;
         // The browser's CPU path scores on the host (see `scoring`); elsewhere burn does.
         let on_host = cfg!(target_arch = "wasm32") && *device == Device::flex();
-        let items = ServingItems::from_bundle(bytes, &bundle.config, on_host, device)?;
+        let items = ServingItems::from_table(&std::mem::take(&mut bundle.item_table), &bundle.config, on_host, device)?;
         // The serving table replaces the model's own: the catalogue's embeddings are held once.
         bundle.model.items.weight = Param::from_tensor(Tensor::zeros([1, bundle.config.d_model], device));
         Ok(Self { bundle, items, device: device.clone() })

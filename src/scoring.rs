@@ -16,10 +16,8 @@
 //! within 1e-4, at 9,724 and 100,000 items) hold the two paths together.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use safetensors::SafeTensors;
 
 use crate::bundle::BundleError;
-use crate::bundle::precision::read_f32;
 use crate::model::{ModelConfig, left_padded};
 
 /// The catalogue's embeddings, transposed, where scoring them is fastest.
@@ -48,16 +46,15 @@ fn tiled(j: usize, k: usize, d: usize) -> usize {
 }
 
 impl ServingItems {
-    /// Transposes `items.weight` (widened to f32) from the bundle's bytes on the host (no read-back from the
-    /// device, which WebGPU cannot do synchronously); uploads it unless `on_host`.
-    pub fn from_bundle(bytes: &[u8], config: &ModelConfig, on_host: bool, device: &Device) -> Result<Self, BundleError> {
-        let container = SafeTensors::deserialize(bytes).map_err(|e| BundleError::NotSafetensors(e.to_string()))?;
+    /// Lays out a bundle's [`item_table`](crate::bundle::Bundle::item_table) on the host (no
+    /// read-back from the device, which WebGPU cannot do synchronously), transposed; uploads
+    /// it unless `on_host`.
+    pub fn from_table(table: &[f32], config: &ModelConfig, on_host: bool, device: &Device) -> Result<Self, BundleError> {
         let (d, items) = (config.d_model, config.num_items);
-        let mut values = read_f32(&container, "items.weight")?;
-        if values.len() != (items + 1) * d {
+        if table.len() != (items + 1) * d {
             return Err(BundleError::Weights("items.weight does not match the configuration".into()));
         }
-        values.drain(..d);
+        let values = &table[d..];
         let at = |j: usize, k: usize| values[j * d + k];
         Ok(match on_host {
             true => {

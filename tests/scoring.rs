@@ -1,7 +1,7 @@
 //! The item table as served: both of its layouts (on the device, on the host with the
 //! scoring kernel) give the same embeddings and scores as the model's own table.
 
-use awrsr::bundle::{Precision, encode};
+use awrsr::bundle::{Precision, decode, encode};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{Awrsr, ModelConfig, input_tensor};
 use awrsr::scoring::ServingItems;
@@ -28,7 +28,8 @@ fn served_embeddings_and_scores_match_the_model_table() {
     let expected_hidden = floats(Awrsr::last_hidden(&model.encode(input)));
 
     for on_host in [false, true] {
-        let items = ServingItems::from_bundle(&bytes, &config, on_host, &device).unwrap();
+        let table = decode(&bytes, &device).unwrap().item_table;
+        let items = ServingItems::from_table(&table, &config, on_host, &device).unwrap();
         let scores = items.finish(floats(items.to_read(hidden.clone())));
         assert_eq!(scores.len(), config.num_items);
         for (j, (got, want)) in scores.iter().zip(&expected_scores).enumerate() {

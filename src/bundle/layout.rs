@@ -4,6 +4,9 @@
 
 use crate::model::{ModelConfig, Refinement};
 
+/// The item table's tensor name: `[num_items + 1, d_model]`, row 0 for padding.
+pub const ITEM_TABLE: &str = "items.weight";
+
 /// One expected tensor: its path in the model and its shape.
 pub type Expected = (String, Vec<usize>);
 
@@ -12,7 +15,7 @@ pub type Expected = (String, Vec<usize>);
 pub fn tensors(config: &ModelConfig) -> Vec<Expected> {
     let (d, n) = (config.d_model, config.max_len);
     let mut all = vec![
-        ("items.weight".to_string(), vec![config.num_items + 1, d]),
+        (ITEM_TABLE.to_string(), vec![config.num_items + 1, d]),
         ("positions.weight".to_string(), vec![n, d]),
         ("final_norm.gamma".to_string(), vec![d]),
         ("final_norm.beta".to_string(), vec![d]),

@@ -16,7 +16,7 @@ use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use super::BundleError;
-use super::layout::Expected;
+use super::layout::{Expected, ITEM_TABLE};
 
 /// Storage precision of a bundle's weights.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,14 +108,25 @@ pub fn floats(data: &[u8]) -> Vec<f32> {
 }
 
 /// The bundle's tensors as an f32 safetensors container (what burn's store loads): the
-/// bytes themselves when they already are, else a widened copy of the model tensors.
-pub fn widened<'a>(bytes: &'a [u8], container: &SafeTensors, expected: &[Expected], precision: Precision) -> Result<Cow<'a, [u8]>, BundleError> {
+/// bytes themselves when they already are, else a widened copy of the model tensors, the
+/// item table taken from `item_table` (already widened) rather than widened again.
+pub fn widened<'a>(
+    bytes: &'a [u8],
+    container: &SafeTensors,
+    expected: &[Expected],
+    precision: Precision,
+    item_table: &[f32],
+) -> Result<Cow<'a, [u8]>, BundleError> {
     if precision == Precision::F32 {
         return Ok(Cow::Borrowed(bytes));
     }
+    let values = |name: &str| match name {
+        ITEM_TABLE => Ok(to_bytes(item_table)),
+        _ => read_f32(container, name).map(|v| to_bytes(&v)),
+    };
     let tensors = expected
         .iter()
-        .map(|(name, shape)| Ok((name.clone(), shape.clone(), to_bytes(&read_f32(container, name)?))))
+        .map(|(name, shape)| Ok((name.clone(), shape.clone(), values(name)?)))
         .collect::<Result<Vec<_>, BundleError>>()?;
     let views = tensors
         .iter()
