@@ -2,13 +2,16 @@
 """The refinement study of docs/results.md, reproducible with one command.
 
     scripts/experiments.py run [--data ml-100k ...] [--variant none ...] [--seeds 1 2 3]
+                               [--jobs 2] [--device cpu|wgpu]
     scripts/experiments.py tables
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
 kept (the training run's own report) and `--filter-seen` (`awrsr eval`). Each cell writes
 results/study/<data>-<variant>-s<seed>.json and ...-filtered.json; cells already written are
-skipped, so an interrupted study resumes. Models stay beside them (not committed). `tables` reads every cell, writes
+skipped, so an interrupted study resumes. `--jobs` trains that many cells at once, each
+with its share of the cores (RAYON_NUM_THREADS); `--device wgpu` trains and evaluates on a
+GPU (a binary built with `--features wgpu`). Models stay beside them (not committed). `tables` reads every cell, writes
 results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
 variant against `none` a paired test over users) and regenerates the study tables in
 docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` markers.
@@ -24,6 +27,7 @@ import os
 import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,23 +54,24 @@ def cell(data, variant, seed, protocol="kept"):
     return STUDY / f"{data}-{variant}-s{seed}{PROTOCOLS[protocol]}.json"
 
 
-def run_cell(data, variant, seed):
+def run_cell(data, variant, seed, device="cpu", threads=None):
     """Trains one cell (unless written) and evaluates it under both protocols."""
     kept, filtered = cell(data, variant, seed), cell(data, variant, seed, "filtered")
     if kept.exists() and filtered.exists():
-        print(f"{kept.name}: already written")
+        print(f"{kept.name}: already written", flush=True)
         return
     path, flags = DATA[data]
     model = STUDY / f"{data}-{variant}-s{seed}.awrsr"
     log = STUDY / f"{data}-{variant}-s{seed}.log"
     train = [binary(), "train", "--data", str(SHARED / path), "--refinement", variant, "--seed", str(seed),
-             "--quiet", "--out", str(model), "--metrics-json", str(kept), *flags]
+             "--quiet", "--out", str(model), "--metrics-json", str(kept), "--device", device, *flags]
     evaluate = [binary(), "eval", "--model", str(model), "--data", str(SHARED / path), "--filter-seen",
-                "--metrics-json", str(filtered)]
+                "--metrics-json", str(filtered), "--device", device]
+    env = dict(os.environ, **({"RAYON_NUM_THREADS": str(threads)} if threads else {}))
     with open(log, "w") as out:
         for command in (train, evaluate):
             print(" ".join(command), flush=True)
-            subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=True)
+            subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=True, env=env)
 
 
 def ndcg10(rank):
@@ -153,16 +158,20 @@ def main():
     run.add_argument("--data", nargs="+", choices=list(DATA), default=list(DATA))
     run.add_argument("--variant", nargs="+", choices=VARIANTS, default=VARIANTS)
     run.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    run.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
+    run.add_argument("--device", choices=["cpu", "wgpu"], default="cpu")
     sub.add_parser("tables", help="write results/study.json and the tables in docs/results.md")
     args = parser.parse_args()
     if args.command == "tables":
         tables()
         return
     STUDY.mkdir(parents=True, exist_ok=True)
-    for data in args.data:
-        for seed in args.seeds:
-            for variant in args.variant:
-                run_cell(data, variant, seed)
+    todo = [(data, variant, seed) for data in args.data for seed in args.seeds for variant in args.variant]
+    jobs = max(1, args.jobs)
+    threads = None if jobs == 1 or "RAYON_NUM_THREADS" in os.environ else max(1, (os.cpu_count() or 1) // jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for done in [pool.submit(run_cell, *cell_, args.device, threads) for cell_ in todo]:
+            done.result()
     tables()
 
 
