@@ -10,7 +10,8 @@ settings, early stopping on validation, and evaluates it under both protocols: s
 kept (the training run's own report) and `--filter-seen` (`awrsr eval`). Each cell writes
 results/study/<data>-<variant>-s<seed>.json and ...-filtered.json; cells already written are
 skipped, so an interrupted study resumes. `--jobs` trains that many cells at once, each
-with its share of the cores (RAYON_NUM_THREADS); `--device wgpu` trains and evaluates on a
+with its share of the cores (RAYON_NUM_THREADS); several `run`s side by side share the cells
+out (a cell in training holds results/study/<cell>.lock with its process id); `--device wgpu` trains and evaluates on a
 GPU (a binary built with `--features wgpu`). Models stay beside them (not committed). `tables` reads every cell, writes
 results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
 variant against `none` a paired test over users) and regenerates the study tables in
@@ -60,6 +61,37 @@ def run_cell(data, variant, seed, device="cpu", threads=None):
     if kept.exists() and filtered.exists():
         print(f"{kept.name}: already written", flush=True)
         return
+    lock = STUDY / f"{data}-{variant}-s{seed}.lock"
+    holder = claim(lock)
+    if holder:
+        print(f"{kept.name}: being trained by process {holder}", flush=True)
+        return
+    try:
+        train_and_evaluate(data, variant, seed, device, threads)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def claim(lock):
+    """Takes the cell's lock file (it holds the process id) unless another live process
+    holds it, whose id is then returned: several `run`s side by side share the cells out."""
+    try:
+        with open(lock, "x") as out:
+            out.write(str(os.getpid()))
+        return None
+    except FileExistsError:
+        pass
+    try:
+        holder = int(lock.read_text())
+        os.kill(holder, 0)
+        return None if holder == os.getpid() else holder
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        lock.write_text(str(os.getpid()))  # left by a process that died
+        return None
+
+
+def train_and_evaluate(data, variant, seed, device, threads):
+    kept, filtered = cell(data, variant, seed), cell(data, variant, seed, "filtered")
     path, flags = DATA[data]
     model = STUDY / f"{data}-{variant}-s{seed}.awrsr"
     log = STUDY / f"{data}-{variant}-s{seed}.log"
