@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use burn::module::Module;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
+use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::catalogue::{Catalogue, excerpt};
@@ -199,7 +200,7 @@ fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
     check_tensors(&stored, &container)?;
     check_size(&expected, &stored, precision, header.data_len())?;
     let catalogue = read_catalogue(&meta, &config)?;
-    check_finite(&container)?;
+    check_finite(&container.tensors())?;
     Ok((Verified { config, catalogue, precision, warnings }, container))
 }
 
@@ -226,7 +227,7 @@ pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue, precis
 fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     let weights = |e: safetensors::SafeTensorError| BundleError::Weights(e.to_string());
     let f32s = SafeTensors::deserialize(bytes).map_err(weights)?;
-    check_finite(&f32s)?;
+    check_finite(&f32s.tensors())?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(weights)?;
     let mut meta = header.metadata().clone().unwrap_or_default();
     if precision != Precision::F32 {
@@ -238,13 +239,11 @@ fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     }
     let views = narrowed
         .iter()
-        .map(|(name, dtype, shape, data)| Ok((name.clone(), safetensors::tensor::TensorView::new(*dtype, shape.clone(), data).map_err(weights)?)))
+        .map(|(name, dtype, shape, data)| Ok((name.clone(), TensorView::new(*dtype, shape.clone(), data).map_err(weights)?)))
         .collect::<Result<Vec<_>, BundleError>>()?;
-    let unsealed = safetensors::serialize(views, Some(meta.clone())).map_err(weights)?;
-    let container = SafeTensors::deserialize(&unsealed).map_err(weights)?;
-    check_finite(&container)?; // a weight beyond f16's range would not load
-    meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &container));
-    safetensors::serialize(container.tensors(), Some(meta)).map_err(weights)
+    check_finite(&views)?; // a weight beyond f16's range would not load
+    meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &views));
+    safetensors::serialize(views, Some(meta)).map_err(weights)
 }
 
 /// Serialises plain data (config, id and title lists) to JSON; cannot fail for these types.
@@ -312,7 +311,7 @@ fn check_checksum(meta: &HashMap<String, String>, container: &SafeTensors) -> Re
         let reason = format!("{} is not `crc32:` and 8 hex digits", excerpt(stored));
         return Err(BundleError::BadMetadata { key: KEY_CHECKSUM, reason });
     }
-    let computed = checksum::compute(meta, container);
+    let computed = checksum::compute(meta, &container.tensors());
     if *stored != computed {
         return Err(BundleError::Corrupted { stored: stored.clone(), computed });
     }
@@ -397,13 +396,13 @@ fn check_tensors(stored: &[(String, Dtype, Vec<usize>)], container: &SafeTensors
 }
 
 /// Every weight must be a finite number (f32 and f16 tensors, int8 scales included).
-fn check_finite(container: &SafeTensors) -> Result<(), BundleError> {
-    let mut tensors = container.tensors();
+fn check_finite(tensors: &[(String, TensorView)]) -> Result<(), BundleError> {
+    let mut tensors: Vec<&(String, TensorView)> = tensors.iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, view) in tensors.into_iter().filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16)) {
-        let values = precision::real_values(&name, view.dtype(), view.data())?;
+        let values = precision::real_values(name, view.dtype(), view.data())?;
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(BundleError::NonFinite { name, index, value });
+            return Err(BundleError::NonFinite { name: name.clone(), index, value });
         }
     }
     Ok(())

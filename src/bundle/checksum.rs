@@ -8,15 +8,15 @@
 
 use std::collections::HashMap;
 
-use safetensors::SafeTensors;
+use safetensors::tensor::TensorView;
 
 /// Prefix of the checksum value, naming the algorithm.
 const PREFIX: &str = "crc32:";
 /// The metadata entries covered, in this order.
 pub const COVERED: [&str; 4] = ["awrsr.config", "awrsr.items", "awrsr.titles", "awrsr.precision"];
 
-/// The checksum value for `meta` and the tensors of `container`.
-pub fn compute(meta: &HashMap<String, String>, container: &SafeTensors) -> String {
+/// The checksum value for `meta` and `tensors` (a container's tensors, in any order).
+pub fn compute(meta: &HashMap<String, String>, tensors: &[(String, TensorView)]) -> String {
     let mut hasher = crc32fast::Hasher::new();
     let mut feed = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());
@@ -28,9 +28,9 @@ pub fn compute(meta: &HashMap<String, String>, container: &SafeTensors) -> Strin
             feed(value.as_bytes());
         }
     }
-    let mut tensors = container.tensors();
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, view) in tensors {
+    let mut sorted: Vec<&(String, TensorView)> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, view) in sorted {
         feed(name.as_bytes());
         feed(format!("{:?}", view.dtype()).as_bytes());
         for &dim in view.shape() {
