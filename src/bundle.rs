@@ -226,16 +226,16 @@ pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue, precis
 #[cfg(not(target_arch = "wasm32"))]
 fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     let weights = |e: safetensors::SafeTensorError| BundleError::Weights(e.to_string());
-    let f32s = SafeTensors::deserialize(bytes).map_err(weights)?;
-    check_finite(&f32s.tensors())?;
+    let f32s = SafeTensors::deserialize(bytes).map_err(weights)?.tensors();
+    check_finite(&f32s)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(weights)?;
     let mut meta = header.metadata().clone().unwrap_or_default();
     if precision != Precision::F32 {
         meta.insert(KEY_PRECISION.into(), precision.name().into());
     }
     let mut narrowed = Vec::new();
-    for (name, view) in f32s.tensors() {
-        narrowed.extend(precision::narrow(&name, view.shape(), &precision::floats(view.data()), precision));
+    for (name, view) in &f32s {
+        narrowed.extend(precision::narrow(name, view.shape(), &precision::floats(view.data()), precision));
     }
     let views = narrowed
         .iter()
