@@ -4,7 +4,7 @@
 //! before any work, output paths before training, models are read with bounds and written
 //! atomically ([`files`]), and a closed standard output (`| head`) is not an error.
 
-mod files;
+pub(crate) mod files;
 
 use std::error::Error;
 use std::fmt::Display;
@@ -83,6 +83,10 @@ struct TrainArgs {
     /// Write the final metrics as JSON here.
     #[arg(long)]
     metrics_json: Option<PathBuf>,
+    /// Save the training state here after every epoch, and resume from it when the file
+    /// exists (same data, model and training settings; --epochs and --patience may change).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
     /// Remove each user's input items from the rankings when reporting.
     #[arg(long)]
     filter_seen: bool,
@@ -308,7 +312,8 @@ fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) ->
 fn run_train(args: TrainArgs) -> CliResult {
     settings(&args, 1)?;
     let inputs = data::input_files(&args.data.data)?;
-    check_outputs(&[("--out", Some(&args.out)), ("--metrics-json", args.metrics_json.as_deref())], inputs)?;
+    let outputs = [("--out", Some(args.out.as_path())), ("--metrics-json", args.metrics_json.as_deref()), ("--checkpoint", args.checkpoint.as_deref())];
+    check_outputs(&outputs, inputs)?;
     let device = device(args.device)?;
     let interactions = load_data(&args.data)?;
     let split = Split::leave_one_out(&interactions);
@@ -317,7 +322,7 @@ fn run_train(args: TrainArgs) -> CliResult {
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));
 
-    let trained = train(&config, &training, &split, &device, &mut |line| say(line))?;
+    let trained = train(&config, &training, &split, &device, args.checkpoint.as_deref(), &mut |line| say(line))?;
     say(format!("best epoch {} of {}: valid {}", trained.best_epoch, trained.epochs_run, trained.best_valid.summary()));
     let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, args.precision)
         .map_err(|e| format!("the trained model was not written: {e}"))?;

@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 /// The cut-offs reported.
 pub const CUTOFFS: [usize; 3] = [5, 10, 20];
 
 /// Running sums of the metrics over evaluation cases.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Metrics {
     count: usize,
     hits: [f64; 3],

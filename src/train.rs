@@ -1,16 +1,19 @@
 //! Training: every position of a training sequence predicts its next item; Adam; early
-//! stopping on validation NDCG@10. Native only (progress bar, synchronous reads).
+//! stopping on validation NDCG@10; a checkpoint after every epoch to resume from. Native only (progress bar, synchronous reads).
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use std::path::Path;
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_softmax, softplus};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{Checkpoint, Settings, State, fingerprint, load_module, load_optimizer, save_module, save_optimizer, write};
 use crate::data::Split;
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
@@ -115,13 +118,17 @@ pub struct Trained {
 }
 
 /// Trains a model of `config` on `split` on `device` (an autodiff version is made),
-/// reporting each epoch through `say`. Fails on invalid settings, a split that cannot
-/// train ([`check_trainable`]) or a diverging loss (NaN or infinite).
+/// reporting each epoch through `say`. With `checkpoint`, the run's state is written there
+/// after every epoch and, when the file already exists, the run resumes from it (it must
+/// come from the same data, model and training settings; `epochs` and `patience` may
+/// differ). Fails on invalid settings, a split that cannot train ([`check_trainable`]), a
+/// checkpoint of another run or a diverging loss (NaN or infinite).
 pub fn train(
     config: &ModelConfig,
     train: &TrainConfig,
     split: &Split,
     device: &Device,
+    checkpoint: Option<&Path>,
     say: &mut dyn FnMut(String),
 ) -> Result<Trained, String> {
     config.validate()?;
@@ -129,26 +136,43 @@ pub fn train(
     check_trainable(split)?;
     let ad_device = device.clone().autodiff();
     ad_device.seed(train.seed);
-    let mut rng = StdRng::seed_from_u64(train.seed);
-    let mut model = config.init(&ad_device).train();
-    let mut optimizer = AdamConfig::new().init();
+    let mut run = Run {
+        rng: ChaCha12Rng::seed_from_u64(train.seed),
+        model: config.init(&ad_device).train(),
+        optimizer: AdamConfig::new().init(),
+        best: None,
+        epoch: 0,
+    };
+    let data = fingerprint(split);
+    if let Some(path) = checkpoint.filter(|path| path.exists()) {
+        let saved = Checkpoint::read(path)?;
+        saved.check_fits(config, train, &data).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        run = Run::resume(saved, config, device, &ad_device).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        // Dropout after a resume draws from a stream of its own (the backend's generator
+        // cannot be saved); shuffling and negatives continue exactly.
+        ad_device.seed(train.seed ^ (run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let best = run.best.as_ref().map_or(String::new(), |b| format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary()));
+        say(format!("resumed from {} after epoch {}{best}", path.display(), run.epoch));
+    }
     let sequences: Vec<&[u32]> = split.train.iter().flat_map(|s| windows(s, config.max_len)).collect();
     let batches = sequences.len().div_ceil(train.batch_size);
 
-    let mut best: Option<(Awrsr, usize, Metrics)> = None;
-    let mut epochs_run = 0;
-    for epoch in 1..=train.epochs {
-        epochs_run = epoch;
+    while run.epoch < train.epochs {
+        if run.best.as_ref().is_some_and(|b| run.epoch - b.epoch >= train.patience) {
+            say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
+            break;
+        }
+        let epoch = run.epoch + 1;
         let bar = progress_bar(train.progress, batches, epoch, train.epochs);
         let started = std::time::Instant::now();
         let mut order = sequences.clone();
-        order.shuffle(&mut rng);
+        order.shuffle(&mut run.rng);
         let mut loss_sum = 0.0;
         for (i, batch) in order.chunks(train.batch_size).enumerate() {
-            let loss = batch_loss(&model, config, train.loss, batch, &mut rng, &ad_device);
+            let loss = batch_loss(&run.model, config, train.loss, batch, &mut run.rng, &ad_device);
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(train.learning_rate, model, grads);
+            let grads = GradientsParams::from_grads(loss.backward(), &run.model);
+            run.model = run.optimizer.step(train.learning_rate, run.model, grads);
             bar.inc(1);
             bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
         }
@@ -159,20 +183,76 @@ pub fn train(
         if !loss.is_finite() {
             return Err(format!("training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"));
         }
-        let snapshot = model.valid();
+        let snapshot = run.model.valid();
         let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
-        let improved = best.as_ref().is_none_or(|(_, _, b)| valid.get("NDCG@10") > b.get("NDCG@10"));
+        let improved = run.best.as_ref().is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
         let pace = format!("{seconds:.1} s, {:.0} seq/s", sequences.len() as f64 / seconds);
         say(format!("epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
         if improved {
-            best = Some((snapshot, epoch, valid));
-        } else if best.as_ref().is_some_and(|(_, e, _)| epoch - e >= train.patience) {
-            say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
-            break;
+            let saved = checkpoint.map(|_| save_module(&snapshot)).transpose()?;
+            run.best = Some(Best { model: snapshot, epoch, valid, saved });
+        }
+        run.epoch = epoch;
+        if let Some(path) = checkpoint {
+            write(path, &run.checkpoint(config, train, &data)?)?;
         }
     }
-    let (model, best_epoch, best_valid) = best.ok_or("no epoch ran")?;
-    Ok(Trained { model, best_epoch, best_valid, epochs_run })
+    let Best { model, epoch, valid, .. } = run.best.ok_or("no epoch ran")?;
+    Ok(Trained { model, best_epoch: epoch, best_valid: valid, epochs_run: run.epoch })
+}
+
+/// A training run between epochs: everything a checkpoint holds.
+struct Run {
+    rng: ChaCha12Rng,
+    model: Awrsr,
+    optimizer: ModuleOptimizer,
+    best: Option<Best>,
+    epoch: usize,
+}
+
+/// The best model so far and, when checkpointing, its saved weights.
+struct Best {
+    model: Awrsr,
+    epoch: usize,
+    valid: Metrics,
+    saved: Option<Vec<u8>>,
+}
+
+impl Run {
+    /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
+    /// model on `device`.
+    fn resume(saved: Checkpoint, config: &ModelConfig, device: &Device, ad_device: &Device) -> Result<Self, String> {
+        let mut model = config.init(ad_device).train();
+        load_module(&mut model, &saved.model)?;
+        let optimizer = AdamConfig::new().init().load_record(load_optimizer(&saved.optimizer)?);
+        let mut best_model = config.init(device);
+        load_module(&mut best_model, &saved.best)?;
+        let mut rng = ChaCha12Rng::seed_from_u64(saved.state.settings.seed);
+        rng.set_word_pos(saved.state.rng_word_pos);
+        let state = saved.state;
+        let best = Best { model: best_model, epoch: state.best_epoch, valid: state.best_valid, saved: Some(saved.best) };
+        Ok(Self { rng, model, optimizer, best: Some(best), epoch: state.epoch })
+    }
+
+    /// The checkpoint of this run (which has completed at least one epoch).
+    fn checkpoint(&self, config: &ModelConfig, train: &TrainConfig, data: &str) -> Result<Checkpoint, String> {
+        let best = self.best.as_ref().ok_or("no epoch ran")?;
+        let state = State {
+            model: config.clone(),
+            settings: Settings::of(train),
+            data: data.to_string(),
+            epoch: self.epoch,
+            rng_word_pos: self.rng.get_word_pos(),
+            best_epoch: best.epoch,
+            best_valid: best.valid.clone(),
+        };
+        Ok(Checkpoint {
+            state,
+            model: save_module(&self.model)?,
+            optimizer: save_optimizer(self.optimizer.to_record())?,
+            best: best.saved.clone().ok_or("the best model was not saved")?,
+        })
+    }
 }
 
 fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
@@ -208,7 +288,7 @@ fn batch_loss(
     config: &ModelConfig,
     loss: Loss,
     batch: &[&[u32]],
-    rng: &mut StdRng,
+    rng: &mut ChaCha12Rng,
     device: &Device,
 ) -> Tensor<1> {
     let n = config.max_len;

@@ -350,3 +350,92 @@ fn export_rewrites_a_bundle_with_a_checksum_and_the_same_answers() {
     assert_eq!(before, after, "same recommendations, scores and explanations");
     assert!(failure(awrsr(&["export", "--model", out, "--out", out])).contains("--out"));
 }
+
+/// The loss and validation figures of an epoch's line (its timing dropped).
+fn epoch_figures(stdout: &str, epoch: usize) -> Option<String> {
+    let line = stdout.lines().find(|l| l.starts_with(&format!("epoch {epoch:>3}  ")))?;
+    let loss = line.split("  ").nth(1)?;
+    let valid = line.split("  valid ").nth(1)?;
+    Some(format!("{loss} | {valid}"))
+}
+
+#[test]
+fn a_resumed_run_continues_exactly_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = slice(dir.path(), 60);
+    let (data, out) = (data.to_str().unwrap(), dir.path().join("m.awrsr"));
+    let checkpoint = dir.path().join("run.ckpt");
+    let (out, checkpoint) = (out.to_str().unwrap(), checkpoint.to_str().unwrap());
+    // No dropout: with nothing random left but the saved shuffling, a resumed run must
+    // repeat the uninterrupted one figure for figure.
+    let run = |epochs: &str, extra: &[&str]| {
+        let mut args = vec!["train", "--data", data, "--out", out, "--quiet", "--epochs", epochs, "--dropout", "0"];
+        args.extend(["--d-model", "16", "--max-len", "20", "--batch-size", "16"]);
+        args.extend(extra);
+        ok(awrsr(&args))
+    };
+    let straight = run("3", &[]);
+    let first = run("1", &["--checkpoint", checkpoint]);
+    assert!(epoch_figures(&first, 1).is_some() && epoch_figures(&first, 2).is_none(), "{first}");
+    assert!(Path::new(checkpoint).is_file(), "the checkpoint is written");
+    let resumed = run("3", &["--checkpoint", checkpoint]);
+    assert!(resumed.contains(&format!("resumed from {checkpoint} after epoch 1")), "{resumed}");
+    assert_eq!(epoch_figures(&resumed, 1), None, "epoch 1 is not run again:\n{resumed}");
+    for epoch in 2..=3 {
+        let (a, b) = (epoch_figures(&straight, epoch), epoch_figures(&resumed, epoch));
+        assert!(a.is_some(), "{straight}");
+        assert_eq!(a, b, "epoch {epoch}: uninterrupted against resumed");
+    }
+    let best = |stdout: &str| stdout.lines().find(|l| l.starts_with("best epoch")).map(str::to_string);
+    assert_eq!(best(&straight), best(&resumed));
+
+    // A finished run resumed with the same limit trains no more and reports the same model.
+    let again = run("3", &["--checkpoint", checkpoint]);
+    assert!(again.contains("after epoch 3") && epoch_figures(&again, 4).is_none(), "{again}");
+    assert_eq!(best(&again), best(&resumed));
+}
+
+#[test]
+fn a_checkpoint_of_another_run_or_a_damaged_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
+    let other_log = tiny_log(dir.path(), "other.csv", 21, 6);
+    let (log, other_log) = (log.to_str().unwrap(), other_log.to_str().unwrap());
+    let out = dir.path().join("m.awrsr");
+    let out = out.to_str().unwrap();
+    let checkpoint = dir.path().join("run.ckpt");
+    let path = checkpoint.to_str().unwrap();
+    ok(awrsr(&train_args(log, out, &["--checkpoint", path])));
+    let saved = std::fs::read(&checkpoint).unwrap();
+
+    let refused: [(&str, &[&str], &str); 4] = [
+        (log, &["--seed", "7"], "\"seed\":7"),
+        (log, &["--d-model", "12"], "\"d_model\":12"),
+        (log, &["--batch-size", "8"], "\"batch_size\":8"),
+        (other_log, &[], "data 20 users"),
+    ];
+    for (data, extra, expected) in refused {
+        let message = failure(awrsr(&train_args(data, out, &[&["--checkpoint", path], extra].concat())));
+        assert!(message.contains("the checkpoint is of another run") && message.contains(expected), "{extra:?}: {message}");
+    }
+
+    let damaged: [(Vec<u8>, &str); 5] = [
+        (saved[..saved.len() - 1].to_vec(), "checksum does not match"),
+        (saved[..10].to_vec(), "shorter than its 16-byte header"),
+        ([&saved[..40], &[saved[40] ^ 1], &saved[41..]].concat(), "checksum does not match"),
+        (b"PK\x03\x04 not a checkpoint at all".to_vec(), "wrong magic bytes"),
+        (Vec::new(), "shorter than its 16-byte header"),
+    ];
+    for (bytes, expected) in damaged {
+        std::fs::write(&checkpoint, &bytes).unwrap();
+        let output = awrsr(&train_args(log, out, &["--checkpoint", path]));
+        assert!(!String::from_utf8_lossy(&output.stdout).lines().any(|l| l.starts_with("epoch ")), "no training on a damaged checkpoint");
+        let message = failure(output);
+        assert!(message.contains(&format!("checkpoint {path}")) && message.contains(expected), "{message}");
+        assert_eq!(std::fs::read(&checkpoint).unwrap(), bytes, "a refused checkpoint is left as it was");
+    }
+    std::fs::write(&checkpoint, &saved).unwrap();
+    ok(awrsr(&train_args(log, out, &["--checkpoint", path, "--epochs", "2"])));
+    let message = failure(awrsr(&train_args(log, out, &["--checkpoint", dir.path().to_str().unwrap()])));
+    assert!(message.contains("is a directory"), "{message}");
+}

@@ -1,0 +1,103 @@
+//! Bounded fuzzing of training checkpoints: a real checkpoint made here by the CLI, then
+//! (1) random byte flips, overwrites and truncations of the file, which
+//! [`Checkpoint::from_bytes`] must refuse without panicking (the checksum sees them), and
+//! (2) damaged sections sealed again with a valid checksum (what a buggy writer or a
+//! deliberate edit would give), which `awrsr train --checkpoint` must refuse with exit
+//! code 2 or accept, never panic. `AWRSR_FUZZ_CASES` sets the cases of (1).
+
+use std::path::Path;
+use std::process::Command;
+
+use awrsr::checkpoint::Checkpoint;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn cases(default: u32) -> u32 {
+    std::env::var("AWRSR_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A synthetic ratings.csv and the arguments of a one-epoch training on it.
+fn training(dir: &Path) -> Vec<String> {
+    let mut text = String::from("userId,movieId,rating,timestamp\n");
+    for u in 0..20 {
+        for i in 0..6 {
+            text += &format!("{u},{},4,{i}\n", (u + i * (u % 3 + 1)) % 12);
+        }
+    }
+    std::fs::write(dir.join("ratings.csv"), text).unwrap();
+    let args = ["train", "--quiet", "--epochs", "1", "--d-model", "8", "--max-len", "5", "--layers", "1"];
+    let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    for (flag, file) in [("--data", "ratings.csv"), ("--out", "m.awrsr"), ("--checkpoint", "run.ckpt")] {
+        args.extend([flag.to_string(), dir.join(file).to_string_lossy().into_owned()]);
+    }
+    args
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().unwrap()
+}
+
+#[test]
+fn damaged_checkpoints_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = training(dir.path());
+    let output = run(&args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let path = dir.path().join("run.ckpt");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(Checkpoint::from_bytes(&bytes).is_ok());
+
+    let mut runner = TestRunner::new(Config { cases: cases(2000), failure_persistence: None, ..Config::default() });
+    let mutation = (0..bytes.len(), any::<u8>(), 0..bytes.len());
+    runner
+        .run(&mutation, |(at, value, cut)| {
+            let mut changed = bytes.clone();
+            if changed[at] == value {
+                changed.truncate(cut);
+            } else {
+                changed[at] = value;
+            }
+            prop_assert!(Checkpoint::from_bytes(&changed).is_err(), "a changed checkpoint was accepted");
+            Ok(())
+        })
+        .unwrap();
+
+    // Sections damaged behind a valid checksum: each burnpack section cut, flipped or
+    // replaced, and states with impossible epochs.
+    let original = Checkpoint::from_bytes(&bytes).unwrap();
+    let mut resealed: Vec<(String, Checkpoint)> = Vec::new();
+    for section in 0..3 {
+        for damage in 0..4 {
+            let mut c = Checkpoint::from_bytes(&bytes).unwrap();
+            let target = match section {
+                0 => &mut c.model,
+                1 => &mut c.optimizer,
+                _ => &mut c.best,
+            };
+            match damage {
+                0 => target.truncate(target.len() / 2),
+                1 => target.iter_mut().skip(8).step_by(97).for_each(|b| *b ^= 0x5a),
+                2 => *target = b"garbage".to_vec(),
+                _ => target.clear(),
+            }
+            resealed.push((format!("section {section}, damage {damage}"), c));
+        }
+    }
+    for (best, epoch) in [(0, 1), (2, 1), (usize::MAX, 1)] {
+        let mut c = Checkpoint::from_bytes(&bytes).unwrap();
+        c.state.best_epoch = best;
+        c.state.epoch = epoch;
+        resealed.push((format!("best epoch {best} of {epoch}"), c));
+    }
+    let mut swapped = Checkpoint::from_bytes(&bytes).unwrap();
+    std::mem::swap(&mut swapped.model, &mut swapped.optimizer);
+    resealed.push(("model and optimizer swapped".into(), swapped));
+    for (what, checkpoint) in resealed {
+        std::fs::write(&path, checkpoint.to_bytes().unwrap()).unwrap();
+        let output = run(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(matches!(output.status.code(), Some(0) | Some(2)), "{what}: exit {:?}: {stderr}", output.status.code());
+    }
+    assert_eq!(original.state.epoch, 1);
+}
