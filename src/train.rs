@@ -155,31 +155,16 @@ pub fn train(
         say(format!("resumed from {} after epoch {}{best}", path.display(), run.epoch));
     }
     let sequences: Vec<&[u32]> = split.train.iter().flat_map(|s| windows(s, config.max_len)).collect();
-    let batches = sequences.len().div_ceil(train.batch_size);
-
     while run.epoch < train.epochs {
         if run.best.as_ref().is_some_and(|b| run.epoch - b.epoch >= train.patience) {
             say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
             break;
         }
         let epoch = run.epoch + 1;
-        let bar = progress_bar(train.progress, batches, epoch, train.epochs);
         let started = std::time::Instant::now();
-        let mut order = sequences.clone();
-        order.shuffle(&mut run.rng);
-        let mut loss_sum = 0.0;
-        for (i, batch) in order.chunks(train.batch_size).enumerate() {
-            let loss = batch_loss(&run.model, config, train.loss, batch, &mut run.rng, &ad_device);
-            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
-            let grads = GradientsParams::from_grads(loss.backward(), &run.model);
-            run.model = run.optimizer.step(train.learning_rate, run.model, grads);
-            bar.inc(1);
-            bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
-        }
-        bar.finish_and_clear();
+        let loss;
+        (run, loss) = run.fit_epoch(config, train, &sequences, &ad_device);
         let seconds = started.elapsed().as_secs_f64();
-
-        let loss = loss_sum / batches as f64;
         if !loss.is_finite() {
             return Err(format!("training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"));
         }
@@ -219,6 +204,26 @@ struct Best {
 }
 
 impl Run {
+    /// One pass over the shuffled `sequences`, an Adam step per batch; the mean batch loss.
+    /// (The model moves through each step, so that burn may update its weights in place.)
+    fn fit_epoch(mut self, config: &ModelConfig, train: &TrainConfig, sequences: &[&[u32]], device: &Device) -> (Self, f64) {
+        let batches = sequences.len().div_ceil(train.batch_size);
+        let bar = progress_bar(train.progress, batches, self.epoch + 1, train.epochs);
+        let mut order = sequences.to_vec();
+        order.shuffle(&mut self.rng);
+        let mut loss_sum = 0.0;
+        for (i, batch) in order.chunks(train.batch_size).enumerate() {
+            let loss = batch_loss(&self.model, config, train.loss, batch, &mut self.rng, device);
+            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            self.model = self.optimizer.step(train.learning_rate, self.model, grads);
+            bar.inc(1);
+            bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
+        }
+        bar.finish_and_clear();
+        (self, loss_sum / batches as f64)
+    }
+
     /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
     /// model on `device`.
     fn resume(saved: Checkpoint, config: &ModelConfig, device: &Device, ad_device: &Device) -> Result<Self, String> {
