@@ -10,6 +10,7 @@
 //! section is parsed; every length is checked against the file's size before it sizes an
 //! allocation.
 
+use std::io::Read;
 use std::path::Path;
 
 use burn::optim::OptimizerRecord;
@@ -161,17 +162,21 @@ impl Checkpoint {
         }
     }
 
-    /// Reads a checkpoint file (a regular file of at most [`MAX_CHECKPOINT_BYTES`]).
+    /// Reads a checkpoint file: a regular file of at most [`MAX_CHECKPOINT_BYTES`], read
+    /// with that bound (a file that grows while it is read is cut there and then fails its
+    /// checksum).
     pub fn read(path: &Path) -> Result<Self, String> {
         let refuse = |e: String| format!("checkpoint {}: {e}", path.display());
-        let size = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
-        if !size.is_file() {
-            return Err(refuse("not a regular file".into()));
+        let file = crate::data::open_regular(path).map_err(|e| match e {
+            Some(e) => refuse(e.to_string()),
+            None => refuse("not a regular file".into()),
+        })?;
+        let size = file.metadata().map_err(|e| refuse(e.to_string()))?.len();
+        if size > MAX_CHECKPOINT_BYTES {
+            return Err(refuse(format!("{size} bytes is above the limit of {MAX_CHECKPOINT_BYTES}")));
         }
-        if size.len() > MAX_CHECKPOINT_BYTES {
-            return Err(refuse(format!("{} bytes is above the limit of {MAX_CHECKPOINT_BYTES}", size.len())));
-        }
-        let bytes = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(MAX_CHECKPOINT_BYTES).read_to_end(&mut bytes).map_err(|e| refuse(e.to_string()))?;
         Self::from_bytes(&bytes).map_err(refuse)
     }
 }
