@@ -4,6 +4,7 @@
     scripts/experiments.py run [--data ml-100k ...] [--variant none ...] [--seeds 1 2 3]
                                [--jobs 2] [--device cpu|wgpu]
     scripts/experiments.py tables
+    scripts/experiments.py status
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -17,6 +18,9 @@ GPU (a binary built with `--features wgpu`). Models stay beside them (not commit
 results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
 variant against `none` a paired test over users) and regenerates the study tables in
 docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` markers.
+
+`status` lists the cells in training on this machine: epochs done, best epoch and its
+validation NDCG@10, read from each checkpoint.
 
 The paired test: for each test user, the variant's NDCG@10 averaged over its seeds minus
 `none`'s; a two-sided bootstrap p-value (10,000 resamples of users, fixed seed) and the
@@ -191,6 +195,28 @@ def tables():
     print(table(rows))
 
 
+def checkpoint_state(path):
+    """The JSON state at the head of a checkpoint (src/checkpoint.rs: magic, version, CRC-32,
+    then the state section's u64 length and bytes)."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+        if len(head) < 24 or head[:8] != b"AWRSRCKP":
+            return None
+        length = int.from_bytes(head[16:24], "little")
+        return json.loads(f.read(min(length, 1 << 26)))
+
+
+def status():
+    for path in sorted(STUDY.glob("*.ckpt")):
+        state = checkpoint_state(path)
+        if state is None:
+            print(f"{path.stem}: not a checkpoint")
+            continue
+        valid = state["best_valid"]
+        ndcg = valid["ndcg"][1] / max(valid["count"], 1)  # NDCG@10, src/metrics.rs
+        print(f"{path.stem}: {state['epoch']} epochs done, best epoch {state['best_epoch']}, valid NDCG@10 {ndcg:.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,9 +227,10 @@ def main():
     run.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
     run.add_argument("--device", choices=["cpu", "wgpu"], default="cpu")
     sub.add_parser("tables", help="write results/study.json and the tables in docs/results.md")
+    sub.add_parser("status", help="the cells in training here, from their checkpoints")
     args = parser.parse_args()
-    if args.command == "tables":
-        tables()
+    if args.command in ("tables", "status"):
+        {"tables": tables, "status": status}[args.command]()
         return
     STUDY.mkdir(parents=True, exist_ok=True)
     todo = [(data, variant, seed) for data in args.data for seed in args.seeds for variant in args.variant]
