@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Split;
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
-use crate::train::{Loss, TrainConfig};
+use crate::train::{Batching, Loss, TrainConfig};
 
 /// The first bytes of every checkpoint.
 const MAGIC: &[u8; 8] = b"AWRSRCKP";
@@ -62,12 +62,15 @@ pub struct Settings {
     pub loss: Loss,
     /// Seed.
     pub seed: u64,
+    /// Batching (checkpoints from before this setting used shuffled batches).
+    #[serde(default)]
+    pub batching: Batching,
 }
 
 impl Settings {
     /// The trajectory-shaping part of `train`.
     pub fn of(train: &TrainConfig) -> Self {
-        Self { batch_size: train.batch_size, learning_rate: train.learning_rate, loss: train.loss, seed: train.seed }
+        Self { batch_size: train.batch_size, learning_rate: train.learning_rate, loss: train.loss, seed: train.seed, batching: train.batching }
     }
 }
 

@@ -20,7 +20,7 @@ use crate::data::{self, Format, Interactions, LoadOptions, Split};
 use crate::eval::{Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, ModelConfig, Refinement};
-use crate::train::{Loss, TrainConfig, train};
+use crate::train::{Batching, Loss, TrainConfig, train};
 
 type CliResult = Result<(), Box<dyn Error>>;
 
@@ -135,6 +135,10 @@ struct TrainArgs {
     /// Random seed.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.seed)]
     seed: u64,
+    /// How sequences are grouped into batches: `by-length` pads each batch only to its
+    /// longest sequence (much faster when sessions are short, e.g. Amazon logs).
+    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULTS.batching)]
+    batching: Batching,
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
@@ -292,6 +296,7 @@ fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainCon
         loss: args.loss,
         patience: args.patience,
         seed: args.seed,
+        batching: args.batching,
         progress: !args.quiet,
     };
     training.validate()?;

@@ -17,7 +17,7 @@ use crate::checkpoint::{Checkpoint, Settings, State, fingerprint, load_module, l
 use crate::data::Split;
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
-use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded};
+use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded, trimmed_width};
 
 /// The training objective.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -28,6 +28,25 @@ pub enum Loss {
     /// Binary cross-entropy with one sampled negative per position (original SASRec).
     Bce,
 }
+
+/// How training sequences are grouped into batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Batching {
+    /// Shuffled sequences, every batch padded to n; the loss is each batch's mean over its
+    /// targets (the default).
+    #[default]
+    Shuffled,
+    /// Shuffled, then sorted by length within buckets of [`LENGTH_BUCKET`] batches, the
+    /// batches in random order; each batch is padded only to its longest sequence, which
+    /// saves most of the work when sequences are much shorter than n. The loss is a batch's
+    /// sum over its targets divided by the epoch's mean number of targets per batch, so that
+    /// every target weighs the same as with shuffled batches.
+    ByLength,
+}
+
+/// Batches per bucket of length-sorted sequences under [`Batching::ByLength`].
+pub const LENGTH_BUCKET: usize = 64;
 
 /// How to train.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +63,9 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed for initialisation, shuffling, dropout and negatives.
     pub seed: u64,
+    /// How sequences are grouped into batches.
+    #[serde(default)]
+    pub batching: Batching,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -51,7 +73,7 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The default settings (the CLI's defaults).
     pub const DEFAULTS: Self =
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, progress: true };
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, progress: true };
 }
 
 impl TrainConfig {
@@ -207,13 +229,20 @@ impl Run {
     /// One pass over the shuffled `sequences`, an Adam step per batch; the mean batch loss.
     /// (The model moves through each step, so that burn may update its weights in place.)
     fn fit_epoch(mut self, config: &ModelConfig, train: &TrainConfig, sequences: &[&[u32]], device: &Device) -> (Self, f64) {
-        let batches = sequences.len().div_ceil(train.batch_size);
-        let bar = progress_bar(train.progress, batches, self.epoch + 1, train.epochs);
         let mut order = sequences.to_vec();
         order.shuffle(&mut self.rng);
+        let (batches, per_batch) = match train.batching {
+            Batching::Shuffled => (order.chunks(train.batch_size).collect::<Vec<_>>(), None),
+            Batching::ByLength => {
+                let batches = by_length(&mut order, train.batch_size, &mut self.rng);
+                let targets: usize = sequences.iter().map(|s| s.len() - 1).sum();
+                (batches, Some((targets as f64 / sequences.len().div_ceil(train.batch_size) as f64) as f32))
+            }
+        };
+        let bar = progress_bar(train.progress, batches.len(), self.epoch + 1, train.epochs);
         let mut loss_sum = 0.0;
-        for (i, batch) in order.chunks(train.batch_size).enumerate() {
-            let loss = batch_loss(&self.model, config, train.loss, batch, &mut self.rng, device);
+        for (i, batch) in batches.iter().enumerate() {
+            let loss = batch_loss(&self.model, config, train, batch, per_batch, &mut self.rng, device);
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             self.model = self.optimizer.step(train.learning_rate, self.model, grads);
@@ -221,7 +250,7 @@ impl Run {
             bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
         }
         bar.finish_and_clear();
-        (self, loss_sum / batches as f64)
+        (self, loss_sum / batches.len() as f64)
     }
 
     /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
@@ -287,17 +316,38 @@ pub fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
     out
 }
 
-/// Mean loss over every non-padded position of a batch of training sequences.
+/// [`Batching::ByLength`]'s batches: `shuffled` sorted by length within buckets of
+/// [`LENGTH_BUCKET`] batches (ties keep their shuffled order), cut into batches that are
+/// then put in random order.
+fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut ChaCha12Rng) -> Vec<&'a [&'a [u32]]> {
+    for bucket in shuffled.chunks_mut(batch_size * LENGTH_BUCKET) {
+        bucket.sort_by_key(|s| s.len());
+    }
+    let mut batches: Vec<_> = shuffled.chunks(batch_size).collect();
+    batches.shuffle(rng);
+    batches
+}
+
+/// The loss over every non-padded position of a batch of training sequences: their mean,
+/// or with `per_batch` their sum divided by it ([`Batching`]).
 fn batch_loss(
     model: &Awrsr,
     config: &ModelConfig,
-    loss: Loss,
+    train: &TrainConfig,
     batch: &[&[u32]],
+    per_batch: Option<f32>,
     rng: &mut ChaCha12Rng,
     device: &Device,
 ) -> Tensor<1> {
-    let n = config.max_len;
     let inputs: Vec<&[u32]> = batch.iter().map(|s| &s[..s.len() - 1]).collect();
+    let n = match train.batching {
+        Batching::Shuffled => config.max_len,
+        Batching::ByLength => trimmed_width(&inputs, config.max_len),
+    };
+    let average = |per_target: Tensor<2>| match per_batch {
+        Some(targets) => per_target.sum().div_scalar(targets),
+        None => per_target.mean(),
+    };
     let targets: Vec<&[u32]> = batch.iter().map(|s| &s[1..]).collect();
     let target_ids = left_padded(&targets, n);
     let positions: Vec<i64> = (0..target_ids.len()).filter(|&p| target_ids[p] != 0).map(|p| p as i64).collect();
@@ -307,12 +357,12 @@ fn batch_loss(
     let encoded = model.encode(input_tensor(&inputs, n, device));
     let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
     let hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
-    match loss {
+    match train.loss {
         Loss::Ce => {
             let targets: Vec<i64> = targets.iter().map(|t| t - 1).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [m, 1]), device);
             let log_probs = log_softmax(model.score_all(hidden), 1);
-            log_probs.gather(1, targets).mean().neg()
+            average(log_probs.gather(1, targets)).neg()
         }
         Loss::Bce => {
             let mut pairs = Vec::with_capacity(2 * m);
@@ -324,7 +374,7 @@ fn batch_loss(
             let logits = model.score_items(hidden, pairs);
             let positive = logits.clone().slice([0..m, 0..1]);
             let negative = logits.slice([0..m, 1..2]);
-            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).mean()
+            average(softplus(positive.neg(), 1.0) + softplus(negative, 1.0))
         }
     }
 }

@@ -366,33 +366,36 @@ fn a_resumed_run_continues_exactly_where_it_stopped() {
     let (data, out) = (data.to_str().unwrap(), dir.path().join("m.awrsr"));
     let checkpoint = dir.path().join("run.ckpt");
     let (out, checkpoint) = (out.to_str().unwrap(), checkpoint.to_str().unwrap());
-    // No dropout: with nothing random left but the saved shuffling, a resumed run must
-    // repeat the uninterrupted one figure for figure.
-    let run = |epochs: &str, extra: &[&str]| {
-        let mut args = vec!["train", "--data", data, "--out", out, "--quiet", "--epochs", epochs, "--dropout", "0"];
-        args.extend(["--d-model", "16", "--max-len", "20", "--batch-size", "16"]);
-        args.extend(extra);
-        ok(awrsr(&args))
-    };
-    let straight = run("3", &[]);
-    let first = run("1", &["--checkpoint", checkpoint]);
-    assert!(epoch_figures(&first, 1).is_some() && epoch_figures(&first, 2).is_none(), "{first}");
-    assert!(Path::new(checkpoint).is_file(), "the checkpoint is written");
-    let resumed = run("3", &["--checkpoint", checkpoint]);
-    assert!(resumed.contains(&format!("resumed from {checkpoint} after epoch 1")), "{resumed}");
-    assert_eq!(epoch_figures(&resumed, 1), None, "epoch 1 is not run again:\n{resumed}");
-    for epoch in 2..=3 {
-        let (a, b) = (epoch_figures(&straight, epoch), epoch_figures(&resumed, epoch));
-        assert!(a.is_some(), "{straight}");
-        assert_eq!(a, b, "epoch {epoch}: uninterrupted against resumed");
-    }
-    let best = |stdout: &str| stdout.lines().find(|l| l.starts_with("best epoch")).map(str::to_string);
-    assert_eq!(best(&straight), best(&resumed));
+    for batching in ["shuffled", "by-length"] {
+        std::fs::remove_file(checkpoint).ok();
+        // No dropout: with nothing random left but the saved shuffling, a resumed run must
+        // repeat the uninterrupted one figure for figure.
+        let run = |epochs: &str, extra: &[&str]| {
+            let mut args = vec!["train", "--data", data, "--out", out, "--quiet", "--epochs", epochs, "--dropout", "0"];
+            args.extend(["--d-model", "16", "--max-len", "20", "--batch-size", "16", "--batching", batching]);
+            args.extend(extra);
+            ok(awrsr(&args))
+        };
+        let straight = run("3", &[]);
+        let first = run("1", &["--checkpoint", checkpoint]);
+        assert!(epoch_figures(&first, 1).is_some() && epoch_figures(&first, 2).is_none(), "{first}");
+        assert!(Path::new(checkpoint).is_file(), "the checkpoint is written");
+        let resumed = run("3", &["--checkpoint", checkpoint]);
+        assert!(resumed.contains(&format!("resumed from {checkpoint} after epoch 1")), "{resumed}");
+        assert_eq!(epoch_figures(&resumed, 1), None, "epoch 1 is not run again:\n{resumed}");
+        for epoch in 2..=3 {
+            let (a, b) = (epoch_figures(&straight, epoch), epoch_figures(&resumed, epoch));
+            assert!(a.is_some(), "{straight}");
+            assert_eq!(a, b, "{batching}, epoch {epoch}: uninterrupted against resumed");
+        }
+        let best = |stdout: &str| stdout.lines().find(|l| l.starts_with("best epoch")).map(str::to_string);
+        assert_eq!(best(&straight), best(&resumed));
 
-    // A finished run resumed with the same limit trains no more and reports the same model.
-    let again = run("3", &["--checkpoint", checkpoint]);
-    assert!(again.contains("after epoch 3") && epoch_figures(&again, 4).is_none(), "{again}");
-    assert_eq!(best(&again), best(&resumed));
+        // A finished run resumed with the same limit trains no more and reports the same model.
+        let again = run("3", &["--checkpoint", checkpoint]);
+        assert!(again.contains("after epoch 3") && epoch_figures(&again, 4).is_none(), "{again}");
+        assert_eq!(best(&again), best(&resumed));
+    }
 }
 
 #[test]
@@ -408,8 +411,9 @@ fn a_checkpoint_of_another_run_or_a_damaged_one_is_refused() {
     ok(awrsr(&train_args(log, out, &["--checkpoint", path])));
     let saved = std::fs::read(&checkpoint).unwrap();
 
-    let refused: [(&str, &[&str], &str); 4] = [
+    let refused: [(&str, &[&str], &str); 5] = [
         (log, &["--seed", "7"], "\"seed\":7"),
+        (log, &["--batching", "by-length"], "\"batching\":\"by-length\""),
         (log, &["--d-model", "12"], "\"d_model\":12"),
         (log, &["--batch-size", "8"], "\"batch_size\":8"),
         (other_log, &[], "data 20 users"),

@@ -2,7 +2,8 @@
 //! and attention rollout.
 
 use awrsr::model::attention::RefinedAttention;
-use awrsr::model::{Awrsr, ModelConfig, Refinement, head_averaged, input_tensor, rollout};
+use awrsr::model::{Awrsr, ModelConfig, Refinement, head_averaged, input_tensor, rollout, trimmed_width};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Bool, Device, Distribution, Tensor};
 
 const ALL: [Refinement; 4] = [Refinement::None, Refinement::Simple, Refinement::Value, Refinement::Additive];
@@ -166,6 +167,42 @@ fn the_newest_position_alone_matches_the_full_encoding() {
             }
             let weights = |e: &awrsr::model::Encoded| e.attention.iter().map(|a| a.clone().into_data().try_to_vec::<f32>().unwrap()).collect::<Vec<_>>();
             assert_eq!(weights(&full), weights(&last), "attention weights stay complete");
+        }
+    }
+}
+
+/// Moves every weight by random noise, so that no weight keeps a symmetric start (the
+/// refinement's `W₁ = W₂ = s·I` would hide which of their rows a computation reads).
+struct Perturb;
+
+impl ModuleMapper for Perturb {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| {
+            let noise = t.random_like(Distribution::Normal(0.0, 0.5));
+            t + noise
+        })
+    }
+}
+
+#[test]
+fn a_batch_trimmed_to_its_longest_session_encodes_like_the_full_width() {
+    let device = Device::flex();
+    for refinement in ALL {
+        let (model, config) = small_model(refinement, &device);
+        let model = model.map(&mut Perturb);
+        let batch: [&[u32]; 3] = [&[4, 2, 9], &[7], &[1, 2, 3, 4, 5]];
+        let width = trimmed_width(&batch, config.max_len);
+        assert_eq!(width, 5);
+        let full = model.encode(input_tensor(&batch, config.max_len, &device)).hidden.into_data().try_to_vec::<f32>().unwrap();
+        let trimmed = model.encode(input_tensor(&batch, width, &device)).hidden.into_data().try_to_vec::<f32>().unwrap();
+        let d = config.d_model;
+        for (row, session) in batch.iter().enumerate() {
+            for age in 0..session.len() {
+                let at = |n: usize, slots: &[f32]| slots[(row * n + n - 1 - age) * d..][..d].to_vec();
+                for (g, w) in at(width, &trimmed).iter().zip(at(config.max_len, &full)) {
+                    assert!((g - w).abs() < 1e-4, "{refinement:?} session {row}, item {age} from the newest: {g} vs {w}");
+                }
+            }
         }
     }
 }

@@ -56,11 +56,19 @@ impl Refiner {
         }
     }
 
-    /// Refined weights `Â = softmax(A W₁ (A W₂)ᵀ / √n + M)` from weights `A` `[b, h, n, n]`.
+    /// Refined weights `Â = softmax(A W₁ (A W₂)ᵀ / √n + M)` from weights `A` `[b, h, w, w]`.
+    /// A batch trimmed to width `w < n` holds the last `w` key positions of left-padded
+    /// sessions; the trimmed keys' weights are exactly 0, so only the last `w` rows of `W₁`
+    /// and `W₂` meet non-zero weights and the result equals that of the untrimmed batch.
     fn refine(&self, weights: Tensor<4>, mask: Tensor<4, Bool>) -> Tensor<4> {
-        let n = weights.dims()[3];
-        let a_query = weights.clone().matmul(self.w_query.val().unsqueeze_dim(0));
-        let a_key = weights.matmul(self.w_key.val().unsqueeze_dim(0));
+        let w = weights.dims()[3];
+        let [heads, n, _] = self.w_query.dims();
+        let rows = |m: &Param<Tensor<3>>| match w < n {
+            true => m.val().slice([0..heads, n - w..n]).unsqueeze_dim(0),
+            false => m.val().unsqueeze_dim(0),
+        };
+        let a_query = weights.clone().matmul(rows(&self.w_query));
+        let a_key = weights.matmul(rows(&self.w_key));
         let scores = a_query
             .matmul(a_key.transpose())
             .div_scalar((n as f32).sqrt())

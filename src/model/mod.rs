@@ -188,7 +188,10 @@ impl Awrsr {
     pub fn encode_embedded(&self, embedded: Tensor<3>, input: Input, last_only: bool) -> Encoded {
         let Input { keep, mask, .. } = input;
         let [b, n, _] = embedded.dims();
-        let positions = self.positions.weight.val().slice(0..n).unsqueeze_dim::<3>(0);
+        // Left padding puts the newest item at the last position, so a batch narrower than
+        // max_len (trimmed to its longest session) takes the last n position embeddings.
+        let max_len = self.positions.weight.dims()[0];
+        let positions = self.positions.weight.val().slice(max_len - n..max_len).unsqueeze_dim::<3>(0);
         let x = embedded.mul_scalar((self.d_model as f32).sqrt()) + positions;
         let mut x = self.dropout.forward(x) * keep.clone();
         let mut attention = Vec::with_capacity(self.blocks.len());
@@ -288,6 +291,13 @@ pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> In
         keep: Tensor::from_data(TensorData::new(keep, [b, n, 1]), device),
         mask: Tensor::from_data(TensorData::new(mask, [b, 1, n, n]), device),
     }
+}
+
+/// The narrowest width that holds every sequence's newest `max_len` items (at least 1): a
+/// batch built at this width instead of `max_len` encodes to the same outputs at its real
+/// positions, with less work when the sessions are short.
+pub fn trimmed_width(sequences: &[&[u32]], max_len: usize) -> usize {
+    sequences.iter().map(|s| s.len()).max().unwrap_or(0).clamp(1, max_len.max(1))
 }
 
 /// The row-major `[b, max_len]` ids of [`input_tensor`], on the host.
