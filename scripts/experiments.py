@@ -5,6 +5,7 @@
                                [--jobs 2] [--device cpu|wgpu]
     scripts/experiments.py tables
     scripts/experiments.py status
+    scripts/experiments.py speed [--epochs 2]
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -22,6 +23,10 @@ docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` mark
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
 
+`speed` is the training-speed benchmark: a few epochs of each setting in SPEED, one after the
+other in the same run, with `--batching shuffled` and `--batching by-length`; it writes the
+seconds and sequences/s of every epoch to results/train-speed.json and prints a table.
+
 The paired test: for each test user, the variant's NDCG@10 averaged over its seeds minus
 `none`'s; a two-sided bootstrap p-value (10,000 resamples of users, fixed seed) and the
 paired t statistic. Standard library only.
@@ -31,8 +36,10 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -195,6 +202,36 @@ def tables():
     print(table(rows))
 
 
+# Training-speed settings: (name, data set, extra training flags).
+SPEED = [
+    ("ml-100k, defaults", "ml-100k", []),
+    ("Beauty, none, batch 128", "beauty", ["--refinement", "none"]),
+    ("Beauty, value, batch 128", "beauty", ["--refinement", "value"]),
+]
+
+
+def speed(epochs):
+    """Trains each SPEED setting for `epochs` with both batchings; the epochs' times."""
+    rows, scratch = [], tempfile.mkdtemp()
+    for name, data, extra in SPEED:
+        path, flags = DATA[data]
+        for batching in ("shuffled", "by-length"):
+            command = [binary(), "train", "--data", str(SHARED / path), "--epochs", str(epochs), "--quiet",
+                       "--seed", "1", "--out", os.path.join(scratch, "m.awrsr"), *flags, *extra, "--batching", batching]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            paces = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in out.splitlines()
+                     if line.startswith("epoch ")]
+            seconds = [float(pace[1]) for pace in paces]
+            rate = [int(pace[2]) for pace in paces]
+            row = {"setting": name, "batching": batching, "seconds": seconds, "seq_per_s": rate,
+                   "command": " ".join(["awrsr", *command[1:]])}
+            rows.append(row)
+            print(f"{name:<26} {batching:<10} " + "  ".join(f"{t:.1f} s" for t in seconds), flush=True)
+    out = ROOT / "results" / "train-speed.json"
+    out.write_text(json.dumps({"binary": binary(), "cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
+    print(f"written {out}")
+
+
 def checkpoint_state(path):
     """The JSON state at the head of a checkpoint (src/checkpoint.rs: magic, version, CRC-32,
     then the state section's u64 length and bytes)."""
@@ -228,7 +265,12 @@ def main():
     run.add_argument("--device", choices=["cpu", "wgpu"], default="cpu")
     sub.add_parser("tables", help="write results/study.json and the tables in docs/results.md")
     sub.add_parser("status", help="the cells in training here, from their checkpoints")
+    bench = sub.add_parser("speed", help="training speed, shuffled against by-length batches")
+    bench.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
+    if args.command == "speed":
+        speed(args.epochs)
+        return
     if args.command in ("tables", "status"):
         {"tables": tables, "status": status}[args.command]()
         return
