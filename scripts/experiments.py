@@ -56,7 +56,7 @@ DATA = {
     "beauty": ("amazon/Beauty.txt", ["--batch-size", "128", "--batching", "by-length"]),
     "sports": ("amazon/Sports_and_Outdoors.txt", ["--batch-size", "128", "--batching", "by-length"]),
     # Not in the default study (an epoch takes minutes on a CPU): run it by name.
-    "ml-1m": ("ml-1m/ml-1m.txt", ["--max-len", "200", "--batch-size", "128"]),
+    "ml-1m": ("ml-1m/ml-1m.txt", ["--max-len", "200", "--batch-size", "128", "--batching", "by-length"]),
 }
 STUDY_DATA = ["ml-100k", "ml-latest-small", "beauty", "sports"]
 PROTOCOLS = {"kept": "", "filtered": "-filtered"}
