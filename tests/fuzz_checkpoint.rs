@@ -101,3 +101,32 @@ fn damaged_checkpoints_are_refused_without_a_panic() {
     }
     assert_eq!(original.state.epoch, 1);
 }
+
+#[test]
+fn a_checkpoint_from_before_batching_was_a_setting_resumes_as_shuffled() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = training(dir.path());
+    assert!(run(&args).status.success());
+    let path = dir.path().join("run.ckpt");
+    let mut checkpoint = Checkpoint::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    // The state as written before `--batching` existed: its settings have no such field.
+    let mut state = serde_json::to_value(&checkpoint.state).unwrap();
+    assert_eq!(state["settings"]["batching"], "shuffled");
+    state["settings"].as_object_mut().unwrap().remove("batching");
+    checkpoint.state = serde_json::from_value(state).unwrap();
+    std::fs::write(&path, checkpoint.to_bytes().unwrap()).unwrap();
+
+    let more = |extra: &[&str]| {
+        let mut args = args.clone();
+        let epochs = args.iter().position(|a| a == "--epochs").unwrap() + 1;
+        args[epochs] = "2".into();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run(&args)
+    };
+    let refused = more(&["--batching", "by-length"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("\"batching\":\"by-length\""));
+    let resumed = more(&[]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(String::from_utf8_lossy(&resumed.stdout).contains("after epoch 1"));
+}
