@@ -17,7 +17,8 @@ const EVAL_BATCH: usize = 256;
 /// Ranks each case's target with `model` (in inference mode) and accumulates the metrics
 /// in the cases' order. With `filter_seen`, the items of the case's input are removed from
 /// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
-/// session ([`trimmed_width`]): the same scores as at full width, with less work.
+/// session ([`trimmed_width`]): the same scores as at full width up to float rounding
+/// (which can swap targets tied to the last bit), with less work.
 pub fn evaluate(model: &Awrsr, max_len: usize, cases: &[Case], filter_seen: bool, device: &Device) -> Metrics {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));

@@ -40,8 +40,9 @@ pub enum Batching {
     /// Shuffled, then sorted by length within buckets of [`LENGTH_BUCKET`] batches, the
     /// batches in random order; each batch is padded only to its longest sequence, which
     /// saves most of the work when sequences are much shorter than n. The loss is a batch's
-    /// sum over its targets divided by the epoch's mean number of targets per batch, so that
-    /// every target weighs the same as with shuffled batches.
+    /// sum over its targets divided by the epoch's mean number of targets per batch: every
+    /// target weighs the same, about what it weighs in shuffled batches (whose target counts
+    /// stay near that mean), and the epoch's loss is the mean over its targets.
     ByLength,
 }
 
