@@ -206,3 +206,25 @@ fn a_batch_trimmed_to_its_longest_session_encodes_like_the_full_width() {
         }
     }
 }
+
+#[test]
+fn evaluation_in_length_sorted_trimmed_batches_ranks_each_case_as_alone_at_full_width() {
+    use awrsr::data::Case;
+    use awrsr::eval::evaluate;
+    use awrsr::rank::rank_of;
+    let device = Device::flex();
+    let (model, config) = small_model(Refinement::Value, &device);
+    let model = model.map(&mut Perturb);
+    // Lengths out of order, one longer than max_len (8), one of a single item; 300 cases so
+    // that they span two evaluation batches.
+    let cases: Vec<Case> = (0..300u32)
+        .map(|c| Case { input: (0..[5, 1, 12, 3, 8, 2][c as usize % 6]).map(|i| 1 + (c * 7 + i * 3) % 30).collect(), target: 1 + c % 30 })
+        .collect();
+    let metrics = evaluate(&model, config.max_len, &cases, false, &device);
+    for (case, &rank) in cases.iter().zip(metrics.ranks()) {
+        let alone = model.encode(input_tensor(&[case.input.as_slice()], config.max_len, &device));
+        let scores = model.score_all(Awrsr::last_hidden(&alone)).into_data().try_to_vec::<f32>().unwrap();
+        let want = rank_of(&scores, case.target, &[]);
+        assert!((rank as i64 - want as i64).abs() <= 1, "case {:?}: rank {rank}, alone at full width {want}", case.input);
+    }
+}
