@@ -237,7 +237,8 @@ impl Run {
             Batching::ByLength => {
                 let batches = by_length(&mut order, train.batch_size, &mut self.rng);
                 let targets: usize = sequences.iter().map(|s| s.len() - 1).sum();
-                (batches, Some((targets as f64 / sequences.len().div_ceil(train.batch_size) as f64) as f32))
+                let per_batch = targets as f64 / batches.len() as f64;
+                (batches, Some(per_batch as f32))
             }
         };
         let bar = progress_bar(train.progress, batches.len(), self.epoch + 1, train.epochs);
