@@ -1,6 +1,9 @@
-//! Training input: how long histories are cut into windows.
+//! Training: how long histories are cut into windows, and the full-softmax loss.
 
-use awrsr::train::windows;
+use awrsr::model::{Awrsr, ModelConfig, input_tensor};
+use awrsr::train::{full_softmax_cross_entropy, windows};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 #[test]
 fn windows_make_every_item_after_the_first_a_target_exactly_once() {
@@ -21,4 +24,55 @@ fn windows_make_every_item_after_the_first_a_target_exactly_once() {
             }
         }
     }
+}
+
+/// The loss and the gradients of every item embedding and position embedding, through
+/// `loss_of(model, hidden [m, d], targets)`.
+fn loss_and_gradients(model: &Awrsr, loss_of: impl Fn(&Awrsr, Tensor<2>) -> Tensor<1>) -> (f32, Vec<f32>, Vec<f32>) {
+    let device = model.items.weight.val().device();
+    let sessions: [&[u32]; 3] = [&[3, 9, 27, 4, 5, 6], &[11, 2], &[40, 39, 38, 1]];
+    let hidden = model.encode(input_tensor(&sessions, 6, &device)).hidden.reshape([18, 16]);
+    let loss = loss_of(model, hidden);
+    let value = loss.clone().into_scalar::<f32>();
+    let grads = loss.backward();
+    let items = model.items.weight.grad(&grads).expect("item embeddings have a gradient");
+    let positions = model.positions.weight.grad(&grads).expect("position embeddings have a gradient");
+    (value, items.into_data().try_to_vec().unwrap(), positions.into_data().try_to_vec().unwrap())
+}
+
+fn assert_close(what: &str, a: &[f32], b: &[f32]) {
+    let largest = b.iter().fold(0f32, |m, x| m.max(x.abs()));
+    assert!(largest > 0.0, "{what}: the reference gradient is zero");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!((x - y).abs() <= 1e-5 + 1e-4 * largest, "{what}[{i}]: {x} against {y}");
+    }
+}
+
+#[test]
+fn the_full_softmax_loss_has_the_value_and_gradients_of_log_softmax_through_autodiff() {
+    let device = Device::flex().autodiff();
+    let mut config = ModelConfig::new(40);
+    config.max_len = 6;
+    config.d_model = 16;
+    config.heads = 2;
+    config.dropout = 0.0; // the two losses run the network twice
+    let mut model = config.init(&device);
+    // Larger item vectors than at start-up, so the softmax is far from uniform.
+    model.items.weight = model.items.weight.map(|w| {
+        let w = w.inner();
+        (w.clone() + w.random_like(Distribution::Normal(0.0, 1.0))).autodiff().require_grad()
+    });
+    let targets: Vec<i64> = (0..18).map(|i| (i * 7 % 40 + 1) as i64).collect();
+    let scale = 1.0 / 13.0;
+
+    let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model, hidden, &targets, scale));
+    let reference = loss_and_gradients(&model, |model, hidden| {
+        let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
+        let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
+        log_softmax(model.score_all(hidden), 1).gather(1, columns).sum().neg().mul_scalar(scale)
+    });
+
+    assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0.abs(), "loss {} against {}", fused.0, reference.0);
+    assert_close("item embedding gradient", &fused.1, &reference.1);
+    assert_close("position embedding gradient", &fused.2, &reference.2);
 }

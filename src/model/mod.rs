@@ -207,9 +207,14 @@ impl Awrsr {
 
     /// Scores of every real item (column j is item j + 1) for hidden states `[m, d]`.
     pub fn score_all(&self, hidden: Tensor<2>) -> Tensor<2> {
+        hidden.matmul(self.item_vectors().transpose())
+    }
+
+    /// The items' embeddings `[num_items, d]` (row `j` is internal item `j + 1`; the padding
+    /// row is left out): what [`score_all`](Self::score_all) scores against.
+    pub fn item_vectors(&self) -> Tensor<2> {
         let n_rows = self.items.weight.dims()[0];
-        let items = self.items.weight.val().slice(1..n_rows);
-        hidden.matmul(items.transpose())
+        self.items.weight.val().slice(1..n_rows)
     }
 
     /// Scores of the given items `[m, k]` for hidden states `[m, d]`: `h · E[item]`.
