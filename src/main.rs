@@ -5,14 +5,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay`: its place in `mi_option_e`, the same in the v2 and v3
-/// sources that libmimalloc-sys builds (the enum keeps retired options to hold the numbers).
+/// mimalloc's `mi_option_purge_delay`: its place in `mi_option_e` (`include/mimalloc.h`), the
+/// same in the v2 and v3 sources that libmimalloc-sys bundles (v3 is built by default); the
+/// enum keeps retired options to hold the numbers. libmimalloc-sys names no constant for it.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Tells mimalloc never to return freed pages to the system. By default it gives them back
-/// after 10 ms, and the next step's `[targets × items]` buffers then fault in fresh pages,
-/// which the kernel clears: a Beauty epoch is about 13% faster without that, and the process
-/// stays at its peak memory instead of shrinking between steps.
+/// Tells mimalloc never to return freed pages to the system (overriding any
+/// `MIMALLOC_PURGE_DELAY`). By default mimalloc 3 gives them back a second after they are
+/// freed, and later `[targets × items]` buffers then fault in fresh pages, which the kernel
+/// clears: a Beauty epoch is about 13% faster without that, and the process stays at its peak
+/// memory instead of shrinking between steps.
 fn keep_freed_pages() {
     // SAFETY: sets one of mimalloc's options; mimalloc reads it when it next purges.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
@@ -23,8 +25,9 @@ const STACK_BYTES: usize = 8 << 20;
 
 /// Runs the CLI on a worker of a rayon pool (`RAYON_NUM_THREADS` threads, default one per
 /// core). burn-flex splits its kernels with rayon; called from outside the pool, each
-/// operation is handed to a worker and waited for across threads (about 3% of a Beauty epoch
-/// on one thread). From inside, they run in place and share out to the other workers.
+/// operation is handed to a worker and waited for across threads, which cost about 3% of a
+/// Beauty epoch with `RAYON_NUM_THREADS=1`. From inside, they run in place and share out to
+/// the other workers.
 fn main() -> std::process::ExitCode {
     keep_freed_pages();
     match rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES).build() {

@@ -337,21 +337,26 @@ fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut Cha
 /// The gradient is worked out beside the autodiff graph rather than through it: with
 /// P = softmax(h·Eᵀ) and Y the targets' one-hot rows, ∂L/∂h = scale·(P − Y)·E and
 /// ∂L/∂E = scale·(P − Y)ᵀ·h. Only those two products, `[m, d]` and `[num_items, d]`, enter the
-/// graph (as the sums of h ⊙ ∂L/∂h and E ⊙ ∂L/∂E), and the `[m, num_items]` work is one fused
-/// softmax and two matmuls. Through `log_softmax` and `gather`, autodiff made and kept several
-/// `[m, num_items]` buffers per batch; this way a Beauty epoch is about 5% faster
-/// (`docs/results.md`). The two agree up to float rounding (`tests/train.rs`). The loss's value is read off the targets' probabilities, so a target
-/// whose probability underflows f32 (a loss above about 87) would show as infinite, while its
-/// gradient stays exact.
+/// graph (as the sums of h ⊙ ∂L/∂h and E ⊙ ∂L/∂E); the `[m, num_items]` work is three matmuls
+/// and one softmax (fused on the CPU backend). Through `log_softmax` and `gather`, autodiff
+/// made and kept several `[m, num_items]` buffers per batch; this way a Beauty epoch is about
+/// 5% faster (`docs/results.md`). The two agree up to float rounding (`tests/train.rs`).
+///
+/// The loss is log-sum-exp exact: log pₜ = zₜ − max z + log max P, since the largest
+/// probability, 1/Σ exp(z − max z), is at least 1/num_items and cannot underflow, while pₜ
+/// itself can.
 pub fn full_softmax_cross_entropy(model: &Awrsr, hidden: Tensor<2>, targets: &[i64], scale: f32) -> Tensor<1> {
     let items = model.item_vectors();
     let (h, e) = (hidden.clone().inner(), items.clone().inner());
     let device = h.device();
     let m = targets.len();
-    let probs = softmax(h.clone().matmul(e.clone().transpose()), 1);
     let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
     let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [m, 1]), &device);
-    let loss = probs.clone().gather(1, columns.clone()).log().sum().neg().mul_scalar(scale);
+    let logits = h.clone().matmul(e.clone().transpose());
+    let shifted_target = logits.clone().gather(1, columns.clone()) - logits.clone().max_dim(1);
+    let probs = softmax(logits, 1);
+    let log_probs = shifted_target + probs.clone().max_dim(1).log();
+    let loss = log_probs.sum().neg().mul_scalar(scale);
     let residual = probs.scatter(1, columns, Tensor::full([m, 1], -1.0, &device), IndexingUpdateOp::Add);
     let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
     let grad_items = residual.transpose().matmul(h).mul_scalar(scale);

@@ -27,7 +27,7 @@ fn windows_make_every_item_after_the_first_a_target_exactly_once() {
 }
 
 /// The loss and the gradients of every item embedding and position embedding, through
-/// `loss_of(model, hidden [m, d], targets)`.
+/// `loss_of(model, hidden)`, `hidden` being the network's output `[18, 16]` for three sessions.
 fn loss_and_gradients(model: &Awrsr, loss_of: impl Fn(&Awrsr, Tensor<2>) -> Tensor<1>) -> (f32, Vec<f32>, Vec<f32>) {
     let device = model.items.weight.val().device();
     let sessions: [&[u32]; 3] = [&[3, 9, 27, 4, 5, 6], &[11, 2], &[40, 39, 38, 1]];
@@ -48,31 +48,47 @@ fn assert_close(what: &str, a: &[f32], b: &[f32]) {
     }
 }
 
+/// The model of `config` with its item vectors enlarged by noise of standard deviation `spread`.
+fn model_with_spread_items(config: &ModelConfig, spread: f64) -> Awrsr {
+    let mut model = config.init(&Device::flex().autodiff());
+    model.items.weight = model.items.weight.map(|w| {
+        let w = w.inner();
+        (w.clone() + w.random_like(Distribution::Normal(0.0, spread))).autodiff().require_grad()
+    });
+    model
+}
+
 #[test]
 fn the_full_softmax_loss_has_the_value_and_gradients_of_log_softmax_through_autodiff() {
-    let device = Device::flex().autodiff();
     let mut config = ModelConfig::new(40);
     config.max_len = 6;
     config.d_model = 16;
     config.heads = 2;
     config.dropout = 0.0; // the two losses run the network twice
-    let mut model = config.init(&device);
-    // Larger item vectors than at start-up, so the softmax is far from uniform.
-    model.items.weight = model.items.weight.map(|w| {
-        let w = w.inner();
-        (w.clone() + w.random_like(Distribution::Normal(0.0, 1.0))).autodiff().require_grad()
-    });
-    let targets: Vec<i64> = (0..18).map(|i| (i * 7 % 40 + 1) as i64).collect();
+    // Targets repeat across rows (18 targets among 11 items).
+    let targets: Vec<i64> = (0..18).map(|i| (i * 7 % 11 + 1) as i64).collect();
     let scale = 1.0 / 13.0;
-
-    let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model, hidden, &targets, scale));
-    let reference = loss_and_gradients(&model, |model, hidden| {
-        let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
-        let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
-        log_softmax(model.score_all(hidden), 1).gather(1, columns).sum().neg().mul_scalar(scale)
-    });
-
-    assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0.abs(), "loss {} against {}", fused.0, reference.0);
-    assert_close("item embedding gradient", &fused.1, &reference.1);
-    assert_close("position embedding gradient", &fused.2, &reference.2);
+    // Spread 1: a softmax far from uniform. Spread 40: logits hundreds apart, so some targets'
+    // probabilities underflow f32 while their log-probabilities stay finite.
+    for spread in [1.0, 40.0] {
+        let model = model_with_spread_items(&config, spread);
+        if spread > 1.0 {
+            let lowest = loss_and_gradients(&model, |model, hidden| {
+                let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
+                let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
+                log_softmax(model.score_all(hidden), 1).gather(1, columns).min()
+            });
+            assert!(lowest.0 < -110.0, "no target's probability underflows f32 (lowest log-probability {})", lowest.0);
+        }
+        let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model, hidden, &targets, scale));
+        let reference = loss_and_gradients(&model, |model, hidden| {
+            let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
+            let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
+            log_softmax(model.score_all(hidden), 1).gather(1, columns).sum().neg().mul_scalar(scale)
+        });
+        assert!(reference.0.is_finite() && reference.0 > 0.0, "spread {spread}: reference loss {}", reference.0);
+        assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0, "spread {spread}: loss {} against {}", fused.0, reference.0);
+        assert_close(&format!("spread {spread}: item embedding gradient"), &fused.1, &reference.1);
+        assert_close(&format!("spread {spread}: position embedding gradient"), &fused.2, &reference.2);
+    }
 }
