@@ -389,11 +389,9 @@ fn batch_loss(
     let encoded = model.encode(input_tensor(&inputs, n, device));
     let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
     let hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
+    let divisor = per_batch.unwrap_or(m as f32);
     match train.loss {
-        Loss::Ce => {
-            let scale = 1.0 / per_batch.unwrap_or(m as f32);
-            full_softmax_cross_entropy(model, hidden, &targets, scale)
-        }
+        Loss::Ce => full_softmax_cross_entropy(model, hidden, &targets, 1.0 / divisor),
         Loss::Bce => {
             let mut pairs = Vec::with_capacity(2 * m);
             for &positive in &targets {
@@ -404,11 +402,7 @@ fn batch_loss(
             let logits = model.score_items(hidden, pairs);
             let positive = logits.clone().slice([0..m, 0..1]);
             let negative = logits.slice([0..m, 1..2]);
-            let per_target = softplus(positive.neg(), 1.0) + softplus(negative, 1.0);
-            match per_batch {
-                Some(targets) => per_target.sum().div_scalar(targets),
-                None => per_target.mean(),
-            }
+            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).sum().div_scalar(divisor)
         }
     }
 }

@@ -48,6 +48,14 @@ fn assert_close(what: &str, a: &[f32], b: &[f32]) {
     }
 }
 
+/// Each target's log-probability under `log_softmax` of the scores `[18, 1]`: the autodiff
+/// route that the full-softmax loss is checked against.
+fn target_log_probs(model: &Awrsr, hidden: Tensor<2>, targets: &[i64]) -> Tensor<2> {
+    let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
+    let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
+    log_softmax(model.score_all(hidden), 1).gather(1, columns)
+}
+
 /// The model of `config` with its item vectors enlarged by noise of standard deviation `spread`.
 fn model_with_spread_items(config: &ModelConfig, spread: f64) -> Awrsr {
     let mut model = config.init(&Device::flex().autodiff());
@@ -73,19 +81,11 @@ fn the_full_softmax_loss_has_the_value_and_gradients_of_log_softmax_through_auto
     for spread in [1.0, 40.0] {
         let model = model_with_spread_items(&config, spread);
         if spread > 1.0 {
-            let lowest = loss_and_gradients(&model, |model, hidden| {
-                let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
-                let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
-                log_softmax(model.score_all(hidden), 1).gather(1, columns).min()
-            });
+            let lowest = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).min());
             assert!(lowest.0 < -110.0, "no target's probability underflows f32 (lowest log-probability {})", lowest.0);
         }
         let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model, hidden, &targets, scale));
-        let reference = loss_and_gradients(&model, |model, hidden| {
-            let columns: Vec<i64> = targets.iter().map(|t| t - 1).collect();
-            let columns = Tensor::<2, Int>::from_data(TensorData::new(columns, [18, 1]), &hidden.device());
-            log_softmax(model.score_all(hidden), 1).gather(1, columns).sum().neg().mul_scalar(scale)
-        });
+        let reference = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).sum().neg().mul_scalar(scale));
         assert!(reference.0.is_finite() && reference.0 > 0.0, "spread {spread}: reference loss {}", reference.0);
         assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0, "spread {spread}: loss {} against {}", fused.0, reference.0);
         assert_close(&format!("spread {spread}: item embedding gradient"), &fused.1, &reference.1);
