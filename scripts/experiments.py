@@ -6,6 +6,7 @@
     scripts/experiments.py tables
     scripts/experiments.py status
     scripts/experiments.py speed [--epochs 2]
+    scripts/experiments.py device-speed [results/device/speed.log]
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -226,16 +227,32 @@ def speed(epochs):
             command = [binary(), "train", "--data", str(SHARED / path), "--epochs", str(epochs), "--quiet",
                        "--seed", "1", "--out", os.path.join(scratch, "m.awrsr"), *flags, *extra, "--batching", batching]
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            paces = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in out.splitlines()
-                     if line.startswith("epoch ")]
-            seconds = [float(pace[1]) for pace in paces]
-            rate = [int(pace[2]) for pace in paces]
-            row = {"setting": name, "batching": batching, "seconds": seconds, "seq_per_s": rate,
-                   "command": " ".join(["awrsr", *command[1:]])}
+            row = {"setting": name, "batching": batching, **paces(out), "command": " ".join(["awrsr", *command[1:]])}
             rows.append(row)
-            print(f"{name:<26} {batching:<10} " + "  ".join(f"{t:.1f} s" for t in seconds), flush=True)
+            print(f"{name:<26} {batching:<10} " + "  ".join(f"{t:.1f} s" for t in row["seconds"]), flush=True)
     out = ROOT / "results" / "train-speed.json"
     out.write_text(json.dumps({"binary": binary(), "cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
+    print(f"written {out}")
+
+
+def paces(log):
+    """The seconds and sequences/s of every epoch line that `awrsr train` printed."""
+    found = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in log.splitlines() if line.startswith("epoch ")]
+    return {"seconds": [float(pace[1]) for pace in found], "seq_per_s": [int(pace[2]) for pace in found]}
+
+
+def device_speed(log):
+    """Reads the speed part of a scripts/device-study.sh log (runs headed `== NAME: command`)
+    into results/device-speed.json and prints each run's epoch times."""
+    runs = re.split(r"^== ", Path(log).read_text(), flags=re.M)[1:]
+    rows = []
+    for run in runs:
+        head, _, body = run.partition("\n")
+        name, _, command = head.partition(": ")
+        rows.append({"run": name, "command": command.replace("gpu train", "awrsr train").replace("cpu train", "awrsr train"), **paces(body)})
+        print(f"{name:<14} " + "  ".join(f"{t:.1f} s" for t in rows[-1]["seconds"]))
+    out = ROOT / "results" / "device-speed.json"
+    out.write_text(json.dumps({"log": str(Path(log).resolve().relative_to(ROOT)), "rows": rows}, indent=1) + "\n")
     print(f"written {out}")
 
 
@@ -274,9 +291,14 @@ def main():
     sub.add_parser("status", help="the cells in training here, from their checkpoints")
     bench = sub.add_parser("speed", help="training speed, shuffled against by-length batches")
     bench.add_argument("--epochs", type=int, default=2)
+    device = sub.add_parser("device-speed", help="results/device-speed.json from a scripts/device-study.sh log")
+    device.add_argument("log", nargs="?", default=str(ROOT / "results" / "device" / "speed.log"))
     args = parser.parse_args()
     if args.command == "speed":
         speed(args.epochs)
+        return
+    if args.command == "device-speed":
+        device_speed(args.log)
         return
     if args.command in ("tables", "status"):
         {"tables": tables, "status": status}[args.command]()
