@@ -55,8 +55,10 @@ timeout "$LEFT" python3 scripts/experiments.py run --data ${DEVICE_CELLS:-beauty
     --jobs 4 --device wgpu > "$OUT/study-more.out" 2>&1 &
 wait
 
-# Back: every cell's log and figures in one archive, each checkpoint beside it (compressed).
+# Back (at most 8 files): the cells' logs and figures and the runners' output in one archive,
+# each checkpoint beside it (compressed).
+mv "$OUT"/study-*.out results/study/
 cd results/study
-tar -cJf "$OUT/study.tar.xz" $(find . -maxdepth 1 -newer /tmp/device-study.start \( -name '*.log' -o -name '*.json' \))
+tar -cJf "$OUT/study.tar.xz" $(find . -maxdepth 1 -newer /tmp/device-study.start \( -name '*.log' -o -name '*.json' -o -name '*.out' \))
 for ckpt in *.ckpt; do [ -f "$ckpt" ] && xz -T0 -1 -c "$ckpt" > "$OUT/$ckpt.xz"; done
 ls -la "$OUT"
