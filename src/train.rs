@@ -242,17 +242,21 @@ impl Run {
             }
         };
         let bar = progress_bar(train.progress, batches.len(), self.epoch + 1, train.epochs);
-        let mut loss_sum = 0.0;
+        // The losses add up on the device: reading one back each batch would make a GPU wait
+        // for every step before the next is queued. The bar reads the sum now and then.
+        let mut loss_sum = Tensor::<1>::zeros([1], device);
         for (i, batch) in batches.iter().enumerate() {
             let loss = batch_loss(&self.model, config, train, batch, per_batch, &mut self.rng, device);
-            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            loss_sum = loss_sum + loss.clone().detach();
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             self.model = self.optimizer.step(train.learning_rate, self.model, grads);
             bar.inc(1);
-            bar.set_message(format!("loss {:.4}", loss_sum / (i + 1) as f64));
+            if !bar.is_hidden() && i % PROGRESS_READ_EVERY == 0 {
+                bar.set_message(format!("loss {:.4}", read_scalar(&loss_sum) / (i + 1) as f64));
+            }
         }
         bar.finish_and_clear();
-        (self, loss_sum / batches.len() as f64)
+        (self, read_scalar(&loss_sum) / batches.len() as f64)
     }
 
     /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
@@ -289,6 +293,14 @@ impl Run {
             best: best.saved.clone().ok_or("the best model was not saved")?,
         })
     }
+}
+
+/// How often (in batches) the progress bar reads the running loss from the device.
+const PROGRESS_READ_EVERY: usize = 16;
+
+/// A one-element tensor's value, read from its device.
+fn read_scalar(tensor: &Tensor<1>) -> f64 {
+    f64::from(tensor.clone().into_scalar::<f32>())
 }
 
 fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
