@@ -49,16 +49,22 @@ fi
 LEFT=$((BUDGET - SECONDS - 40))
 echo "study: $LEFT s left" | tee -a "$OUT/speed.log"
 export AWRSR_BIN="$BIN/gpu" PYTHONUNBUFFERED=1
-timeout "$LEFT" python3 scripts/experiments.py run --data ml-1m --variant none --seeds 1 --device wgpu \
-    > "$OUT/study-ml-1m.out" 2>&1 &
-timeout "$LEFT" python3 scripts/experiments.py run --data ${DEVICE_CELLS:-beauty --variant none value simple additive --seeds 3} \
-    --jobs 4 --device wgpu > "$OUT/study-more.out" 2>&1 &
-wait
+if [ "$LEFT" -gt 30 ]; then  # (`timeout 0` would mean no limit)
+    timeout -k 15 "$LEFT" python3 scripts/experiments.py run --data ml-1m --variant none --seeds 1 --device wgpu \
+        > "$OUT/study-ml-1m.out" 2>&1 &
+    timeout -k 15 "$LEFT" python3 scripts/experiments.py run --data ${DEVICE_CELLS:-beauty --variant none value simple additive --seeds 3} \
+        --jobs 4 --device wgpu > "$OUT/study-more.out" 2>&1 &
+    wait
+fi
 
 # Back (at most 8 files): the cells' logs and figures and the runners' output in one archive,
 # each checkpoint beside it (compressed).
-mv "$OUT"/study-*.out results/study/
+# Only the checkpoints this run wrote; more than 5 (or over 64 MiB) would not all come back.
+mv "$OUT"/study-*.out results/study/ 2>/dev/null
 cd results/study
 tar -cJf "$OUT/study.tar.xz" $(find . -maxdepth 1 -newer /tmp/device-study.start \( -name '*.log' -o -name '*.json' -o -name '*.out' \))
-for ckpt in *.ckpt; do [ -f "$ckpt" ] && xz -T0 -1 -c "$ckpt" > "$OUT/$ckpt.xz"; done
+for ckpt in $(find . -maxdepth 1 -name '*.ckpt' -newer /tmp/device-study.start | head -5); do
+    xz -T0 -1 -c "$ckpt" > "$OUT/$(basename "$ckpt").xz"
+done
 ls -la "$OUT"
+du -cm "$OUT" | tail -1

@@ -252,7 +252,7 @@ def device_speed(log):
         rows.append({"run": name, "command": command.replace("gpu train", "awrsr train").replace("cpu train", "awrsr train"), **paces(body)})
         print(f"{name:<14} " + "  ".join(f"{t:.1f} s" for t in rows[-1]["seconds"]))
     out = ROOT / "results" / "device-speed.json"
-    out.write_text(json.dumps({"log": str(Path(log).resolve().relative_to(ROOT)), "rows": rows}, indent=1) + "\n")
+    out.write_text(json.dumps({"log": os.path.relpath(log, ROOT), "rows": rows}, indent=1) + "\n")
     print(f"written {out}")
 
 
