@@ -6,6 +6,7 @@
 # give the figures the wgpu run printed. Logs go to results/wgpu-check/.
 #
 #   scripts/check-wgpu.sh [DATA [TRAIN FLAGS...]]
+#   AWRSR_GPU_FEATURES=wgpu-fusion scripts/check-wgpu.sh     (the build with burn's fusion)
 #
 # Without DATA it makes a 120-shopper log (seconds, even on a software GPU). Without a GPU
 # Vulkan driver it uses Chromium's SwiftShader (software Vulkan), which checks the code path,
@@ -18,7 +19,7 @@ OUT="$ROOT/results/wgpu-check"
 mkdir -p "$OUT"
 GPU_TARGET="${AWRSR_GPU_TARGET_DIR:-$HOME/.cache/awrsr/target-gpu}"
 # The dev profile: dependencies at opt-level 3 (Cargo.toml), a fraction of a release build's time.
-cargo build --features wgpu --target-dir "$GPU_TARGET"
+cargo build --features "${AWRSR_GPU_FEATURES:-wgpu}" --target-dir "$GPU_TARGET"
 BIN_GPU="$GPU_TARGET/debug/awrsr"
 cargo build --release
 BIN_CPU="$CARGO_TARGET_DIR/release/awrsr"

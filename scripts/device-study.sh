@@ -8,7 +8,8 @@
 #   scripts/device-study.sh [SECONDS]        (on the device machine, in the repository root)
 #
 # It expects what the `run` call carries: .device/awrsr-gpu.xz (built here with
-# `cargo build --features wgpu`, stripped), .device/awrsr-cpu.xz (the release CLI),
+# `cargo build --features wgpu`, stripped; optionally .device/awrsr-gpu-fusion.xz, the same
+# with `--features wgpu-fusion`, timed beside it), .device/awrsr-cpu.xz (the release CLI),
 # .device/data/ (the parts of ../shared/data it reads) and .gl/ (the Vulkan loader, as the
 # device README describes). Logs, figures and checkpoints go to $OUT.
 set -uo pipefail
@@ -24,7 +25,10 @@ export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/
 export AWRSR_SHARED_DATA="$PWD/.device/data"
 BIN=/tmp/awrsr-bin
 mkdir -p "$BIN"
-xz -dc .device/awrsr-gpu.xz > "$BIN/gpu" && xz -dc .device/awrsr-cpu.xz > "$BIN/cpu" && chmod +x "$BIN"/* || exit 1
+xz -dc .device/awrsr-gpu.xz > "$BIN/gpu" && xz -dc .device/awrsr-cpu.xz > "$BIN/cpu" || exit 1
+# Optional: a build with `--features wgpu-fusion`, timed beside the plain one.
+[ -f .device/awrsr-gpu-fusion.xz ] && xz -dc .device/awrsr-gpu-fusion.xz > "$BIN/gpu-fusion"
+chmod +x "$BIN"/*
 (cat .device/COMMIT; nvidia-smi -L; nproc; uname -m) 2>&1 | tee "$OUT/machine.txt"
 
 # Speed: the same settings on the GPU and on the CPU, one after the other (SPEED=0 skips it).
@@ -43,6 +47,10 @@ if [ "${SPEED:-1}" = 1 ]; then
     speed beauty-wgpu gpu "${BEAUTY[@]}" --epochs 2 --device wgpu
     speed beauty-cpu cpu "${BEAUTY[@]}" --epochs 2
     speed ml-1m-wgpu gpu "${ML1M[@]}" --epochs 2 --device wgpu
+    if [ -x "$BIN/gpu-fusion" ]; then
+        speed ml-100k-wgpu-fusion gpu-fusion --data "$DATA/ml-100k" --epochs 3 --device wgpu
+        speed beauty-wgpu-fusion gpu-fusion "${BEAUTY[@]}" --epochs 2 --device wgpu
+    fi
 fi
 
 # Study cells on the GPU, side by side, until the budget is spent.
