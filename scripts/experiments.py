@@ -28,8 +28,8 @@ validation NDCG@10, read from each checkpoint.
 other in the same run, with `--batching shuffled` and `--batching by-length`; it writes the
 seconds and sequences/s of every epoch to results/train-speed.json and prints a table.
 
-The paired test: for each test user, the variant's NDCG@10 averaged over its seeds minus
-`none`'s; a two-sided bootstrap p-value (10,000 resamples of users, fixed seed) and the
+The paired test: for each test user, the variant's NDCG@10 averaged over the seeds that it and
+`none` both have, minus `none`'s over the same seeds; a two-sided bootstrap p-value (10,000 resamples of users, fixed seed) and the
 paired t statistic. Standard library only.
 """
 import argparse
@@ -151,31 +151,36 @@ def paired(differences, resamples=10_000):
 
 
 def cells():
-    """Every written cell: {(data, protocol): {variant: [report, ...]}}."""
+    """Every written cell: {(data, protocol): {variant: {seed: report}}}."""
     found = {}
     for data in DATA:  # ml-1m too, once it has cells
         for protocol in PROTOCOLS:
             for variant in VARIANTS:
-                reports = [json.loads(cell(data, variant, seed, protocol).read_text())
-                           for seed in range(1, 10) if cell(data, variant, seed, protocol).exists()]
+                reports = {seed: json.loads(cell(data, variant, seed, protocol).read_text())
+                           for seed in range(1, 10) if cell(data, variant, seed, protocol).exists()}
                 if reports:
                     found.setdefault((data, protocol), {})[variant] = reports
     return found
 
 
 def summarise():
+    """Mean and standard deviation over each variant's seeds; against `none`, the paired test
+    over the seeds both have (so that a seed one of them lacks does not tilt the pairs)."""
     rows = []
     for (data, protocol), variants in cells().items():
         base = variants.get("none")
         for variant, reports in variants.items():
-            hr = mean_sd([r["test"]["HR@10"] for r in reports])
-            nd = mean_sd([r["test"]["NDCG@10"] for r in reports])
+            hr = mean_sd([r["test"]["HR@10"] for r in reports.values()])
+            nd = mean_sd([r["test"]["NDCG@10"] for r in reports.values()])
+            users = len(next(iter(reports.values()))["test_ranks"])
             row = {"data": data, "protocol": protocol, "variant": variant, "seeds": len(reports),
-                   "hr10": hr, "ndcg10": nd, "p": None, "t": None, "users": len(reports[0]["test_ranks"])}
-            if base and variant != "none":
-                per_user = lambda rs: [sum(ndcg10(r["test_ranks"][u]) for r in rs) / len(rs) for u in range(row["users"])]
-                diffs = [a - b for a, b in zip(per_user(reports), per_user(base))]
-                row["p"], row["t"] = paired(diffs)
+                   "hr10": hr, "ndcg10": nd, "p": None, "t": None, "paired_seeds": None, "users": users}
+            common = sorted(set(reports) & set(base or {}))
+            if common and variant != "none":
+                per_user = lambda rs: [sum(ndcg10(r["test_ranks"][u]) for r in rs) / len(rs) for u in range(users)]
+                pairs = zip(per_user([reports[s] for s in common]), per_user([base[s] for s in common]))
+                row["p"], row["t"] = paired([a - b for a, b in pairs])
+                row["paired_seeds"], row["base_seeds"] = common, len(base)
             rows.append(row)
     return rows
 
@@ -185,6 +190,8 @@ def table(rows):
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         p = "–" if r["p"] is None else f"{r['p']:.3f}"
+        if r["p"] is not None and len(r["paired_seeds"]) < max(r["seeds"], r["base_seeds"]):
+            p += f" (paired on seed{'s' if len(r['paired_seeds']) > 1 else ''} {', '.join(map(str, r['paired_seeds']))})"
         t = "–" if r["t"] is None else f"{r['t']:+.2f}"
         spread = lambda m: f"{m[0]:.4f} ± {m[1]:.4f}" if r["seeds"] > 1 else f"{m[0]:.4f}"
         lines.append(f"| {r['data']} | {r['protocol']} | {r['variant']} | {r['seeds']} | {spread(r['hr10'])} "
