@@ -174,7 +174,7 @@ def summarise():
             nd = mean_sd([r["test"]["NDCG@10"] for r in reports.values()])
             users = len(next(iter(reports.values()))["test_ranks"])
             row = {"data": data, "protocol": protocol, "variant": variant, "seeds": len(reports),
-                   "hr10": hr, "ndcg10": nd, "p": None, "t": None, "paired_seeds": None, "users": users}
+                   "hr10": hr, "ndcg10": nd, "p": None, "t": None, "paired_seeds": None, "base_seeds": None, "users": users}
             common = sorted(set(reports) & set(base or {}))
             if common and variant != "none":
                 per_user = lambda rs: [sum(ndcg10(r["test_ranks"][u]) for r in rs) / len(rs) for u in range(users)]
@@ -256,7 +256,8 @@ def device_speed(log):
     for run in runs:
         head, _, body = run.partition("\n")
         name, _, command = head.partition(": ")
-        rows.append({"run": name, "command": command.replace("gpu train", "awrsr train").replace("cpu train", "awrsr train"), **paces(body)})
+        arguments = command.partition(" ")[2]  # after the binary's name: gpu, cpu or gpu-fusion
+        rows.append({"run": name, "command": f"awrsr {arguments}", **paces(body)})
         print(f"{name:<14} " + "  ".join(f"{t:.1f} s" for t in rows[-1]["seconds"]))
     out = ROOT / "results" / "device-speed.json"
     out.write_text(json.dumps({"log": os.path.relpath(log, ROOT), "rows": rows}, indent=1) + "\n")
