@@ -245,6 +245,7 @@ def speed(epochs):
 def paces(log):
     """The seconds and sequences/s of every epoch line that `awrsr train` printed."""
     found = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in log.splitlines() if line.startswith("epoch ")]
+    found = [pace for pace in found if pace]  # an epoch line without a pace (older logs) has no figure
     return {"seconds": [float(pace[1]) for pace in found], "seq_per_s": [int(pace[2]) for pace in found]}
 
 
@@ -252,6 +253,8 @@ def device_speed(log):
     """Reads the speed part of a scripts/device-study.sh log (runs headed `== NAME: command`)
     into results/device-speed.json and prints each run's epoch times."""
     runs = re.split(r"^== ", Path(log).read_text(), flags=re.M)[1:]
+    if not runs:
+        sys.exit(f"{log}: no speed runs (lines headed '== NAME: command'); results/device-speed.json left as it was")
     rows = []
     for run in runs:
         head, _, body = run.partition("\n")
