@@ -27,11 +27,14 @@ const STACK_BYTES: usize = 8 << 20;
 /// core). burn-flex splits its kernels with rayon; called from outside the pool, each
 /// operation is handed to a worker and waited for across threads, which cost about 3% of a
 /// Beauty epoch with `RAYON_NUM_THREADS=1`. From inside, they run in place and share out to
-/// the other workers.
+/// the other workers. If the pool cannot be built, it says so and runs on the main thread.
 fn main() -> std::process::ExitCode {
     keep_freed_pages();
     match rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES).build() {
         Ok(pool) => pool.install(awrsr::cli::run),
-        Err(_) => awrsr::cli::run(),
+        Err(error) => {
+            eprintln!("awrsr: could not start a thread pool ({error}); running on the main thread");
+            awrsr::cli::run()
+        }
     }
 }
