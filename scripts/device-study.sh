@@ -34,7 +34,7 @@ chmod +x "$BIN"/*
 # Speed: the same settings on the GPU and on the CPU, one after the other (SPEED=0 skips it).
 DATA=.device/data
 BEAUTY=(--data "$DATA/amazon/Beauty.txt" --batch-size 128 --batching by-length)
-ML1M=(--data "$DATA/ml-1m/ml-1m.txt" --max-len 200 --batch-size 128 --batching by-length --dropout 0.2)
+ML1M=(--data "$DATA/ml-1m/ml-1m.txt" --max-len 200 --batch-size 128 --batching by-length)
 speed() {  # NAME BINARY ARGS...
     local name="$1" bin="$2"
     shift 2

@@ -60,7 +60,7 @@ DATA = {
     "sports": ("amazon/Sports_and_Outdoors.txt", ["--batch-size", "128", "--batching", "by-length", "--patience", "40", "--epochs", "400"]),
     # Not in the default study (an epoch takes minutes on a CPU): run it by name. Dropout 0.2,
     # chosen on ML-1M's validation: the default 0.5 underfits its long, dense histories
-    # (docs/results.md, "ML-1M: dropout").
+    # (docs/results.md, "ML-1M: dropout 0.2").
     "ml-1m": ("ml-1m/ml-1m.txt", ["--max-len", "200", "--batch-size", "128", "--batching", "by-length", "--dropout", "0.2"]),
 }
 STUDY_DATA = ["ml-100k", "ml-latest-small", "beauty", "sports"]
