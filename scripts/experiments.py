@@ -7,6 +7,7 @@
     scripts/experiments.py status
     scripts/experiments.py speed [--epochs 2]
     scripts/experiments.py device-speed [results/device/speed.log]
+    scripts/experiments.py gap MODEL LOG
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -20,6 +21,9 @@ GPU (a binary built with `--features wgpu`). Models stay beside them (not commit
 results/study.json (mean and standard deviation of test HR@10 / NDCG@10, and for each
 variant against `none` a paired test over users) and regenerates the study tables in
 docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` markers.
+
+`gap` measures what one missing item before the target costs a trained model (ML-1M's file
+lacks most users' second-to-last item, so its test target lies two steps ahead).
 
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
@@ -269,6 +273,35 @@ def device_speed(log):
     print(f"written {out}")
 
 
+def gap(model, log):
+    """How much a missing item costs: evaluates `model` on `log` as it is and with each user's
+    item just before the validation target removed (that target then lies two steps ahead, as
+    the test target of ML-1M's file does for most users: ../shared/data/README.md), under
+    both protocols, and writes the validation and test HR@10 / NDCG@10 to
+    results/next-item-gap/<model's name>.json."""
+    histories = {}
+    for line in Path(log).read_text().splitlines():  # `user item ...`: sequence or pair lines
+        user, *items = line.split()
+        histories.setdefault(user, []).extend(items)
+    skipped = Path(tempfile.mkdtemp()) / "skipped.txt"
+    skipped.write_text("".join(f"{user} {item}\n" for user, items in histories.items()
+                               for item in (items[:-3] + items[-2:] if len(items) >= 5 else items)))
+    rows = []
+    for name, data in (("as is", log), ("item before the validation target removed", skipped)):
+        for protocol, flags in (("kept", []), ("filtered", ["--filter-seen"])):
+            report = skipped.with_suffix(".json")
+            subprocess.run([binary(), "eval", "--model", str(model), "--data", str(data), "--metrics-json", str(report),
+                            *flags], check=True, capture_output=True)
+            figures = json.loads(report.read_text())
+            rows.append({"log": name, "protocol": protocol,
+                         **{f"{split}_{m}": figures[split][m] for split in ("valid", "test") for m in ("HR@10", "NDCG@10")}})
+            print(f"{name:<42} {protocol:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in rows[-1].items() if "@" in k))
+    out = ROOT / "results" / "next-item-gap" / f"{Path(model).stem}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"model": os.path.relpath(model, ROOT), "log": str(log), "rows": rows}, indent=1) + "\n")
+    print(f"written {out}")
+
+
 def checkpoint_state(path):
     """The JSON state at the head of a checkpoint (src/checkpoint.rs: magic, version, CRC-32,
     then the state section's u64 length and bytes)."""
@@ -306,7 +339,13 @@ def main():
     bench.add_argument("--epochs", type=int, default=2)
     device = sub.add_parser("device-speed", help="results/device-speed.json from a scripts/device-study.sh log")
     device.add_argument("log", nargs="?", default=str(ROOT / "results" / "device" / "speed.log"))
+    cost = sub.add_parser("gap", help="what one missing item before the target costs (results/next-item-gap/)")
+    cost.add_argument("model")
+    cost.add_argument("log")
     args = parser.parse_args()
+    if args.command == "gap":
+        gap(args.model, args.log)
+        return
     if args.command == "speed":
         speed(args.epochs)
         return
