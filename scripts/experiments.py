@@ -340,8 +340,8 @@ def main():
     device = sub.add_parser("device-speed", help="results/device-speed.json from a scripts/device-study.sh log")
     device.add_argument("log", nargs="?", default=str(ROOT / "results" / "device" / "speed.log"))
     cost = sub.add_parser("gap", help="what one missing item before the target costs (results/next-item-gap/)")
-    cost.add_argument("model")
-    cost.add_argument("log")
+    cost.add_argument("model", help="a trained model bundle (.awrsr)")
+    cost.add_argument("log", help="the interaction log it was trained on")
     args = parser.parse_args()
     if args.command == "gap":
         gap(args.model, args.log)
