@@ -281,9 +281,11 @@ def gap(model, log):
     results/next-item-gap/<model's name>.json."""
     histories = {}
     for line in Path(log).read_text().splitlines():  # `user item ...`: sequence or pair lines
-        user, *items = line.split()
-        histories.setdefault(user, []).extend(items)
-    skipped = Path(tempfile.mkdtemp()) / "skipped.txt"
+        if line.strip():
+            user, *items = line.split()
+            histories.setdefault(user, []).extend(items)
+    scratch = tempfile.TemporaryDirectory()
+    skipped = Path(scratch.name) / "skipped.txt"
     skipped.write_text("".join(f"{user} {item}\n" for user, items in histories.items()
                                for item in (items[:-3] + items[-2:] if len(items) >= 5 else items)))
     rows = []
@@ -341,7 +343,7 @@ def main():
     device.add_argument("log", nargs="?", default=str(ROOT / "results" / "device" / "speed.log"))
     cost = sub.add_parser("gap", help="what one missing item before the target costs (results/next-item-gap/)")
     cost.add_argument("model", help="a trained model bundle (.awrsr)")
-    cost.add_argument("log", help="the interaction log it was trained on")
+    cost.add_argument("log", help="the `user item ...` text log it was trained on (sequence or pair lines)")
     args = parser.parse_args()
     if args.command == "gap":
         gap(args.model, args.log)
