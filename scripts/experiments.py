@@ -288,10 +288,9 @@ def gap(model, log):
     skipped = Path(scratch.name) / "skipped.txt"
     skipped.write_text("".join(f"{user} {item}\n" for user, items in histories.items()
                                for item in (items[:-3] + items[-2:] if len(items) >= 5 else items)))
-    rows = []
+    rows, report = [], skipped.with_suffix(".json")
     for name, data in (("as is", log), ("item before the validation target removed", skipped)):
         for protocol, flags in (("kept", []), ("filtered", ["--filter-seen"])):
-            report = skipped.with_suffix(".json")
             subprocess.run([binary(), "eval", "--model", str(model), "--data", str(data), "--metrics-json", str(report),
                             *flags], check=True, capture_output=True)
             figures = json.loads(report.read_text())
@@ -345,17 +344,10 @@ def main():
     cost.add_argument("model", help="a trained model bundle (.awrsr)")
     cost.add_argument("log", help="the `user item ...` text log it was trained on (sequence or pair lines)")
     args = parser.parse_args()
-    if args.command == "gap":
-        gap(args.model, args.log)
-        return
-    if args.command == "speed":
-        speed(args.epochs)
-        return
-    if args.command == "device-speed":
-        device_speed(args.log)
-        return
-    if args.command in ("tables", "status"):
-        {"tables": tables, "status": status}[args.command]()
+    others = {"tables": tables, "status": status, "speed": lambda: speed(args.epochs),
+              "device-speed": lambda: device_speed(args.log), "gap": lambda: gap(args.model, args.log)}
+    if args.command in others:
+        others[args.command]()
         return
     STUDY.mkdir(parents=True, exist_ok=True)
     todo = [(data, variant, seed) for data in args.data for seed in args.seeds for variant in args.variant]
