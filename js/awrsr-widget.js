@@ -78,7 +78,8 @@ const models = new Map(); // JSON [folder, model URL, backend, worker] -> { prom
 
 function importClient(folder) {
   if (!clients.has(folder)) {
-    const module = import(new URL('client.js', folder).href);
+    // Resolved at run time, not by a bundler: the engine stays out of the page's bundle.
+    const module = import(/* webpackIgnore: true */ /* @vite-ignore */ new URL('client.js', folder).href);
     clients.set(folder, module);
     module.catch(() => clients.delete(folder));
   }
@@ -534,6 +535,10 @@ export class AwrsrRecommendations extends HTMLElement {
     this.started = true;
     this.ui.progress.hidden = false;
     this.ui.message.textContent = 'Loading recommendations…';
+    // `customElements.define` below starts the elements already on the page while this module
+    // is still being evaluated, before the module that imported it runs: wait for that, so
+    // that a `config({ pkg })` written right after the import applies to them too.
+    await null;
     const file = this.getAttribute('catalogue');
     try {
       const [rec] = await Promise.all([

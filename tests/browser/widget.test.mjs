@@ -70,6 +70,10 @@ const PAGES = {
   '/shop/moved.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3"></awrsr-recommendations>`,
     `${QUEUE}<script>awrsr.push(['config', { pkg: '/pkg-cpu/' }]);</script>${MODULE}`),
   '/shop/moved-attr.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3" pkg="/pkg-cpu"></awrsr-recommendations>`, MODULE),
+  // As a bundler's output does it: the element is on the page before the module that imports
+  // the widget runs, and `config` comes right after the import.
+  '/shop/moved-import.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3"></awrsr-recommendations>
+    <script type="module">import { config } from '/pkg/awrsr-widget.js'; config({ pkg: '/pkg-cpu/' });</script>`),
 };
 
 let server;
@@ -367,11 +371,11 @@ for (const webgpu of [true, false]) {
   });
 }
 
-test('package location: awrsr.config({ pkg }) from the queue, or a pkg attribute, moves where client.js and the engine come from', async () => {
+test('package location: config({ pkg }) from the queue or right after importing the widget, or a pkg attribute, moves where client.js and the engine come from', async () => {
   await access(join(ROOT, 'pkg-cpu/client.js')).catch(() => { throw new Error('pkg-cpu/client.js is missing: run scripts/build-web.sh --cpu'); });
   const context = await launch({ webgpu: false });
   try {
-    for (const path of ['/shop/moved.html', '/shop/moved-attr.html']) {
+    for (const path of ['/shop/moved.html', '/shop/moved-import.html', '/shop/moved-attr.html']) {
       const from = server.requests.length;
       const page = await open(context, path);
       await waitCards(page, 3);
