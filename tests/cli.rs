@@ -293,6 +293,24 @@ fn a_failed_write_leaves_the_previous_model_byte_identical() {
     assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
 }
 
+#[cfg(unix)]
+#[test]
+fn writing_through_a_symbolic_link_replaces_its_target_and_keeps_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.awrsr");
+    let target = dir.path().join("target.awrsr");
+    std::fs::write(&target, b"an older model").unwrap();
+    let link = dir.path().join("link.awrsr");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    ok(awrsr(&["export", "--model", shipped, "--out", link.to_str().unwrap(), "--precision", "int8"]));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is still a link");
+    let written = std::fs::read(&target).unwrap();
+    assert!(written.len() > 1000 && written != b"an older model", "the target holds the new model");
+    ok(awrsr(&["recommend", "--model", link.to_str().unwrap(), "--session", "1", "-k", "2"]));
+    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+}
+
 #[test]
 fn model_files_are_read_with_bounds() {
     let dir = tempfile::tempdir().unwrap();

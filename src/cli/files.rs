@@ -51,7 +51,7 @@ fn read_more(file: &mut File, bytes: &mut Vec<u8>, count: u64) -> io::Result<()>
 /// and the other outputs of the command).
 pub fn check_output(path: &Path, what: &str, taken: &[PathBuf]) -> Result<(), String> {
     let refuse = |reason: &str| format!("{what} {}: {reason}", path.display());
-    let (dir, _) = split(path).map_err(|e| refuse(&e))?;
+    let (dir, _) = split(&link_target(path)).map_err(|e| refuse(&e))?;
     if let Ok(metadata) = std::fs::metadata(path) {
         if metadata.is_dir() {
             return Err(refuse("is a directory"));
@@ -72,13 +72,14 @@ pub fn check_output(path: &Path, what: &str, taken: &[PathBuf]) -> Result<(), St
 /// Writes `bytes` to `path` atomically: to a temporary file in the same folder, synced,
 /// then renamed over `path`. A failure leaves `path` as it was and no temporary behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let (dir, name) = split(path)?;
+    let target = link_target(path);
+    let (dir, name) = split(&target)?;
     let temp = temporary(&dir, &name);
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temp, path)?;
+        std::fs::rename(&temp, &target)?;
         if let Ok(folder) = File::open(&dir) {
             let _ = folder.sync_all();
         }
@@ -88,6 +89,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         let _ = std::fs::remove_file(&temp);
         format!("cannot write {}: {e}", path.display())
     })
+}
+
+/// Where a write to `path` lands: the file a symbolic link points to, so that the rename
+/// replaces that file and leaves the link as it was; `path` itself otherwise.
+fn link_target(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The folder (`.` for a bare name) and file name of an output path.
