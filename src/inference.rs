@@ -4,8 +4,8 @@
 //!
 //! Explanations are of two kinds. Per recommended item, `because` names the session items
 //! that most raise *its* score, measured by leaving each one out: the session is run again
-//! without each distinct item (one batch of at most `max_len` sessions through the network,
-//! scored on the k recommended items only), and an item's weight is how much the
+//! without each distinct item (at most `max_len` sessions through the network, in passes of
+//! at most 64 MiB of attention weights, scored on the k recommended items only), and an item's weight is how much the
 //! recommendation's score falls without it. For the session as a whole, the attention view
 //! gives the last layer's attention map and the attention rollout (Abnar & Zuidema 2020)
 //! of every item read.
@@ -52,6 +52,17 @@ pub struct Because {
 
 /// Most session items named per recommendation.
 pub const MAX_BECAUSE: usize = 5;
+
+/// Most attention weights (sessions × heads × n × n × layers) one pass of the leave-one-out
+/// explanation holds: 2^24 floats, 64 MiB. The demo's shape (n = 50, 2 heads, 2 layers)
+/// explains in one pass; a bundle with long windows explains in several instead of asking
+/// for gigabytes.
+const MAX_EXPLAIN_WEIGHTS: usize = 1 << 24;
+
+/// How many left-out sessions one explanation pass runs (at least one).
+fn sessions_per_pass(n: usize, heads: usize, layers: usize) -> usize {
+    (MAX_EXPLAIN_WEIGHTS / (n * n * heads * layers).max(1)).max(1)
+}
 
 /// One recommended item.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -248,14 +259,18 @@ impl Recommender {
         }
         let without: Vec<Vec<u32>> = distinct.iter().map(|&left_out| window.iter().copied().filter(|&i| i != left_out).collect()).collect();
         let sequences: Vec<&[u32]> = without.iter().map(Vec::as_slice).collect();
-        let n = self.bundle.config.max_len;
-        let embedded = self.items.embed(&sequences, n, &self.device);
-        let encoded = self.bundle.model.encode_embedded(embedded, input_tensor(&sequences, n, &self.device), true);
+        let config = &self.bundle.config;
+        let n = config.max_len;
         let items: Vec<u32> = picked.iter().map(|&(item, _)| item).collect();
-        let read = self.items.to_read_picked(Awrsr::last_hidden(&encoded), &items, &self.device);
-        let data = Transaction::default().register(read).execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-        let data = data.into_iter().next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
-        let scores = self.items.finish_picked(floats(data)?, &items); // [distinct, picked]
+        let mut scores = Vec::with_capacity(sequences.len() * items.len()); // [distinct, picked]
+        for batch in sequences.chunks(sessions_per_pass(n, config.heads, config.layers)) {
+            let embedded = self.items.embed(batch, n, &self.device);
+            let encoded = self.bundle.model.encode_embedded(embedded, input_tensor(batch, n, &self.device), true);
+            let read = self.items.to_read_picked(Awrsr::last_hidden(&encoded), &items, &self.device);
+            let data = Transaction::default().register(read).execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+            let data = data.into_iter().next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
+            scores.extend(self.items.finish_picked(floats(data)?, &items));
+        }
         let catalogue = &self.bundle.catalogue;
         let k = picked.len();
         Ok(picked

@@ -84,3 +84,28 @@ fn per_item_explanations_are_faithful_on_real_sessions() {
     assert!(rate(per_item) >= 0.95, "per-item explanations: {:.3}", rate(per_item));
     assert!(differing >= 45, "explanations differ per item in {differing} of 60 sessions");
 }
+
+/// A model with long windows explains in several passes (each holding at most 64 MiB of
+/// attention weights) and gets the same weights as leaving each item out by hand.
+#[test]
+fn explanations_in_several_passes_match_leaving_each_item_out() {
+    let device = Device::flex();
+    let mut config = ModelConfig::new(260);
+    (config.max_len, config.d_model, config.heads, config.layers) = (200, 8, 2, 2); // 104 sessions a pass
+    let ids: Vec<String> = (1..=260).map(|i| i.to_string()).collect();
+    let catalogue = Catalogue::new(ids, vec![None; 260]).unwrap();
+    let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
+    let recommender = Recommender::from_bytes(&bytes, &device).unwrap();
+    let session: Vec<String> = (1..=200).map(|i| i.to_string()).collect();
+    let request = Request { session: session.clone(), k: Some(3), explain: true, ..Request::default() };
+    let answer = pollster::block_on(recommender.recommend(&request)).unwrap();
+    let mut named = 0;
+    for item in &answer.items {
+        for because in item.because.as_ref().unwrap() {
+            let by_hand = item.score - score_of(&recommender, &without(&session, &because.id), &item.id);
+            assert!((because.weight - by_hand).abs() <= 1e-4 * item.score.abs().max(1.0), "{}: {} against {by_hand}", because.id, because.weight);
+            named += 1;
+        }
+    }
+    assert!(named > 0, "some session item raises some recommendation");
+}
