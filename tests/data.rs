@@ -226,6 +226,20 @@ fn error_messages_quote_only_a_short_excerpt() {
 }
 
 #[test]
+fn latin1_logs_are_read_and_mixed_encodings_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |second: &[u8]| [b"u1 caf\xe9 a b\n".as_slice(), second, b"u3 a b c\n"].concat();
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(&latin1, lines(b"u2 a b caf\xe9\n")).unwrap();
+    let read = load(&latin1, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1 }).unwrap();
+    assert!((1..=read.catalogue.len() as u32).any(|i| read.catalogue.id(i) == "caf\u{e9}"), "the Latin-1 id reads as café");
+    let mixed = dir.path().join("mixed.txt");
+    std::fs::write(&mixed, lines("u2 a b café\n".as_bytes())).unwrap();
+    let message = error_of(&mixed, Some(Format::Sequences)).to_string();
+    assert!(message.contains("mixes encodings: line 1 is not UTF-8 but line 2 is"), "{message}");
+}
+
+#[test]
 fn devices_folders_and_utf16_are_refused() {
     let error = error_of(Path::new("/dev/zero"), Some(Format::Pairs));
     assert!(error.to_string().contains("not a regular file"), "{error}");

@@ -9,7 +9,7 @@
 //! | `sequences` | text                               | `user item1 item2 …` (in time order)     |
 //! | `pairs`     | text                               | `user item` (lines in time order)        |
 //!
-//! Every format: UTF-8 (or Latin-1), an optional UTF-8 byte-order mark, lines ended by LF,
+//! Every format: UTF-8 (or Latin-1, but not both in one file), an optional UTF-8 byte-order mark, lines ended by LF,
 //! CRLF or a lone CR, blank lines and lines starting with `#` skipped. A malformed line is
 //! an error naming `file:line`, quoting at most [`EXCERPT_CHARS`](crate::catalogue::EXCERPT_CHARS) characters of it. A file
 //! must be a regular file of at most [`MAX_LOG_BYTES`].
@@ -111,8 +111,8 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
 }
 
 /// Reads a regular file of at most [`MAX_LOG_BYTES`] as text, without a leading UTF-8
-/// byte-order mark; bytes that are not UTF-8 (old MovieLens `.dat` files are Latin-1) are
-/// read as Latin-1. UTF-16 is refused.
+/// byte-order mark; a file that is not UTF-8 (old MovieLens `.dat` files are Latin-1) is
+/// read as Latin-1, unless it also holds UTF-8 text. UTF-16 is refused.
 fn read_text(path: &Path) -> Result<String, DataError> {
     let io = |source| DataError::Io { path: path.into(), source };
     let refuse = |reason: &str| DataError::Unrecognised { path: path.into(), reason: reason.into() };
@@ -131,7 +131,25 @@ fn read_text(path: &Path) -> Result<String, DataError> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
-    Ok(String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect()))
+    String::from_utf8(bytes).or_else(|e| {
+        let invalid_at = e.utf8_error().valid_up_to();
+        latin1(e.into_bytes(), invalid_at).map_err(|reason| refuse(&reason))
+    })
+}
+
+/// Decodes a file that is not UTF-8 (its first such byte at `invalid_at`) as Latin-1, unless
+/// it also holds UTF-8 text: then either reading garbles some ids, so the lines are named.
+fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
+    let line = |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut offset = 0;
+    for chunk in bytes.utf8_chunks() {
+        if let Some(i) = chunk.valid().find(|c: char| !c.is_ascii()) {
+            let (bad, good) = (line(invalid_at), line(offset + i));
+            return Err(format!("mixes encodings: line {bad} is not UTF-8 but line {good} is; save the file as UTF-8"));
+        }
+        offset += chunk.valid().len() + chunk.invalid().len();
+    }
+    Ok(bytes.iter().map(|&b| b as char).collect())
 }
 
 /// Picks the format from the extension, then from the shape of the first lines: `::`
