@@ -70,7 +70,8 @@ pub fn check_output(path: &Path, what: &str, taken: &[PathBuf]) -> Result<(), St
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same folder, synced,
-/// then renamed over `path`. A failure leaves `path` as it was and no temporary behind.
+/// then renamed over `path` (over the file it points to, when it is a symbolic link). A
+/// failure leaves `path` as it was and no temporary behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let target = link_target(path);
     let (dir, name) = split(&target)?;
