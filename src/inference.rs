@@ -5,8 +5,8 @@
 //! Explanations are of two kinds. Per recommended item, `because` names the session items
 //! that most raise *its* score, measured by leaving each one out: the session is run again
 //! without each distinct item (at most `max_len` sessions through the network, in passes of
-//! at most 64 MiB of attention weights, scored on the k recommended items only), and an item's weight is how much the
-//! recommendation's score falls without it. For the session as a whole, the attention view
+//! at most 64 MiB of attention weights, scored on the k recommended items only), and an
+//! item's weight is how much the recommendation's score falls without it. For the session as a whole, the attention view
 //! gives the last layer's attention map and the attention rollout (Abnar & Zuidema 2020)
 //! of every item read.
 

@@ -237,6 +237,10 @@ fn latin1_logs_are_read_and_mixed_encodings_refused() {
     std::fs::write(&mixed, lines("u2 a b café\n".as_bytes())).unwrap();
     let message = error_of(&mixed, Some(Format::Sequences)).to_string();
     assert!(message.contains("mixes encodings: line 1 is not UTF-8 but line 2 is"), "{message}");
+    let old_mac = dir.path().join("mixed-cr.txt"); // lone CRs end lines too
+    std::fs::write(&old_mac, lines("u2 a b café\n".as_bytes()).iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect::<Vec<u8>>()).unwrap();
+    let message = error_of(&old_mac, Some(Format::Sequences)).to_string();
+    assert!(message.contains("mixes encodings: line 1 is not UTF-8 but line 2 is"), "{message}");
 }
 
 #[test]

@@ -140,7 +140,9 @@ fn read_text(path: &Path) -> Result<String, DataError> {
 /// Decodes a file that is not UTF-8 (its first such byte at `invalid_at`) as Latin-1, unless
 /// it also holds UTF-8 text: then either reading garbles some ids, so the lines are named.
 fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
-    let line = |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+    // Line ends as `lines` counts them: `\n`, `\r\n` and a lone `\r`.
+    let ends_line = |i: usize| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let line = |offset: usize| (0..offset).filter(|&i| ends_line(i)).count() + 1;
     let mut offset = 0;
     for chunk in bytes.utf8_chunks() {
         if let Some(i) = chunk.valid().find(|c: char| !c.is_ascii()) {
