@@ -65,12 +65,30 @@ pub struct Settings {
     /// Batching (checkpoints from before this setting used shuffled batches).
     #[serde(default)]
     pub batching: Batching,
+    /// Uniform negatives of the sampled softmax (checkpoints from before it: the default).
+    #[serde(default = "default_negatives")]
+    pub negatives: usize,
+    /// Cosine-scoring temperature (0: off, as in checkpoints from before it).
+    #[serde(default)]
+    pub temperature: f32,
+}
+
+fn default_negatives() -> usize {
+    TrainConfig::DEFAULTS.negatives
 }
 
 impl Settings {
     /// The trajectory-shaping part of `train`.
     pub fn of(train: &TrainConfig) -> Self {
-        Self { batch_size: train.batch_size, learning_rate: train.learning_rate, loss: train.loss, seed: train.seed, batching: train.batching }
+        Self {
+            batch_size: train.batch_size,
+            learning_rate: train.learning_rate,
+            loss: train.loss,
+            seed: train.seed,
+            batching: train.batching,
+            negatives: train.negatives,
+            temperature: train.temperature,
+        }
     }
 }
 

@@ -16,10 +16,10 @@ use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
-use crate::data::{self, Format, Interactions, LoadOptions, Split};
-use crate::eval::{Report, check_evaluable};
+use crate::data::{self, Format, Holdout, Interactions, LoadOptions, Split};
+use crate::eval::{Protocol, Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
-use crate::model::{Activation, ModelConfig, Refinement};
+use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
 use crate::train::{Batching, Loss, TrainConfig, train};
 
 type CliResult = Result<(), Box<dyn Error>>;
@@ -57,6 +57,84 @@ struct DataArgs {
     /// Drop users with fewer interactions than this.
     #[arg(long, default_value_t = 1)]
     min_interactions: usize,
+    /// Test cases of the session protocol, one a line: `name item … target` (the last id is
+    /// the target, the ones before it the session so far). Implies `--split sessions`.
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// How the log is split. `sessions`: every line (or session) of the log is an anonymous
+    /// session trained whole, a random 10% of them validates (every prefix a case), and the
+    /// test cases come from --test or else from the last 10% of the log's sessions.
+    /// `leave-one-out`: per user, the last item tests and the one before it validates.
+    /// `auto`: sessions when --test is given, leave-one-out otherwise.
+    #[arg(long, value_enum, default_value_t = SplitChoice::Auto)]
+    split: SplitChoice,
+}
+
+/// How a log is split into training, validation and test data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SplitChoice {
+    /// Sessions when a test file is given, leave-one-out otherwise.
+    Auto,
+    /// The session-based protocol.
+    Sessions,
+    /// Leave-one-out per user.
+    LeaveOneOut,
+}
+
+/// A log split for training and evaluation.
+struct Prepared {
+    split: Split,
+    protocol: Protocol,
+    /// Under the session protocol, every training session (the validating ones included).
+    sessions: Vec<Vec<u32>>,
+}
+
+/// Splits `interactions` (read from `args`) as `args` asks; `seed` draws the validating sessions.
+fn prepare(args: &DataArgs, interactions: &Interactions, seed: u64) -> Result<Prepared, Box<dyn Error>> {
+    let sessions_protocol = match args.split {
+        SplitChoice::Auto => args.test.is_some(),
+        SplitChoice::Sessions => true,
+        SplitChoice::LeaveOneOut if args.test.is_some() => return Err("--test needs the session split, not --split leave-one-out".into()),
+        SplitChoice::LeaveOneOut => false,
+    };
+    if !sessions_protocol {
+        return Ok(Prepared { split: Split::leave_one_out(interactions), protocol: Protocol::LeaveOneOut, sessions: Vec::new() });
+    }
+    let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
+    let test = match &args.test {
+        Some(path) => {
+            let file = data::load_cases(path, &interactions.catalogue)?;
+            say(format!(
+                "test: {} — {} cases ({} left out: target unknown to the training log; {} input clicks on unknown items skipped)",
+                path.display(),
+                file.cases.len(),
+                file.unknown_targets,
+                file.unknown_inputs
+            ));
+            file.cases
+        }
+        None => {
+            let held = sessions.len() / 10;
+            let test_sessions = known_only(sessions.split_off(sessions.len() - held), &sessions, interactions.catalogue.len());
+            let cases = data::prefix_cases(&test_sessions);
+            say(format!("test: the last {held} sessions of the log — {} cases", cases.len()));
+            cases
+        }
+    };
+    let split = Split::sessions(&sessions, Holdout::Random(seed), test);
+    say(format!("split: {} training sessions, {} validation cases (every prefix of a random 10%)", split.train.len(), split.valid.len()));
+    Ok(Prepared { split, protocol: Protocol::Sessions, sessions })
+}
+
+/// `test` sessions without the items that no `train` session has (the protocol's rule: a
+/// model cannot know them), keeping those still two clicks long.
+fn known_only(test: Vec<Vec<u32>>, train: &[Vec<u32>], num_items: usize) -> Vec<Vec<u32>> {
+    let mut known = vec![false; num_items + 1];
+    train.iter().flatten().for_each(|&i| known[i as usize] = true);
+    test.into_iter()
+        .map(|s| s.into_iter().filter(|&i| known[i as usize]).collect::<Vec<u32>>())
+        .filter(|s| s.len() >= 2)
+        .collect()
 }
 
 /// Where computations run.
@@ -117,9 +195,17 @@ struct TrainArgs {
     /// Feed-forward hidden width, in multiples of the embedding size.
     #[arg(long, default_value_t = ModelConfig::DEFAULTS.ffn_multiplier)]
     ffn_multiplier: usize,
-    /// Training objective.
-    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULTS.loss)]
-    loss: Loss,
+    /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
+    /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
+    #[arg(long, value_enum)]
+    loss: Option<Loss>,
+    /// Uniformly drawn negatives per batch for `--loss sampled` (besides the batch's targets).
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.negatives)]
+    negatives: usize,
+    /// Score by cosine similarity divided by this temperature (normalised item and session
+    /// embeddings, as in NISER); 0 scores by the dot product.
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.temperature)]
+    temperature: f32,
     /// Maximum epochs.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.epochs)]
     epochs: usize,
@@ -293,10 +379,12 @@ fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainCon
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.lr,
-        loss: args.loss,
+        loss: args.loss.unwrap_or(Loss::for_catalogue(num_items)),
         patience: args.patience,
         seed: args.seed,
         batching: args.batching,
+        negatives: args.negatives,
+        temperature: args.temperature,
         progress: !args.quiet,
     };
     training.validate()?;
@@ -316,12 +404,13 @@ fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) ->
 
 fn run_train(args: TrainArgs) -> CliResult {
     settings(&args, 1)?;
-    let inputs = data::input_files(&args.data.data)?;
+    let mut inputs = data::input_files(&args.data.data)?;
+    inputs.extend(args.data.test.clone());
     let outputs = [("--out", Some(args.out.as_path())), ("--metrics-json", args.metrics_json.as_deref()), ("--checkpoint", args.checkpoint.as_deref())];
     check_outputs(&outputs, inputs)?;
     let device = device(args.device)?;
     let interactions = load_data(&args.data)?;
-    let split = Split::leave_one_out(&interactions);
+    let Prepared { split, protocol, sessions } = prepare(&args.data, &interactions, args.seed)?;
     let (config, training) = settings(&args, interactions.catalogue.len())?;
     crate::train::check_trainable(&split)?;
     say(format!("model: {}", serde_json::to_string(&config)?));
@@ -336,7 +425,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         Precision::F32 => trained.model,
         _ => bundle::decode(&bytes, &device)?.model,
     };
-    let report = Report::build(&stored, config.max_len, config.num_items, &split, args.filter_seen, &device);
+    let report = report(&stored, &config, protocol, &split, &sessions, args.filter_seen, &device);
     files::write_atomic(&args.out, &bytes)?;
     say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
     finish_report(&report, args.metrics_json.as_deref())
@@ -344,6 +433,7 @@ fn run_train(args: TrainArgs) -> CliResult {
 
 fn run_eval(args: EvalArgs) -> CliResult {
     let mut inputs = data::input_files(&args.data.data)?;
+    inputs.extend(args.data.test.clone());
     inputs.push(args.model.clone());
     check_outputs(&[("--metrics-json", args.metrics_json.as_deref())], inputs)?;
     let device = device(args.device)?;
@@ -353,11 +443,18 @@ fn run_eval(args: EvalArgs) -> CliResult {
     if dropped > 0 {
         say(format!("note: {dropped} interactions with items the model does not know were dropped"));
     }
-    let split = Split::leave_one_out(&interactions);
+    let Prepared { split, protocol, sessions } = prepare(&args.data, &interactions, TrainConfig::DEFAULTS.seed)?;
     check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
-    let config = &model.config;
-    let report = Report::build(&model.model, config.max_len, config.num_items, &split, args.filter_seen, &device);
+    let report = report(&model.model, &model.config, protocol, &split, &sessions, args.filter_seen, &device);
     finish_report(&report, args.metrics_json.as_deref())
+}
+
+/// The report of `model` under `protocol`.
+fn report(model: &Awrsr, config: &ModelConfig, protocol: Protocol, split: &Split, sessions: &[Vec<u32>], filter_seen: bool, device: &Device) -> Report {
+    match protocol {
+        Protocol::LeaveOneOut => Report::build(model, config.max_len, config.num_items, split, filter_seen, device),
+        Protocol::Sessions => Report::sessions(model, config.max_len, config.num_items, split, sessions, filter_seen, device),
+    }
 }
 
 fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{Case, Split};
@@ -30,8 +31,13 @@ pub fn evaluate(model: &Awrsr, max_len: usize, cases: &[Case], filter_seen: bool
         let scores = model.score_all(Awrsr::last_hidden(&encoded)).into_data();
         let scores = scores.as_slice::<f32>().expect("scores are f32");
         let columns = scores.len() / chunk.len();
-        for (&i, row) in chunk.iter().zip(scores.chunks(columns)) {
-            ranks[i] = rank_of(row, cases[i].target, seen(&cases[i], filter_seen));
+        let chunk_ranks: Vec<usize> = chunk
+            .par_iter()
+            .zip(scores.par_chunks(columns))
+            .map(|(&i, row)| rank_of(row, cases[i].target, seen(&cases[i], filter_seen)))
+            .collect();
+        for (&i, rank) in chunk.iter().zip(chunk_ranks) {
+            ranks[i] = rank;
         }
     }
     let mut metrics = Metrics::default();
@@ -74,24 +80,40 @@ pub fn check_evaluable(split: &Split) -> Result<(), String> {
     Ok(())
 }
 
+/// The evaluation protocol a report follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Per user, the last item is the test target and the one before it validates.
+    LeaveOneOut,
+    /// Whole sessions train; later sessions test, every prefix a case (SR-GNN's protocol).
+    Sessions,
+}
+
 /// The figures of one model on one split, as written by `--metrics-json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// How the log was split.
+    pub protocol: Protocol,
     /// Model metrics on the validation cases.
     pub valid: BTreeMap<String, f64>,
     /// Model metrics on the test cases.
     pub test: BTreeMap<String, f64>,
     /// The popularity baseline on the same cases.
     pub popularity: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Under the session protocol, the simple baselines' test metrics by name (popularity,
+    /// sequential rules, session kNN), on the same cases.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub baselines: BTreeMap<String, BTreeMap<String, f64>>,
     /// Whether input items were removed from the rankings.
     pub filter_seen: bool,
-    /// The 0-based rank of each test case's target (users in the log's order): two models
-    /// on the same split can be compared user by user (a paired test).
+    /// The 0-based rank of each test case's target (users, or cases, in the log's order):
+    /// two models on the same split can be compared case by case (a paired test).
     pub test_ranks: Vec<u32>,
 }
 
 impl Report {
-    /// Evaluates `model` and the popularity baseline on `split`.
+    /// Evaluates `model` and the popularity baseline on a leave-one-out `split`.
     pub fn build(model: &Awrsr, max_len: usize, num_items: usize, split: &Split, filter_seen: bool, device: &Device) -> Self {
         let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
         let test = evaluate(model, max_len, &split.test, filter_seen, device);
@@ -104,22 +126,74 @@ impl Report {
             ("valid".to_string(), pop_valid.averages()),
             ("test".to_string(), pop_test.averages()),
         ]);
-        Self { valid: valid.averages(), test: test.averages(), popularity, filter_seen, test_ranks: test.ranks().to_vec() }
+        Self {
+            protocol: Protocol::LeaveOneOut,
+            valid: valid.averages(),
+            test: test.averages(),
+            popularity,
+            baselines: BTreeMap::new(),
+            filter_seen,
+            test_ranks: test.ranks().to_vec(),
+        }
+    }
+
+    /// Evaluates `model` on a session `split` ([`Split::sessions`]), with the simple baselines
+    /// fitted on `sessions` (every training session, the validating ones included: the
+    /// baselines need no early stopping, so they get all the data a shop would give them).
+    pub fn sessions(
+        model: &Awrsr,
+        max_len: usize,
+        num_items: usize,
+        split: &Split,
+        sessions: &[Vec<u32>],
+        filter_seen: bool,
+        device: &Device,
+    ) -> Self {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
+        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+        let history = || sessions.iter().map(Vec::as_slice);
+        let pop_valid = evaluate_popularity(history(), num_items, &split.valid, filter_seen);
+        let pop_test = evaluate_popularity(history(), num_items, &split.test, filter_seen);
+        let popularity = BTreeMap::from([
+            ("valid".to_string(), pop_valid.averages()),
+            ("test".to_string(), pop_test.averages()),
+        ]);
+        let baselines = session_baselines(sessions, num_items, &split.test, filter_seen);
+        Self {
+            protocol: Protocol::Sessions,
+            valid: valid.averages(),
+            test: test.averages(),
+            popularity,
+            baselines,
+            filter_seen,
+            test_ranks: test.ranks().to_vec(),
+        }
     }
 
     /// A few printable lines.
     pub fn lines(&self) -> Vec<String> {
-        let line = |name: &str, m: &BTreeMap<String, f64>| {
-            format!(
-                "{name:<16} HR@5 {:.4}  HR@10 {:.4}  HR@20 {:.4}  NDCG@10 {:.4}  NDCG@20 {:.4}  MRR {:.4}",
+        let line = |name: &str, m: &BTreeMap<String, f64>| match self.protocol {
+            Protocol::LeaveOneOut => format!(
+                "{name:<20} HR@5 {:.4}  HR@10 {:.4}  HR@20 {:.4}  NDCG@10 {:.4}  NDCG@20 {:.4}  MRR {:.4}",
                 m["HR@5"], m["HR@10"], m["HR@20"], m["NDCG@10"], m["NDCG@20"], m["MRR"]
-            )
+            ),
+            Protocol::Sessions => format!(
+                "{name:<20} HR@10 {:.4}  HR@20 {:.4}  MRR@10 {:.4}  MRR@20 {:.4}  NDCG@10 {:.4}  NDCG@20 {:.4}",
+                m["HR@10"], m["HR@20"], m["MRR@10"], m["MRR@20"], m["NDCG@10"], m["NDCG@20"]
+            ),
         };
-        vec![
-            line("valid", &self.valid),
-            line("test", &self.test),
-            line("popularity valid", &self.popularity["valid"]),
-            line("popularity test", &self.popularity["test"]),
-        ]
+        let mut lines = vec![line("valid", &self.valid), line("test", &self.test)];
+        if self.baselines.is_empty() {
+            lines.push(line("popularity valid", &self.popularity["valid"]));
+            lines.push(line("popularity test", &self.popularity["test"]));
+        }
+        lines.extend(self.baselines.iter().map(|(name, m)| line(&format!("{name} test"), m)));
+        lines
     }
+}
+
+/// The simple baselines' test metrics under the session protocol, by name.
+fn session_baselines(sessions: &[Vec<u32>], num_items: usize, test: &[Case], filter_seen: bool) -> BTreeMap<String, BTreeMap<String, f64>> {
+    let popularity = evaluate_popularity(sessions.iter().map(Vec::as_slice), num_items, test, filter_seen);
+    BTreeMap::from([("popularity".to_string(), popularity.averages())])
 }

@@ -1,4 +1,5 @@
-//! Full-ranking metrics: HR@K, NDCG@K (K = 5, 10, 20) and MRR, from 0-based target ranks.
+//! Full-ranking metrics: HR@K, NDCG@K, MRR@K (K = 5, 10, 20) and MRR, from 0-based target
+//! ranks. MRR@K counts a target ranked below K as 0 (the session-based field's MRR@20).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,10 @@ pub struct Metrics {
     count: usize,
     hits: [f64; 3],
     ndcg: [f64; 3],
+    /// Sums of 1/(rank + 1) over the targets within each cut-off (checkpoints from before
+    /// these figures have zeros).
+    #[serde(default)]
+    reciprocal_rank_at: [f64; 3],
     reciprocal_rank: f64,
     ranks: Vec<u32>,
 }
@@ -25,6 +30,7 @@ impl Metrics {
             if rank < k {
                 self.hits[i] += 1.0;
                 self.ndcg[i] += 1.0 / ((rank + 2) as f64).log2();
+                self.reciprocal_rank_at[i] += 1.0 / (rank + 1) as f64;
             }
         }
         self.reciprocal_rank += 1.0 / (rank + 1) as f64;
@@ -41,13 +47,14 @@ impl Metrics {
         self.count
     }
 
-    /// Averages by name: `HR@5`, `HR@10`, `HR@20`, `NDCG@5`, `NDCG@10`, `NDCG@20`, `MRR`.
+    /// Averages by name: `HR@K`, `NDCG@K` and `MRR@K` for K in [`CUTOFFS`], and `MRR`.
     pub fn averages(&self) -> BTreeMap<String, f64> {
         let n = self.count.max(1) as f64;
         let mut out = BTreeMap::new();
         for (i, k) in CUTOFFS.iter().enumerate() {
             out.insert(format!("HR@{k}"), self.hits[i] / n);
             out.insert(format!("NDCG@{k}"), self.ndcg[i] / n);
+            out.insert(format!("MRR@{k}"), self.reciprocal_rank_at[i] / n);
         }
         out.insert("MRR".into(), self.reciprocal_rank / n);
         out

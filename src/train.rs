@@ -5,7 +5,7 @@ use burn::module::Module;
 use std::path::Path;
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::{softmax, softplus};
+use burn::tensor::activation::{log_softmax, softmax, softplus};
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -27,6 +27,23 @@ pub enum Loss {
     Ce,
     /// Binary cross-entropy with one sampled negative per position (original SASRec).
     Bce,
+    /// Sampled softmax for large catalogues: each target against the batch's other targets
+    /// and [`TrainConfig::negatives`] uniformly drawn items, every candidate's logit lowered
+    /// by the log of its expected count among them (the log-frequency correction), copies of
+    /// the target itself left out ([`sampled_softmax_cross_entropy`]).
+    Sampled,
+}
+
+impl Loss {
+    /// Catalogues larger than this train with [`Loss::Sampled`] by default.
+    pub const SAMPLED_ABOVE: usize = 20_000;
+
+    /// The default objective for a catalogue of `num_items`: the full softmax, the most
+    /// accurate, up to [`Self::SAMPLED_ABOVE`] items; the sampled softmax above, where the
+    /// full one's cost (targets × items × d) dominates an epoch.
+    pub fn for_catalogue(num_items: usize) -> Self {
+        if num_items > Self::SAMPLED_ABOVE { Self::Sampled } else { Self::Ce }
+    }
 }
 
 /// How training sequences are grouped into batches.
@@ -67,6 +84,14 @@ pub struct TrainConfig {
     /// How sequences are grouped into batches.
     #[serde(default)]
     pub batching: Batching,
+    /// Uniformly drawn negatives per batch under [`Loss::Sampled`].
+    #[serde(default = "TrainConfig::default_negatives")]
+    pub negatives: usize,
+    /// With a positive value, items and sessions are scored by cosine similarity divided by
+    /// this temperature (NISER's normalised embeddings: the item table is kept at unit
+    /// length, also where it feeds the encoder); 0 scores by the plain dot product.
+    #[serde(default)]
+    pub temperature: f32,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -74,7 +99,11 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The default settings (the CLI's defaults).
     pub const DEFAULTS: Self =
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, progress: true };
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, negatives: 2048, temperature: 0.0, progress: true };
+
+    fn default_negatives() -> usize {
+        Self::DEFAULTS.negatives
+    }
 }
 
 impl TrainConfig {
@@ -82,6 +111,8 @@ impl TrainConfig {
     pub const MAX_EPOCHS: usize = 100_000;
     /// Largest batch accepted.
     pub const MAX_BATCH_SIZE: usize = 65_536;
+    /// Most uniform negatives per batch accepted.
+    pub const MAX_NEGATIVES: usize = 1 << 20;
     /// Largest learning rate accepted (Adam steps beyond 1 only diverge).
     pub const MAX_LEARNING_RATE: f64 = 1.0;
 
@@ -101,6 +132,12 @@ impl TrainConfig {
             if value > max {
                 return Err(format!("{name} {value} is above the limit of {max}"));
             }
+        }
+        if self.negatives > Self::MAX_NEGATIVES {
+            return Err(format!("negatives {} is above the limit of {}", self.negatives, Self::MAX_NEGATIVES));
+        }
+        if !(self.temperature == 0.0 || (self.temperature >= 1e-3 && self.temperature <= 100.0)) {
+            return Err(format!("temperature {} is neither 0 (off) nor in [0.001, 100]", self.temperature));
         }
         let lr = self.learning_rate;
         if !(lr > 0.0 && lr <= Self::MAX_LEARNING_RATE) {
@@ -178,6 +215,7 @@ pub fn train(
         say(format!("resumed from {} after epoch {}{best}", path.display(), run.epoch));
     }
     let sequences: Vec<&[u32]> = split.train.iter().flat_map(|s| windows(s, config.max_len)).collect();
+    let objective = Objective::new(config, train, &sequences);
     while run.epoch < train.epochs {
         if run.best.as_ref().is_some_and(|b| run.epoch - b.epoch >= train.patience) {
             say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
@@ -186,12 +224,12 @@ pub fn train(
         let epoch = run.epoch + 1;
         let started = std::time::Instant::now();
         let loss;
-        (run, loss) = run.fit_epoch(config, train, &sequences, &ad_device);
+        (run, loss) = run.fit_epoch(config, train, &objective, &sequences, &ad_device);
         let seconds = started.elapsed().as_secs_f64();
         if !loss.is_finite() {
             return Err(format!("training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"));
         }
-        let snapshot = run.model.valid();
+        let snapshot = as_served(run.model.valid(), train.temperature);
         let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
         let improved = run.best.as_ref().is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
         let pace = format!("{seconds:.1} s, {:.0} seq/s", sequences.len() as f64 / seconds);
@@ -229,7 +267,14 @@ struct Best {
 impl Run {
     /// One pass over the shuffled `sequences`, an Adam step per batch; the mean batch loss.
     /// (The model moves through each step, so that burn may update its weights in place.)
-    fn fit_epoch(mut self, config: &ModelConfig, train: &TrainConfig, sequences: &[&[u32]], device: &Device) -> (Self, f64) {
+    fn fit_epoch(
+        mut self,
+        config: &ModelConfig,
+        train: &TrainConfig,
+        objective: &Objective,
+        sequences: &[&[u32]],
+        device: &Device,
+    ) -> (Self, f64) {
         let mut order = sequences.to_vec();
         order.shuffle(&mut self.rng);
         let (batches, per_batch) = match train.batching {
@@ -246,7 +291,7 @@ impl Run {
         // for every step before the next is queued. The bar reads the sum now and then.
         let mut loss_sum = Tensor::<1>::zeros([1], device);
         for (i, batch) in batches.iter().enumerate() {
-            let loss = batch_loss(&self.model, config, train, batch, per_batch, &mut self.rng, device);
+            let loss = batch_loss(&self.model, config, train, objective, batch, per_batch, &mut self.rng, device);
             loss_sum = loss_sum + loss.clone().detach();
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             self.model = self.optimizer.step(train.learning_rate, self.model, grads);
@@ -343,7 +388,7 @@ fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut Cha
 }
 
 /// The full-softmax cross-entropy of hidden states `[m, d]` against their `targets`
-/// (internal item ids, 1-based), summed over targets and multiplied by `scale`, as a tensor
+/// (internal item ids, 1-based) over `items` `[N, d]` (row `j` is item `j + 1`), summed over targets and multiplied by `scale`, as a tensor
 /// whose value is that loss and whose gradient is its gradient.
 ///
 /// The gradient is worked out beside the autodiff graph rather than through it: with
@@ -357,8 +402,7 @@ fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut Cha
 /// The loss is log-sum-exp exact: log pₜ = zₜ − max z + log max P, since the largest
 /// probability, 1/Σ exp(z − max z), is at least 1/num_items and cannot underflow, while pₜ
 /// itself can.
-pub fn full_softmax_cross_entropy(model: &Awrsr, hidden: Tensor<2>, targets: &[i64], scale: f32) -> Tensor<1> {
-    let items = model.item_vectors();
+pub fn full_softmax_cross_entropy(items: Tensor<2>, hidden: Tensor<2>, targets: &[i64], scale: f32) -> Tensor<1> {
     let (h, e) = (hidden.clone().inner(), items.clone().inner());
     let device = h.device();
     let m = targets.len();
@@ -376,12 +420,59 @@ pub fn full_softmax_cross_entropy(model: &Awrsr, hidden: Tensor<2>, targets: &[i
     surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss)
 }
 
+/// What every batch's loss needs besides the batch: the objective's settings and, for the
+/// sampled softmax, how often each item is a training target.
+struct Objective {
+    loss: Loss,
+    negatives: usize,
+    temperature: f32,
+    /// Share of the training targets that each item is (row `j` is item `j + 1`).
+    target_share: Vec<f32>,
+}
+
+impl Objective {
+    fn new(config: &ModelConfig, train: &TrainConfig, sequences: &[&[u32]]) -> Self {
+        let mut counts = vec![0f64; config.num_items];
+        for &item in sequences.iter().flat_map(|s| &s[1..]) {
+            counts[item as usize - 1] += 1.0;
+        }
+        let total = counts.iter().sum::<f64>().max(1.0);
+        let target_share = counts.iter().map(|c| (c / total) as f32).collect();
+        Self { loss: train.loss, negatives: train.negatives, temperature: train.temperature, target_share }
+    }
+
+    /// The item table `[N + 1, d]` as scored and fed to the encoder: the embeddings, at unit
+    /// length when scoring by cosine similarity.
+    fn item_table(&self, model: &Awrsr) -> Tensor<2> {
+        let weights = model.items.weight.val();
+        if self.temperature > 0.0 { unit_rows(weights) } else { weights }
+    }
+}
+
+/// Each row of `x` divided by its length (rows of zeros stay near zero).
+fn unit_rows(x: Tensor<2>) -> Tensor<2> {
+    let norms = x.clone().powi_scalar(2).sum_dim(1).add_scalar(1e-12).sqrt();
+    x / norms
+}
+
+/// `model` as served: under cosine scoring (a positive `temperature`) its item table is set
+/// to unit length, which the encoder and the scores then read exactly as in training (the
+/// session's length and the temperature change no ranking), so bundles, evaluation and the
+/// browser need nothing new.
+pub fn as_served(mut model: Awrsr, temperature: f32) -> Awrsr {
+    if temperature > 0.0 {
+        model.items.weight = model.items.weight.map(unit_rows);
+    }
+    model
+}
+
 /// The loss over every non-padded position of a batch of training sequences: their mean,
 /// or with `per_batch` their sum divided by it ([`Batching`]).
 fn batch_loss(
     model: &Awrsr,
     config: &ModelConfig,
     train: &TrainConfig,
+    objective: &Objective,
     batch: &[&[u32]],
     per_batch: Option<f32>,
     rng: &mut ChaCha12Rng,
@@ -398,23 +489,68 @@ fn batch_loss(
     let targets: Vec<i64> = positions.iter().map(|&p| target_ids[p as usize]).collect();
     let m = positions.len();
 
-    let encoded = model.encode(input_tensor(&inputs, n, device));
+    let table = objective.item_table(model);
+    let input = input_tensor(&inputs, n, device);
+    let embedded = table.clone().select(0, input.items.clone().reshape([batch.len() * n])).reshape([batch.len(), n, config.d_model]);
+    let encoded = model.encode_embedded(embedded, input, false);
     let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
-    let hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
-    let divisor = per_batch.unwrap_or(m as f32);
-    match train.loss {
-        Loss::Ce => full_softmax_cross_entropy(model, hidden, &targets, 1.0 / divisor),
+    let mut hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
+    if objective.temperature > 0.0 {
+        hidden = unit_rows(hidden).div_scalar(objective.temperature);
+    }
+    let items = table.clone().slice(1..config.num_items + 1);
+    let scale = 1.0 / per_batch.unwrap_or(m as f32);
+    match objective.loss {
+        Loss::Ce => full_softmax_cross_entropy(items, hidden, &targets, scale),
+        Loss::Sampled => {
+            let negatives: Vec<i64> = (0..objective.negatives).map(|_| rng.random_range(1..=config.num_items as i64)).collect();
+            let uniform = objective.negatives as f32 / config.num_items as f32;
+            let log_expected = |item: i64| (m as f32 * objective.target_share[item as usize - 1] + uniform).ln();
+            sampled_softmax_cross_entropy(items, hidden, &targets, &negatives, log_expected, scale)
+        }
         Loss::Bce => {
             let mut pairs = Vec::with_capacity(2 * m);
             for &positive in &targets {
-                pairs.push(positive);
-                pairs.push(rng.random_range(1..=config.num_items as i64));
+                pairs.push(positive - 1);
+                pairs.push(rng.random_range(0..config.num_items as i64));
             }
-            let pairs = Tensor::<2, Int>::from_data(TensorData::new(pairs, [m, 2]), device);
-            let logits = model.score_items(hidden, pairs);
+            let pairs = Tensor::<1, Int>::from_data(TensorData::new(pairs, [2 * m]), device);
+            let paired = items.select(0, pairs).reshape([m, 2, config.d_model]);
+            let logits = paired.matmul(hidden.unsqueeze_dim::<3>(2)).reshape([m, 2]);
             let positive = logits.clone().slice([0..m, 0..1]);
             let negative = logits.slice([0..m, 1..2]);
-            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).sum().div_scalar(divisor)
+            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).sum().mul_scalar(scale)
         }
     }
+}
+
+/// The sampled softmax cross-entropy of hidden states `[m, d]` against their `targets`
+/// (1-based item ids), summed and multiplied by `scale`. Each target competes with the
+/// candidates: every target of the batch (drawn, in effect, by popularity) and `negatives`
+/// (drawn uniformly). A candidate's logit is lowered by `log_expected(item)`, the log of
+/// its expected count among the candidates, and so is the target's own (the correction
+/// that makes a sampled softmax estimate the full one); candidates equal to a row's own
+/// target are left out of that row, so a target never competes with itself.
+pub fn sampled_softmax_cross_entropy(
+    items: Tensor<2>,
+    hidden: Tensor<2>,
+    targets: &[i64],
+    negatives: &[i64],
+    log_expected: impl Fn(i64) -> f32,
+    scale: f32,
+) -> Tensor<1> {
+    let device = hidden.device();
+    let (m, c) = (targets.len(), targets.len() + negatives.len());
+    let candidates: Vec<i64> = targets.iter().chain(negatives).copied().collect();
+    let correction: Vec<f32> = candidates.iter().map(|&i| log_expected(i)).collect();
+    let correction = Tensor::<2>::from_data(TensorData::new(correction, [1, c]), &device);
+    let rows: Vec<i64> = candidates.iter().map(|i| i - 1).collect();
+    let chosen = items.select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [c]), &device));
+    let own = (hidden.clone() * chosen.clone().slice(0..m)).sum_dim(1) - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
+    let logits = hidden.matmul(chosen.transpose()) - correction;
+    let row_targets = Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [m, 1]), &device).expand([m, c]);
+    let columns = Tensor::<2, Int>::from_data(TensorData::new(candidates, [1, c]), &device).expand([m, c]);
+    let others = logits.mask_fill(row_targets.equal(columns), -1e9);
+    let log_probs = log_softmax(Tensor::cat(vec![own, others], 1), 1).slice([0..m, 0..1]);
+    log_probs.sum().neg().mul_scalar(scale)
 }

@@ -113,7 +113,7 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
 /// Reads a regular file of at most [`MAX_LOG_BYTES`] as text, without a leading UTF-8
 /// byte-order mark; a file that is not UTF-8 (old MovieLens `.dat` files are Latin-1) is
 /// read as Latin-1, unless it also holds UTF-8 text. UTF-16 is refused.
-fn read_text(path: &Path) -> Result<String, DataError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
     let io = |source| DataError::Io { path: path.into(), source };
     let refuse = |reason: &str| DataError::Unrecognised { path: path.into(), reason: reason.into() };
     let file = super::open_regular(path).map_err(|e| match e {
@@ -189,12 +189,12 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
     }
 }
 
-fn malformed(path: &Path, line: usize, reason: impl Into<String>) -> DataError {
+pub(crate) fn malformed(path: &Path, line: usize, reason: impl Into<String>) -> DataError {
     DataError::Malformed { path: path.into(), line, reason: reason.into() }
 }
 
 /// The lines of `text`: `\n`, `\r\n` and a lone `\r` each end one.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -210,7 +210,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Lines with content (not blank, not a `#` comment) with their 1-based numbers.
-fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     lines(text)
         .enumerate()
         .map(|(i, l)| (i + 1, l))

@@ -1,6 +1,8 @@
 //! Interaction logs: reading them ([`formats`]), ordering each user's interactions in time,
-//! and the leave-one-out split used for training and evaluation ([`split`]).
+//! test-case files of the session protocol ([`cases`]) and the splits used for training and
+//! evaluation ([`split`]).
 
+pub mod cases;
 pub mod formats;
 pub mod split;
 
@@ -10,7 +12,8 @@ use std::path::PathBuf;
 use crate::catalogue::Catalogue;
 
 pub use formats::{Format, LoadOptions, MAX_LOG_BYTES, input_files, load};
-pub use split::{Case, Split};
+pub use cases::{CaseFile, load_cases, prefix_cases};
+pub use split::{Case, Holdout, Split, VALID_SHARE};
 
 /// What can go wrong reading an interaction log.
 #[derive(Debug, thiserror::Error)]
