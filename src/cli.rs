@@ -5,6 +5,7 @@
 //! atomically ([`files`]), and a closed standard output (`| head`) is not an error.
 
 pub(crate) mod files;
+mod protocol;
 
 use std::error::Error;
 use std::fmt::Display;
@@ -16,11 +17,12 @@ use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
-use crate::data::{self, Format, Holdout, Interactions, LoadOptions, Split};
+use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
 use crate::train::{Batching, Loss, TrainConfig, train};
+use protocol::{Prepared, SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
 
@@ -62,79 +64,82 @@ struct DataArgs {
     #[arg(long)]
     test: Option<PathBuf>,
     /// How the log is split. `sessions`: every line (or session) of the log is an anonymous
-    /// session trained whole, a random 10% of them validates (every prefix a case), and the
-    /// test cases come from --test or else from the last 10% of the log's sessions.
+    /// session trained whole, 10% of them validate (every prefix a case: the latest when the
+    /// log has times, else a random 10%), and the test cases come from --test, else from the
+    /// sessions `--preprocess standard` held out, else from the last 10% of the sessions.
     /// `leave-one-out`: per user, the last item tests and the one before it validates.
-    /// `auto`: sessions when --test is given, leave-one-out otherwise.
+    /// `auto`: sessions when --test is given or the log is a click export (`--format
+    /// events|diginetica|yoochoose|retailrocket`, or detected), leave-one-out otherwise.
     #[arg(long, value_enum, default_value_t = SplitChoice::Auto)]
     split: SplitChoice,
+    #[command(flatten)]
+    clicks: ClickArgs,
 }
 
-/// How a log is split into training, validation and test data.
+/// How a shop's click export is read (`--format events`, or detected from its header).
+#[derive(Args, Debug)]
+struct ClickArgs {
+    /// Click exports: the session id column (default: guessed, e.g. `session_id`).
+    #[arg(long)]
+    session_column: Option<String>,
+    /// Click exports: a visitor id column, cut into sessions at --session-gap (default:
+    /// guessed, e.g. `visitorid`, when there is no session column).
+    #[arg(long)]
+    visitor_column: Option<String>,
+    /// Click exports: the item id column (default: guessed, e.g. `item_id`, `sku`).
+    #[arg(long)]
+    item_column: Option<String>,
+    /// Click exports: the time column: Unix seconds or milliseconds or ISO 8601, detected
+    /// (default: guessed, e.g. `timestamp`; without one, file order is time order).
+    #[arg(long)]
+    time_column: Option<String>,
+    /// Click exports: the event type column (default: guessed, e.g. `event`).
+    #[arg(long)]
+    event_column: Option<String>,
+    /// Click exports: the event types to keep, e.g. `view,addtocart` (default: every row;
+    /// RetailRocket's events.csv: `view`).
+    #[arg(long, value_delimiter = ',')]
+    events: Vec<String>,
+    /// Click exports: minutes of inactivity that end a visitor's session.
+    #[arg(long, default_value_t = 30.0)]
+    session_gap: f64,
+    /// Click exports: `standard` applies SR-GNN's preprocessing (sessions of one click and
+    /// items seen fewer than 5 times dropped, the last --test-days days the test sessions,
+    /// test items unseen in training dropped, every prefix a test case).
+    #[arg(long, value_enum, default_value_t = Preprocess::None)]
+    preprocess: Preprocess,
+    /// With `--preprocess standard`: the days at the end of the log held out for testing.
+    #[arg(long, default_value_t = 7.0)]
+    test_days: f64,
+}
+
+/// The preprocessing of a click export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum SplitChoice {
-    /// Sessions when a test file is given, leave-one-out otherwise.
-    Auto,
-    /// The session-based protocol.
-    Sessions,
-    /// Leave-one-out per user.
-    LeaveOneOut,
+enum Preprocess {
+    /// The sessions as read.
+    None,
+    /// SR-GNN's standard preprocessing.
+    Standard,
 }
 
-/// A log split for training and evaluation.
-struct Prepared {
-    split: Split,
-    protocol: Protocol,
-    /// Under the session protocol, every training session (the validating ones included).
-    sessions: Vec<Vec<u32>>,
-}
-
-/// Splits `interactions` (read from `args`) as `args` asks; `seed` draws the validating sessions.
-fn prepare(args: &DataArgs, interactions: &Interactions, seed: u64) -> Result<Prepared, Box<dyn Error>> {
-    let sessions_protocol = match args.split {
-        SplitChoice::Auto => args.test.is_some(),
-        SplitChoice::Sessions => true,
-        SplitChoice::LeaveOneOut if args.test.is_some() => return Err("--test needs the session split, not --split leave-one-out".into()),
-        SplitChoice::LeaveOneOut => false,
-    };
-    if !sessions_protocol {
-        return Ok(Prepared { split: Split::leave_one_out(interactions), protocol: Protocol::LeaveOneOut, sessions: Vec::new() });
+impl ClickArgs {
+    /// The reader's options, checked.
+    fn options(&self) -> Result<(EventOptions, Option<Standard>), Box<dyn Error>> {
+        if !(self.session_gap.is_finite() && self.session_gap > 0.0) {
+            return Err(format!("--session-gap {} is not a positive number of minutes", self.session_gap).into());
+        }
+        let events = EventOptions {
+            session_column: self.session_column.clone(),
+            visitor_column: self.visitor_column.clone(),
+            item_column: self.item_column.clone(),
+            time_column: self.time_column.clone(),
+            event_column: self.event_column.clone(),
+            keep_events: (!self.events.is_empty()).then(|| self.events.clone()),
+            session_gap_seconds: self.session_gap * 60.0,
+        };
+        let standard = (self.preprocess == Preprocess::Standard).then(|| Standard { test_days: self.test_days, ..Standard::default() });
+        Ok((events, standard))
     }
-    let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
-    let test = match &args.test {
-        Some(path) => {
-            let file = data::load_cases(path, &interactions.catalogue)?;
-            say(format!(
-                "test: {} — {} cases ({} left out: target unknown to the training log; {} input clicks on unknown items skipped)",
-                path.display(),
-                file.cases.len(),
-                file.unknown_targets,
-                file.unknown_inputs
-            ));
-            file.cases
-        }
-        None => {
-            let held = sessions.len() / 10;
-            let test_sessions = known_only(sessions.split_off(sessions.len() - held), &sessions, interactions.catalogue.len());
-            let cases = data::prefix_cases(&test_sessions);
-            say(format!("test: the last {held} sessions of the log — {} cases", cases.len()));
-            cases
-        }
-    };
-    let split = Split::sessions(&sessions, Holdout::Random(seed), test);
-    say(format!("split: {} training sessions, {} validation cases (every prefix of a random 10%)", split.train.len(), split.valid.len()));
-    Ok(Prepared { split, protocol: Protocol::Sessions, sessions })
-}
-
-/// `test` sessions without the items that no `train` session has (the protocol's rule: a
-/// model cannot know them), keeping those still two clicks long.
-fn known_only(test: Vec<Vec<u32>>, train: &[Vec<u32>], num_items: usize) -> Vec<Vec<u32>> {
-    let mut known = vec![false; num_items + 1];
-    train.iter().flatten().for_each(|&i| known[i as usize] = true);
-    test.into_iter()
-        .map(|s| s.into_iter().filter(|&i| known[i as usize]).collect::<Vec<u32>>())
-        .filter(|s| s.len() >= 2)
-        .collect()
 }
 
 /// Where computations run.
@@ -343,17 +348,23 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
     }
 }
 
-fn load_data(args: &DataArgs) -> Result<Interactions, Box<dyn Error>> {
-    let options = LoadOptions { format: args.format, min_interactions: args.min_interactions };
-    let interactions = data::load(&args.data, &options)?;
+fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
+    let (events, preprocess) = args.clicks.options()?;
+    let options = LoadOptions { format: args.format, min_interactions: args.min_interactions, events, preprocess };
+    let log = data::read(&args.data, &options)?;
+    for note in &log.notes {
+        say(format!("read: {note}"));
+    }
+    let interactions = &log.interactions;
+    let who = if log.format.is_click_export() { "sessions" } else { "users" };
     say(format!(
-        "data: {} — {} users, {} items, {} interactions",
+        "data: {} — {} {who}, {} items, {} interactions",
         args.data.display(),
         interactions.users.len(),
         interactions.catalogue.len(),
         interactions.len()
     ));
-    Ok(interactions)
+    Ok(log)
 }
 
 /// The model and training settings of the command line, checked.
@@ -409,8 +420,9 @@ fn run_train(args: TrainArgs) -> CliResult {
     let outputs = [("--out", Some(args.out.as_path())), ("--metrics-json", args.metrics_json.as_deref()), ("--checkpoint", args.checkpoint.as_deref())];
     check_outputs(&outputs, inputs)?;
     let device = device(args.device)?;
-    let interactions = load_data(&args.data)?;
-    let Prepared { split, protocol, sessions } = prepare(&args.data, &interactions, args.seed)?;
+    let log = load_data(&args.data)?;
+    let interactions = &log.interactions;
+    let Prepared { split, protocol, sessions } = prepare(&args.data, &log, interactions, args.seed)?;
     let (config, training) = settings(&args, interactions.catalogue.len())?;
     crate::train::check_trainable(&split)?;
     say(format!("model: {}", serde_json::to_string(&config)?));
@@ -438,12 +450,12 @@ fn run_eval(args: EvalArgs) -> CliResult {
     check_outputs(&[("--metrics-json", args.metrics_json.as_deref())], inputs)?;
     let device = device(args.device)?;
     let model = load_bundle(&args.model, &device)?;
-    let interactions = load_data(&args.data)?;
-    let (interactions, dropped) = interactions.with_catalogue(&model.catalogue);
+    let log = load_data(&args.data)?;
+    let (interactions, dropped) = log.interactions.with_catalogue(&model.catalogue);
     if dropped > 0 {
         say(format!("note: {dropped} interactions with items the model does not know were dropped"));
     }
-    let Prepared { split, protocol, sessions } = prepare(&args.data, &interactions, TrainConfig::DEFAULTS.seed)?;
+    let Prepared { split, protocol, sessions } = prepare(&args.data, &log, &interactions, TrainConfig::DEFAULTS.seed)?;
     check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let report = report(&model.model, &model.config, protocol, &split, &sessions, args.filter_seen, &device);
     finish_report(&report, args.metrics_json.as_deref())

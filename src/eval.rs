@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::baselines::{self, Baseline, Popularity, SequentialRules, SessionKnn};
 use crate::data::{Case, Split};
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, input_tensor, trimmed_width};
@@ -192,8 +193,15 @@ impl Report {
     }
 }
 
-/// The simple baselines' test metrics under the session protocol, by name.
+/// The simple baselines' test metrics under the session protocol, by name: popularity,
+/// sequential rules and session kNN ([`crate::baselines`]), fitted on `sessions`.
 fn session_baselines(sessions: &[Vec<u32>], num_items: usize, test: &[Case], filter_seen: bool) -> BTreeMap<String, BTreeMap<String, f64>> {
-    let popularity = evaluate_popularity(sessions.iter().map(Vec::as_slice), num_items, test, filter_seen);
-    BTreeMap::from([("popularity".to_string(), popularity.averages())])
+    let popularity = Popularity::fit(sessions, num_items);
+    let rules = SequentialRules::fit(sessions, num_items);
+    let knn = SessionKnn::fit(sessions, num_items);
+    let methods: [(&str, &dyn Baseline); 3] = [("popularity", &popularity), ("sequential rules", &rules), ("session kNN", &knn)];
+    methods
+        .into_iter()
+        .map(|(name, method)| (name.to_string(), baselines::evaluate(method, &popularity, test, filter_seen).averages()))
+        .collect()
 }

@@ -16,6 +16,8 @@ pub mod rank;
 pub mod scoring;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod baselines;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -5,7 +5,7 @@ use burn::module::Module;
 use std::path::Path;
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::{log_softmax, softmax, softplus};
+use burn::tensor::activation::{softmax, softplus};
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -525,12 +525,17 @@ fn batch_loss(
 }
 
 /// The sampled softmax cross-entropy of hidden states `[m, d]` against their `targets`
-/// (1-based item ids), summed and multiplied by `scale`. Each target competes with the
-/// candidates: every target of the batch (drawn, in effect, by popularity) and `negatives`
-/// (drawn uniformly). A candidate's logit is lowered by `log_expected(item)`, the log of
-/// its expected count among the candidates, and so is the target's own (the correction
-/// that makes a sampled softmax estimate the full one); candidates equal to a row's own
-/// target are left out of that row, so a target never competes with itself.
+/// (1-based item ids) over `items` `[N, d]`, summed and multiplied by `scale`. Each target
+/// competes with the candidates: every target of the batch (drawn, in effect, by
+/// popularity) and `negatives` (drawn uniformly). A candidate's logit is lowered by
+/// `log_expected(item)`, the log of its expected count among them, and so is the target's
+/// own (the correction that makes a sampled softmax estimate the full one); candidates equal
+/// to a row's own target are left out of that row, so a target never competes with itself.
+///
+/// As [`full_softmax_cross_entropy`], the gradient is worked out beside the autodiff graph:
+/// with R the softmax over each row's own logit and its other candidates, less one at the
+/// own logit (which sits at column i of row i: candidate i is target i), ∂L/∂h = scale·R·C
+/// and ∂L/∂C = scale·Rᵀ·h for the candidates' embeddings C; only those enter the graph.
 pub fn sampled_softmax_cross_entropy(
     items: Tensor<2>,
     hidden: Tensor<2>,
@@ -543,14 +548,23 @@ pub fn sampled_softmax_cross_entropy(
     let (m, c) = (targets.len(), targets.len() + negatives.len());
     let candidates: Vec<i64> = targets.iter().chain(negatives).copied().collect();
     let correction: Vec<f32> = candidates.iter().map(|&i| log_expected(i)).collect();
-    let correction = Tensor::<2>::from_data(TensorData::new(correction, [1, c]), &device);
     let rows: Vec<i64> = candidates.iter().map(|i| i - 1).collect();
     let chosen = items.select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [c]), &device));
-    let own = (hidden.clone() * chosen.clone().slice(0..m)).sum_dim(1) - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
-    let logits = hidden.matmul(chosen.transpose()) - correction;
+    let (h, e) = (hidden.clone().inner(), chosen.clone().inner());
+    let correction = Tensor::from_data(TensorData::new(correction, [1, c]), &device);
+    let own = (h.clone() * e.clone().slice(0..m)).sum_dim(1) - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
     let row_targets = Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [m, 1]), &device).expand([m, c]);
     let columns = Tensor::<2, Int>::from_data(TensorData::new(candidates, [1, c]), &device).expand([m, c]);
-    let others = logits.mask_fill(row_targets.equal(columns), -1e9);
-    let log_probs = log_softmax(Tensor::cat(vec![own, others], 1), 1).slice([0..m, 0..1]);
-    log_probs.sum().neg().mul_scalar(scale)
+    let others = (h.clone().matmul(e.clone().transpose()) - correction).mask_fill(row_targets.equal(columns), f32::NEG_INFINITY);
+    let top = others.clone().max_dim(1).max_pair(own.clone());
+    let others = (others - top.clone()).exp();
+    let own_exp = (own.clone() - top.clone()).exp();
+    let total = others.clone().sum_dim(1) + own_exp.clone();
+    let loss = (total.clone().log() + top - own).sum().mul_scalar(scale);
+    let diagonal = Tensor::<2, Int>::from_data(TensorData::new((0..m as i64).collect::<Vec<_>>(), [m, 1]), &device);
+    let residual = (others / total.clone()).scatter(1, diagonal, own_exp / total - 1.0, IndexingUpdateOp::Add);
+    let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
+    let grad_chosen = residual.transpose().matmul(h).mul_scalar(scale);
+    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum() + (chosen * Tensor::from_inner(grad_chosen)).sum();
+    surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss)
 }

@@ -1,7 +1,8 @@
-//! Training: how long histories are cut into windows, and the full-softmax loss.
+//! Training: how long histories are cut into windows, the full-softmax loss and the sampled
+//! softmax.
 
 use awrsr::model::{Awrsr, ModelConfig, input_tensor};
-use awrsr::train::{full_softmax_cross_entropy, windows};
+use awrsr::train::{full_softmax_cross_entropy, sampled_softmax_cross_entropy, windows};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
@@ -84,11 +85,55 @@ fn the_full_softmax_loss_has_the_value_and_gradients_of_log_softmax_through_auto
             let lowest = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).min());
             assert!(lowest.0 < -110.0, "no target's probability underflows f32 (lowest log-probability {})", lowest.0);
         }
-        let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model, hidden, &targets, scale));
+        let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, scale));
         let reference = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).sum().neg().mul_scalar(scale));
         assert!(reference.0.is_finite() && reference.0 > 0.0, "spread {spread}: reference loss {}", reference.0);
         assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0, "spread {spread}: loss {} against {}", fused.0, reference.0);
         assert_close(&format!("spread {spread}: item embedding gradient"), &fused.1, &reference.1);
         assert_close(&format!("spread {spread}: position embedding gradient"), &fused.2, &reference.2);
     }
+}
+
+/// With every other item as its negatives, once each and uncorrected, a target's sampled
+/// softmax is its full softmax: row by row, the two losses and their gradients agree.
+#[test]
+fn the_sampled_softmax_over_every_item_is_the_full_softmax() {
+    let mut config = ModelConfig::new(40);
+    config.max_len = 6;
+    config.d_model = 16;
+    config.dropout = 0.0;
+    let model = model_with_spread_items(&config, 1.0);
+    let targets: Vec<i64> = (0..18).map(|i| (i * 7 % 11 + 1) as i64).collect();
+    let sampled = loss_and_gradients(&model, |model, hidden| {
+        let rows = (0..targets.len()).map(|r| {
+            let others: Vec<i64> = (1..=40).filter(|&i| i != targets[r]).collect();
+            let row = hidden.clone().slice(r..r + 1);
+            sampled_softmax_cross_entropy(model.item_vectors(), row, &targets[r..r + 1], &others, |_| 0.0, 0.5)
+        });
+        rows.reduce(|a, b| a + b).unwrap()
+    });
+    let full = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, 0.5));
+    assert!((sampled.0 - full.0).abs() <= 1e-5 * full.0, "loss {} against {}", sampled.0, full.0);
+    assert_close("item embedding gradient", &sampled.1, &full.1);
+    assert_close("position embedding gradient", &sampled.2, &full.2);
+}
+
+/// The correction: an item drawn twice as a negative with log-expected count ln 2 weighs as
+/// one uncorrected copy, and a negative equal to the row's own target is left out.
+#[test]
+fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() {
+    let mut config = ModelConfig::new(6);
+    config.max_len = 6;
+    config.d_model = 16;
+    config.dropout = 0.0;
+    let model = model_with_spread_items(&config, 1.0);
+    let once = loss_and_gradients(&model, |model, hidden| {
+        sampled_softmax_cross_entropy(model.item_vectors(), hidden.slice(0..1), &[2], &[1, 3, 4, 5, 6], |_| 0.0, 1.0)
+    });
+    let doubled = loss_and_gradients(&model, |model, hidden| {
+        let count = |i: i64| if i == 2 { 0.0 } else { 2f32.ln() };
+        sampled_softmax_cross_entropy(model.item_vectors(), hidden.slice(0..1), &[2], &[1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 2], count, 1.0)
+    });
+    assert!((once.0 - doubled.0).abs() <= 1e-5 * once.0, "loss {} against {}", doubled.0, once.0);
+    assert_close("item embedding gradient", &doubled.1, &once.1);
 }

@@ -8,6 +8,15 @@
 //! | `atomic`    | RecBole `x.inter` (+ `x.item`)     | tab-separated, typed header `field:type` |
 //! | `sequences` | text                               | `user item1 item2 …` (in time order)     |
 //! | `pairs`     | text                               | `user item` (lines in time order)        |
+//! | `events`    | a shop's click export, CSV or TSV  | header; columns by name ([`EventOptions`]) |
+//! | `diginetica`| `train-item-views.csv`             | `session_id;user_id;item_id;timeframe;eventdate` |
+//! | `yoochoose` | `yoochoose-clicks.dat`             | `session,timestamp,item,category`        |
+//! | `retailrocket` | `events.csv`                    | `timestamp,visitorid,event,itemid,transactionid` |
+//!
+//! A `.csv`, `.tsv` or `.txt` whose header names a session or visitor column is a click
+//! export (one of the three public ones by its exact header); a `.dat` of
+//! `digits,ISO-time,…` rows is YooChoose's. Click exports are read as anonymous sessions
+//! (`events`), optionally through the standard preprocessing (`preprocess`).
 //!
 //! Every format: UTF-8 (or Latin-1, but not both in one file), an optional UTF-8 byte-order mark, lines ended by LF,
 //! CRLF or a lone CR, blank lines and lines starting with `#` skipped. A malformed line is
@@ -18,6 +27,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::events::{EventOptions, RawFormat, read_events, read_raw};
+use super::preprocess::{Standard, standard};
 use super::{DataError, Event, Interactions, assemble};
 use crate::catalogue::excerpt;
 
@@ -38,6 +49,23 @@ pub enum Format {
     Sequences,
     /// One interaction per line: `user item`.
     Pairs,
+    /// A shop's click export: a CSV or TSV with a header, columns chosen by name
+    /// ([`EventOptions`]); every session (or visitor, cut at an inactivity gap) is one
+    /// anonymous session.
+    Events,
+    /// Diginetica's raw `train-item-views.csv`.
+    Diginetica,
+    /// YooChoose's raw `yoochoose-clicks.dat`.
+    Yoochoose,
+    /// RetailRocket's raw `events.csv`.
+    Retailrocket,
+}
+
+impl Format {
+    /// True for the click exports, read as anonymous sessions in time order.
+    pub fn is_click_export(self) -> bool {
+        matches!(self, Self::Events | Self::Diginetica | Self::Yoochoose | Self::Retailrocket)
+    }
 }
 
 /// How to read a log.
@@ -47,37 +75,100 @@ pub struct LoadOptions {
     pub format: Option<Format>,
     /// Users with fewer interactions are dropped.
     pub min_interactions: usize,
+    /// How a click export's columns, events and sessions are read.
+    pub events: EventOptions,
+    /// The standard preprocessing of a click export (SR-GNN's), or none.
+    pub preprocess: Option<Standard>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { format: None, min_interactions: 1 }
+        Self { format: None, min_interactions: 1, events: EventOptions::default(), preprocess: None }
     }
 }
 
-/// Reads the log at `path` (a file, or a folder holding `ratings.csv`, `ratings.dat` or one
-/// `.inter` file), with item titles from the companion file when there is one.
-pub fn load(path: &Path, options: &LoadOptions) -> Result<Interactions, DataError> {
+/// A log as read: the interactions to train on and, for a click export, what else the
+/// session protocol needs.
+#[derive(Clone, Debug)]
+pub struct Log {
+    /// The training interactions: per user, or per session of a click export (in time order).
+    pub interactions: Interactions,
+    /// The format read.
+    pub format: Format,
+    /// The test sessions the standard preprocessing held out (external ids), if it ran.
+    pub held_out: Option<Vec<Vec<String>>>,
+    /// Whether the sessions are in time order by time stamps (not merely by file order).
+    pub timed: bool,
+    /// What the reader detected and the preprocessing did, to print.
+    pub notes: Vec<String>,
+}
+
+/// Reads the log at `path` like [`load`], keeping what the session protocol needs.
+pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
     let file = resolve(path)?;
+    if let Some(format) = options.format.filter(|f| f.is_click_export()) {
+        return read_click_export(&file, format, options);
+    }
     let text = read_text(&file)?;
     let format = match options.format {
         Some(format) => format,
         None => detect(&file, &text)?,
     };
+    if format.is_click_export() {
+        drop(text);
+        return read_click_export(&file, format, options);
+    }
     let events = match format {
         Format::Movielens => parse_movielens_csv(&file, &text)?,
         Format::Dat => parse_dat(&file, &text)?,
         Format::Atomic => parse_atomic(&file, &text)?,
         Format::Sequences => parse_sequences(&file, &text)?,
-        Format::Pairs => parse_pairs(&file, &text)?,
+        _ => parse_pairs(&file, &text)?,
     };
     let titles = load_titles(&file, format)?;
-    let interactions = assemble(events, &titles, options.min_interactions);
+    let interactions = non_empty_log(&file, assemble(events, &titles, options.min_interactions), options)?;
+    Ok(Log { interactions, format, held_out: None, timed: false, notes: Vec::new() })
+}
+
+fn non_empty_log(file: &Path, interactions: Interactions, options: &LoadOptions) -> Result<Interactions, DataError> {
     if interactions.is_empty() {
         let reason = format!("no user has {} or more interactions", options.min_interactions);
-        return Err(DataError::Empty { path: file, reason });
+        return Err(DataError::Empty { path: file.into(), reason });
     }
     Ok(interactions)
+}
+
+/// A click export as sessions, preprocessed when asked; items are numbered in order of
+/// first appearance in the (training) sessions, as SR-GNN numbers them.
+fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Result<Log, DataError> {
+    let log = match format {
+        Format::Diginetica => read_raw(file, RawFormat::Diginetica, &options.events)?,
+        Format::Yoochoose => read_raw(file, RawFormat::Yoochoose, &options.events)?,
+        Format::Retailrocket => read_raw(file, RawFormat::Retailrocket, &options.events)?,
+        _ => read_events(file, &options.events)?,
+    };
+    let timed = log.sessions.iter().all(|s| s.time.is_some());
+    let mut notes = log.notes.clone();
+    let (train, held_out) = match &options.preprocess {
+        Some(settings) => {
+            let done = standard(log, settings).map_err(|reason| DataError::Unrecognised { path: file.into(), reason })?;
+            notes.extend(done.notes);
+            (done.train, Some(done.test.into_iter().map(|s| s.items).collect()))
+        }
+        None => (log.sessions, None),
+    };
+    let events = train
+        .into_iter()
+        .flat_map(|s| s.items.into_iter().map(move |item| Event { user: s.id.clone(), item, time: None }))
+        .collect();
+    let interactions = non_empty_log(file, assemble(events, &HashMap::new(), options.min_interactions), options)?;
+    Ok(Log { interactions, format, held_out, timed, notes })
+}
+
+/// Reads the log at `path` (a file, or a folder holding `ratings.csv`, `ratings.dat` or one
+/// `.inter` file), with item titles from the companion file when there is one.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Interactions, DataError> {
+    Ok(read(path, options)?.interactions)
 }
 
 /// The files [`load`] reads for `path`: the log and the companion title files that exist.
@@ -154,22 +245,48 @@ fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
     Ok(bytes.iter().map(|&b| b as char).collect())
 }
 
+/// True when `header` is a click export's: delimited column names, one of them a session or
+/// visitor column.
+fn is_click_header(header: &str) -> bool {
+    let names: Vec<String> = header.split([',', ';', '\t']).map(|n| n.trim().trim_matches('"').to_ascii_lowercase()).collect();
+    names.len() >= 2 && names.iter().any(|n| matches!(n.as_str(), "session_id" | "sessionid" | "session" | "visitorid" | "visitor_id"))
+}
+
+/// The click-export format of a header [`is_click_header`] accepts: a public data set's raw
+/// file by its exact header, else the generic export.
+fn click_format(header: &str) -> Format {
+    match header.trim() {
+        "session_id;user_id;item_id;timeframe;eventdate" => Format::Diginetica,
+        "timestamp,visitorid,event,itemid,transactionid" => Format::Retailrocket,
+        _ => Format::Events,
+    }
+}
+
+/// True for a YooChoose click row: `session,2014-04-06T20:21:58.444Z,item,category`.
+fn is_yoochoose_row(line: &str) -> bool {
+    let fields: Vec<&str> = line.split(',').collect();
+    fields.len() == 4 && fields[0].bytes().all(|b| b.is_ascii_digit()) && fields[1].len() > 10 && fields[1].as_bytes()[10] == b'T'
+}
+
 /// Picks the format from the extension, then from the shape of the first lines: `::`
 /// means `.dat`, a `userId,` header MovieLens CSV, a typed tab-separated header RecBole;
 /// else whitespace-separated text is `pairs` when every sampled line has two fields, or
 /// most do and a user appears on two lines, and `sequences` otherwise. Lines that do not
 /// fit the chosen format are then errors naming the line.
 fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
+    let sample: Vec<&str> = numbered_lines(text).take(1000).map(|(_, l)| l).collect();
+    let first = sample.first().copied().unwrap_or_default();
     match path.extension().and_then(|e| e.to_str()) {
+        Some("csv" | "tsv" | "txt") if is_click_header(first) => return Ok(click_format(first)),
         Some("csv") => return Ok(Format::Movielens),
+        Some("dat") if is_yoochoose_row(first) => return Ok(Format::Yoochoose),
         Some("dat") => return Ok(Format::Dat),
         Some("inter") => return Ok(Format::Atomic),
         _ => {}
     }
-    let sample: Vec<&str> = numbered_lines(text).take(1000).map(|(_, l)| l).collect();
-    let Some(first) = sample.first() else {
+    if sample.is_empty() {
         return Err(DataError::Empty { path: path.into(), reason: "the file is empty".into() });
-    };
+    }
     if first.contains("::") {
         return Ok(Format::Dat);
     }
@@ -346,7 +463,7 @@ fn load_titles(log: &Path, format: Format) -> Result<HashMap<String, String>, Da
         Format::Movielens => log.with_file_name("movies.csv"),
         Format::Dat => log.with_file_name("movies.dat"),
         Format::Atomic => log.with_extension("item"),
-        Format::Sequences | Format::Pairs => return Ok(HashMap::new()),
+        _ => return Ok(HashMap::new()),
     };
     if !companion.is_file() {
         return Ok(HashMap::new());

@@ -3,7 +3,9 @@
 //! evaluation ([`split`]).
 
 pub mod cases;
+pub mod events;
 pub mod formats;
+pub mod preprocess;
 pub mod split;
 
 use std::collections::HashMap;
@@ -11,8 +13,10 @@ use std::path::PathBuf;
 
 use crate::catalogue::Catalogue;
 
-pub use formats::{Format, LoadOptions, MAX_LOG_BYTES, input_files, load};
+pub use events::{EventOptions, RawFormat, Session, SessionLog, TimeFormat, read_events, read_raw};
+pub use formats::{Format, LoadOptions, Log, MAX_LOG_BYTES, input_files, load, read};
 pub use cases::{CaseFile, load_cases, prefix_cases};
+pub use preprocess::{Preprocessed, Standard};
 pub use split::{Case, Holdout, Split, VALID_SHARE};
 
 /// What can go wrong reading an interaction log.
