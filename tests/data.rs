@@ -62,7 +62,7 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 fn error_of(path: &Path, format: Option<Format>) -> DataError {
-    load(path, &LoadOptions { format, min_interactions: 1 }).expect_err("the file is broken")
+    load(path, &LoadOptions { format, min_interactions: 1, ..LoadOptions::default() }).expect_err("the file is broken")
 }
 
 fn malformed_line(error: DataError) -> (usize, String) {
@@ -132,9 +132,9 @@ fn ties_keep_file_order_and_short_users_are_dropped_on_request() {
     let ids: Vec<&str> = user.items.iter().map(|&i| data.catalogue.id(i)).collect();
     assert_eq!(ids, ["a", "b", "c"]);
 
-    let options = LoadOptions { format: None, min_interactions: 2 };
+    let options = LoadOptions { format: None, min_interactions: 2, ..LoadOptions::default() };
     assert_eq!(load(&path, &options).unwrap().users.len(), 1);
-    let options = LoadOptions { format: None, min_interactions: 10 };
+    let options = LoadOptions { format: None, min_interactions: 10, ..LoadOptions::default() };
     assert!(matches!(load(&path, &options), Err(DataError::Empty { .. })));
 }
 
@@ -142,7 +142,7 @@ fn ties_keep_file_order_and_short_users_are_dropped_on_request() {
 fn leave_one_out_holds_out_the_last_two_items() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "seq.txt", "u1 a b c d\nu2 a b\n");
-    let data = load(&path, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1 }).unwrap();
+    let data = load(&path, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1, ..LoadOptions::default() }).unwrap();
     let split = Split::leave_one_out(&data);
     let id = |i: u32| data.catalogue.id(i).to_string();
     assert_eq!(split.train.len(), 2, "short users still train");
@@ -155,7 +155,7 @@ fn leave_one_out_holds_out_the_last_two_items() {
 
 /// Each user's item ids, in order.
 fn histories(path: &Path, format: Option<Format>) -> Vec<(String, Vec<String>)> {
-    let data = load(path, &LoadOptions { format, min_interactions: 1 }).unwrap_or_else(|e| panic!("{e}"));
+    let data = load(path, &LoadOptions { format, min_interactions: 1, ..LoadOptions::default() }).unwrap_or_else(|e| panic!("{e}"));
     data.users.iter().map(|u| (u.user.clone(), u.items.iter().map(|&i| data.catalogue.id(i).to_string()).collect())).collect()
 }
 
@@ -231,7 +231,7 @@ fn latin1_logs_are_read_and_mixed_encodings_refused() {
     let lines = |second: &[u8]| [b"u1 caf\xe9 a b\n".as_slice(), second, b"u3 a b c\n"].concat();
     let latin1 = dir.path().join("latin1.txt");
     std::fs::write(&latin1, lines(b"u2 a b caf\xe9\n")).unwrap();
-    let read = load(&latin1, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1 }).unwrap();
+    let read = load(&latin1, &LoadOptions { format: Some(Format::Sequences), min_interactions: 1, ..LoadOptions::default() }).unwrap();
     assert!((1..=read.catalogue.len() as u32).any(|i| read.catalogue.id(i) == "caf\u{e9}"), "the Latin-1 id reads as café");
     let mixed = dir.path().join("mixed.txt");
     std::fs::write(&mixed, lines("u2 a b café\n".as_bytes())).unwrap();

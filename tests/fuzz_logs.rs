@@ -77,7 +77,7 @@ fn file(header: &'static str, separator: &'static str, width: usize, users: u32)
 fn check(dir: &Path, name: &str, format: Option<Format>, bytes: &[u8], min: usize) -> Result<bool, TestCaseError> {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    match load(&path, &LoadOptions { format, min_interactions: min }) {
+    match load(&path, &LoadOptions { format, min_interactions: min, ..LoadOptions::default() }) {
         Err(e) => {
             let message = e.to_string();
             prop_assert!(message.starts_with(&path.display().to_string()), "{message}");

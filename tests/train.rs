@@ -122,7 +122,7 @@ fn the_sampled_softmax_over_every_item_is_the_full_softmax() {
 /// one uncorrected copy, and a negative equal to the row's own target is left out.
 #[test]
 fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() {
-    let mut config = ModelConfig::new(6);
+    let mut config = ModelConfig::new(40);
     config.max_len = 6;
     config.d_model = 16;
     config.dropout = 0.0;
