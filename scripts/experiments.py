@@ -8,6 +8,8 @@
     scripts/experiments.py speed [--epochs 2]
     scripts/experiments.py device-speed [results/device/speed.log]
     scripts/experiments.py gap MODEL LOG
+    scripts/experiments.py sessions [--variant none value ...] [--seeds 42 ...] [--jobs 2]
+    scripts/experiments.py sessions-table
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -24,6 +26,14 @@ docs/results.md between the `<!-- study:begin -->` and `<!-- study:end -->` mark
 
 `gap` measures what one missing item before the target costs a trained model (ML-1M's file
 lacks most users' second-to-last item, so its test target lies two steps ahead).
+
+`sessions` trains the shop-sessions study (docs/results.md, "Shop sessions"): Diginetica's
+shared training sessions and test cases, the CLI's session defaults, one cell per refinement
+variant and seed, each writing results/sessions/diginetica-<variant>-s<seed>.json (the
+model's and the baselines' test figures, every case's rank) and its .log; cells written are
+skipped, a stopped one resumes from its checkpoint. `sessions-table` prints the table: test
+HR@20 / MRR@20 (mean and sd over seeds) beside the baselines, and for each variant a paired
+bootstrap test of its per-case MRR@20 against `none` on the same cases.
 
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
@@ -325,6 +335,55 @@ def status():
         print(f"{path.stem}: {state['epoch']} epochs done, best epoch {state['best_epoch']}, valid NDCG@10 {ndcg:.4f}")
 
 
+SESSIONS = ROOT / "results" / "sessions"
+
+
+def session_cell(variant, seed, threads):
+    """Trains and evaluates one shop-sessions cell (skipped when written)."""
+    out = SESSIONS / f"diginetica-{variant}-s{seed}"
+    if out.with_suffix(".json").exists():
+        return
+    data = SHARED / "sessions" / "diginetica"
+    env = dict(os.environ, **({"RAYON_NUM_THREADS": str(threads)} if threads else {}))
+    with open(out.with_suffix(".log"), "a") as log:
+        subprocess.run([binary(), "train", "--data", str(data / "train.txt"), "--test", str(data / "test.txt"),
+                        "--refinement", variant, "--seed", str(seed), "--quiet", "--out", str(out.with_suffix(".awrsr")),
+                        "--checkpoint", str(out.with_suffix(".ckpt")), "--metrics-json", str(out.with_suffix(".json"))],
+                       stdout=log, stderr=subprocess.STDOUT, env=env, check=True)
+    out.with_suffix(".ckpt").unlink(missing_ok=True)
+
+
+def mrr20(rank):
+    return 1.0 / (rank + 1) if rank < 20 else 0.0
+
+
+def sessions_table():
+    """Prints the shop-sessions table from results/sessions/*.json."""
+    reports = {}
+    for path in sorted(SESSIONS.glob("diginetica-*-s*.json")):
+        variant, seed = re.match(r"diginetica-(\w+)-s(\d+)\.json", path.name).groups()
+        reports.setdefault(variant, {})[int(seed)] = json.loads(path.read_text())
+    if not reports:
+        sys.exit("no cells in results/sessions/: run `scripts/experiments.py sessions` first")
+    any_report = next(iter(next(iter(reports.values())).values()))
+    print("| method | seeds | test HR@20 | test MRR@20 | HR@10 | MRR@10 | p (MRR@20 vs none) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, m in any_report["baselines"].items():
+        print(f"| {name} | – | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | {m['MRR@10']:.4f} | – |")
+    for variant in [v for v in VARIANTS if v in reports]:
+        seeds = reports[variant]
+        cell_ = lambda key: mean_sd([r["test"][key] for r in seeds.values()])
+        figures = " | ".join(f"{m:.4f} ± {sd:.4f}" if len(seeds) > 1 else f"{m:.4f}" for m, sd in map(cell_, ["HR@20", "MRR@20", "HR@10", "MRR@10"]))
+        p = "–"
+        common = sorted(set(seeds) & set(reports.get("none", {}))) if variant != "none" else []
+        if common:
+            per_case = lambda runs: [sum(mrr20(r["test_ranks"][i]) for r in runs) / len(runs) for i in range(len(runs[0]["test_ranks"]))]
+            mine = per_case([seeds[s] for s in common])
+            base = per_case([reports["none"][s] for s in common])
+            p = f"{paired([a - b for a, b in zip(mine, base)], resamples=2000)[0]:.3f}"
+        print(f"| model, `{variant}` | {', '.join(map(str, sorted(seeds)))} | {figures} | {p} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -343,8 +402,21 @@ def main():
     cost = sub.add_parser("gap", help="what one missing item before the target costs (results/next-item-gap/)")
     cost.add_argument("model", help="a trained model bundle (.awrsr)")
     cost.add_argument("log", help="the `user item ...` text log it was trained on (sequence or pair lines)")
+    sessions = sub.add_parser("sessions", help="the shop-sessions study on Diginetica (results/sessions/)")
+    sessions.add_argument("--variant", nargs="+", choices=VARIANTS, default=["none", "value"])
+    sessions.add_argument("--seeds", nargs="+", type=int, default=[42])
+    sessions.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
+    sub.add_parser("sessions-table", help="the shop-sessions table from results/sessions/")
     args = parser.parse_args()
-    others = {"tables": tables, "status": status, "speed": lambda: speed(args.epochs),
+    if args.command == "sessions":
+        SESSIONS.mkdir(parents=True, exist_ok=True)
+        threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for done in [pool.submit(session_cell, v, s, threads) for s in args.seeds for v in args.variant]:
+                done.result()
+        sessions_table()
+        return
+    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "speed": lambda: speed(args.epochs),
               "device-speed": lambda: device_speed(args.log), "gap": lambda: gap(args.model, args.log)}
     if args.command in others:
         others[args.command]()

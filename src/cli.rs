@@ -21,7 +21,7 @@ use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard}
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
-use crate::train::{Batching, Loss, TrainConfig, train};
+use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
 use protocol::{Prepared, SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
@@ -123,6 +123,12 @@ enum Preprocess {
 }
 
 impl ClickArgs {
+    /// True when any column or the events to keep are named.
+    fn names_columns(&self) -> bool {
+        let columns = [&self.session_column, &self.visitor_column, &self.item_column, &self.time_column, &self.event_column];
+        columns.iter().any(|c| c.is_some()) || !self.events.is_empty()
+    }
+
     /// The reader's options, checked.
     fn options(&self) -> Result<(EventOptions, Option<Standard>), Box<dyn Error>> {
         if !(self.session_gap.is_finite() && self.session_gap > 0.0) {
@@ -192,8 +198,9 @@ struct TrainArgs {
     #[arg(long, default_value_t = ModelConfig::DEFAULTS.max_len)]
     max_len: usize,
     /// Dropout probability.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.dropout)]
-    dropout: f64,
+    /// Dropout probability (default: 0.2 for sessions, 0.5 for user histories).
+    #[arg(long)]
+    dropout: Option<f64>,
     /// Feed-forward non-linearity.
     #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.activation)]
     activation: Activation,
@@ -209,27 +216,31 @@ struct TrainArgs {
     negatives: usize,
     /// Score by cosine similarity divided by this temperature (normalised item and session
     /// embeddings, as in NISER); 0 scores by the dot product.
-    #[arg(long, default_value_t = TrainConfig::DEFAULTS.temperature)]
-    temperature: f32,
+    /// Default: 0.08 for sessions, 0 for user histories.
+    #[arg(long)]
+    temperature: Option<f32>,
     /// Maximum epochs.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.epochs)]
     epochs: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = TrainConfig::DEFAULTS.batch_size)]
-    batch_size: usize,
+    /// Default: 256 for sessions, 128 for short user histories, 32 for long ones.
+    #[arg(long)]
+    batch_size: Option<usize>,
     /// Adam learning rate.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.learning_rate)]
     lr: f64,
-    /// Early stopping patience in epochs (validation NDCG@10).
-    #[arg(long, default_value_t = TrainConfig::DEFAULTS.patience)]
-    patience: usize,
+    /// Early stopping patience in epochs (validation NDCG@10). Default: 3 for sessions, 20
+    /// for user histories.
+    #[arg(long)]
+    patience: Option<usize>,
     /// Random seed.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.seed)]
     seed: u64,
     /// How sequences are grouped into batches: `by-length` pads each batch only to its
     /// longest sequence (much faster when sessions are short, e.g. Amazon logs).
-    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULTS.batching)]
-    batching: Batching,
+    /// Default: `by-length` for sessions and short user histories, `shuffled` for long ones.
+    #[arg(long, value_enum)]
+    batching: Option<Batching>,
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
@@ -350,7 +361,9 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
 
 fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     let (events, preprocess) = args.clicks.options()?;
-    let options = LoadOptions { format: args.format, min_interactions: args.min_interactions, events, preprocess };
+    // Naming a click export's columns or events says what the file is.
+    let format = args.format.or(args.clicks.names_columns().then_some(Format::Events));
+    let options = LoadOptions { format, min_interactions: args.min_interactions, events, preprocess };
     let log = data::read(&args.data, &options)?;
     for note in &log.notes {
         say(format!("read: {note}"));
@@ -367,15 +380,17 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     Ok(log)
 }
 
-/// The model and training settings of the command line, checked.
-fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
+/// The model and training settings of the command line, checked; what it leaves out
+/// comes from the defaults of the log's `kind`.
+fn settings(args: &TrainArgs, num_items: usize, kind: LogKind) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
+    let defaults = kind.defaults();
     let config = ModelConfig {
         num_items,
         max_len: args.max_len,
         d_model: args.d_model,
         layers: args.layers,
         heads: args.heads,
-        dropout: args.dropout,
+        dropout: args.dropout.unwrap_or(defaults.dropout),
         refinement: args.refinement,
         refine_scale: args.refine_scale,
         activation: args.activation,
@@ -388,14 +403,14 @@ fn settings(args: &TrainArgs, num_items: usize) -> Result<(ModelConfig, TrainCon
     }
     let training = TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size,
+        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
         learning_rate: args.lr,
         loss: args.loss.unwrap_or(Loss::for_catalogue(num_items)),
-        patience: args.patience,
+        patience: args.patience.unwrap_or(defaults.patience),
         seed: args.seed,
-        batching: args.batching,
+        batching: args.batching.unwrap_or(defaults.batching),
         negatives: args.negatives,
-        temperature: args.temperature,
+        temperature: args.temperature.unwrap_or(defaults.temperature),
         progress: !args.quiet,
     };
     training.validate()?;
@@ -414,7 +429,7 @@ fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) ->
 }
 
 fn run_train(args: TrainArgs) -> CliResult {
-    settings(&args, 1)?;
+    settings(&args, 1, LogKind::Sessions)?;
     let mut inputs = data::input_files(&args.data.data)?;
     inputs.extend(args.data.test.clone());
     let outputs = [("--out", Some(args.out.as_path())), ("--metrics-json", args.metrics_json.as_deref()), ("--checkpoint", args.checkpoint.as_deref())];
@@ -423,7 +438,8 @@ fn run_train(args: TrainArgs) -> CliResult {
     let log = load_data(&args.data)?;
     let interactions = &log.interactions;
     let Prepared { split, protocol, sessions } = prepare(&args.data, &log, interactions, args.seed)?;
-    let (config, training) = settings(&args, interactions.catalogue.len())?;
+    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, args.max_len);
+    let (config, training) = settings(&args, interactions.catalogue.len(), kind)?;
     crate::train::check_trainable(&split)?;
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));

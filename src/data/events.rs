@@ -301,7 +301,7 @@ pub enum RawFormat {
 
 /// Common names of each column, tried in order.
 const SESSION_NAMES: &[&str] = &["session_id", "sessionId", "session"];
-const VISITOR_NAMES: &[&str] = &["visitorid", "visitor_id", "user_id", "userId", "user"];
+const VISITOR_NAMES: &[&str] = &["visitorid", "visitor_id", "visitor", "user_id", "userId", "user"];
 const ITEM_NAMES: &[&str] = &["item_id", "itemid", "itemId", "product_id", "item", "sku"];
 const TIME_NAMES: &[&str] = &["timestamp", "time", "ts", "eventdate", "date"];
 const EVENT_NAMES: &[&str] = &["event", "event_type", "type"];

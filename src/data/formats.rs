@@ -249,7 +249,7 @@ fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
 /// visitor column.
 fn is_click_header(header: &str) -> bool {
     let names: Vec<String> = header.split([',', ';', '\t']).map(|n| n.trim().trim_matches('"').to_ascii_lowercase()).collect();
-    names.len() >= 2 && names.iter().any(|n| matches!(n.as_str(), "session_id" | "sessionid" | "session" | "visitorid" | "visitor_id"))
+    names.len() >= 2 && names.iter().any(|n| matches!(n.as_str(), "session_id" | "sessionid" | "session" | "visitorid" | "visitor_id" | "visitor"))
 }
 
 /// The click-export format of a header [`is_click_header`] accepts: a public data set's raw

@@ -1,0 +1,125 @@
+//! Shop sessions through the command line: training and evaluating under the session-based
+//! protocol on a slice of Diginetica with its test cases, with the simple baselines beside the
+//! model, and a shop's click export read by column names.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn awrsr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().expect("the binary runs")
+}
+
+fn ok(output: Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The first `sessions` training sessions of Diginetica and every test case, as files in `dir`.
+fn diginetica_slice(dir: &Path, sessions: usize) -> (String, String) {
+    let train = std::fs::read_to_string(common::shared("sessions/diginetica/train.txt")).unwrap();
+    let train_path = dir.join("train.txt");
+    std::fs::write(&train_path, train.lines().take(sessions).collect::<Vec<_>>().join("\n")).unwrap();
+    let test = common::shared("sessions/diginetica/test.txt");
+    (train_path.to_str().unwrap().to_string(), test.to_str().unwrap().to_string())
+}
+
+fn metric(report: &Value, path: &[&str]) -> f64 {
+    path.iter().fold(report, |v, key| &v[key]).as_f64().unwrap_or_else(|| panic!("{path:?} missing in {report}"))
+}
+
+#[test]
+fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 6_000);
+    let model = dir.path().join("m.awrsr");
+    let (train_json, eval_json) = (dir.path().join("train.json"), dir.path().join("eval.json"));
+    let stdout = ok(awrsr(&[
+        "train", "--data", &train, "--test", &test, "--out", model.to_str().unwrap(), "--metrics-json",
+        train_json.to_str().unwrap(), "--d-model", "16", "--epochs", "2", "--batch-size", "256", "--quiet",
+    ]));
+    assert!(stdout.contains("every prefix of a random 10%"), "the sessions validate: {stdout}");
+    assert!(stdout.contains("\"loss\":\"ce\""), "a catalogue this small trains with the full softmax: {stdout}");
+    let trained = read_json(&train_json);
+    assert_eq!(trained["protocol"], "sessions");
+    for name in ["popularity", "sequential rules", "session kNN"] {
+        for key in ["HR@10", "HR@20", "MRR@10", "MRR@20", "NDCG@10", "NDCG@20"] {
+            let value = metric(&trained, &["baselines", name, key]);
+            assert!((0.0..=1.0).contains(&value), "{name} {key} = {value}");
+        }
+    }
+    // Cases whose target the slice never saw are left out; the rest are ranked, one rank each.
+    let kept = stdout.lines().find(|l| l.starts_with("test: ")).unwrap();
+    let cases: usize = kept.split(" — ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(cases > 500 && cases < 60_858, "{kept}");
+    assert_eq!(trained["test_ranks"].as_array().unwrap().len(), cases);
+    let model_hr = metric(&trained, &["test", "HR@20"]);
+    let popular_hr = metric(&trained, &["baselines", "popularity", "HR@20"]);
+    let rules_hr = metric(&trained, &["baselines", "sequential rules", "HR@20"]);
+    assert!(model_hr > 3.0 * popular_hr, "model HR@20 {model_hr} against popularity {popular_hr}");
+    assert!(rules_hr > 3.0 * popular_hr, "sequential rules HR@20 {rules_hr} against popularity {popular_hr}");
+    assert!(metric(&trained, &["test", "MRR@20"]) <= model_hr);
+
+    // `eval` of the written bundle on the same files gives the same test figures.
+    ok(awrsr(&["eval", "--model", model.to_str().unwrap(), "--data", &train, "--test", &test, "--metrics-json", eval_json.to_str().unwrap()]));
+    let evaluated = read_json(&eval_json);
+    assert_eq!(evaluated["test"], trained["test"]);
+    assert_eq!(evaluated["baselines"], trained["baselines"]);
+    assert_eq!(evaluated["test_ranks"], trained["test_ranks"]);
+}
+
+/// A click export: visitors who browse chains of related products (item k, then k + 1, …),
+/// one row per event, ISO 8601 times, views and purchases.
+fn click_export(dir: &Path) -> std::path::PathBuf {
+    let mut rows = vec!["visitor,when,product,action".to_string()];
+    for visitor in 0..400 {
+        for visit in 0..2 {
+            let start = 3 * (visitor % 30) + visit;
+            for step in 0..5 {
+                let minute = 120 * visit + 2 * step;
+                let when = format!("2026-11-{:02}T{:02}:{:02}:00Z", 1 + visitor % 28, 8 + minute / 60, minute % 60);
+                rows.push(format!("v{visitor},{when},sku-{},view", start + step));
+                if step == 4 {
+                    rows.push(format!("v{visitor},{when},sku-{},purchase", start + step));
+                }
+            }
+        }
+    }
+    let path = dir.join("export.csv");
+    std::fs::write(&path, rows.join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn a_click_export_is_read_by_column_names_and_cut_into_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = click_export(dir.path());
+    let model = dir.path().join("m.awrsr");
+    let json = dir.path().join("m.json");
+    let stdout = ok(awrsr(&[
+        "train", "--data", export.to_str().unwrap(), "--visitor-column", "visitor", "--item-column", "product",
+        "--time-column", "when", "--event-column", "action", "--events", "view", "--out", model.to_str().unwrap(),
+        "--metrics-json", json.to_str().unwrap(), "--d-model", "16", "--epochs", "15", "--dropout", "0.1", "--quiet",
+    ]));
+    assert!(stdout.contains("ISO 8601"), "the time format is stated: {stdout}");
+    // 400 visitors, each two visits two hours apart: 800 sessions of 5 views.
+    assert!(stdout.contains("800 sessions"), "{stdout}");
+    assert!(stdout.contains("every prefix of the latest 10%"), "timed sessions validate on the latest: {stdout}");
+    let report = read_json(&json);
+    assert_eq!(report["protocol"], "sessions");
+    let model_hr = metric(&report, &["test", "HR@10"]);
+    assert!(model_hr > 0.9, "chains are easy to learn: HR@10 {model_hr}");
+
+    let wrong = awrsr(&["train", "--data", export.to_str().unwrap(), "--visitor-column", "visitor", "--item-column", "article", "--out", model.to_str().unwrap()]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("export.csv") && stderr.contains("article") && stderr.contains("product"), "{stderr}");
+}
