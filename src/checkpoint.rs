@@ -44,6 +44,9 @@ pub struct State {
     pub epoch: usize,
     /// Position of the shuffling / negative-sampling generator, in 32-bit words.
     pub rng_word_pos: u128,
+    /// The learning rate's factor after the decay so far (1 in checkpoints from before it).
+    #[serde(default = "one")]
+    pub lr_scale: f64,
     /// Epoch of the best model so far (1-based).
     pub best_epoch: usize,
     /// Validation metrics of the best model so far.
@@ -71,6 +74,13 @@ pub struct Settings {
     /// Cosine-scoring temperature (0: off, as in checkpoints from before it).
     #[serde(default)]
     pub temperature: f32,
+    /// Learning-rate decay (1: none, as in checkpoints from before it).
+    #[serde(default = "one")]
+    pub lr_decay: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn default_negatives() -> usize {
@@ -88,6 +98,7 @@ impl Settings {
             batching: train.batching,
             negatives: train.negatives,
             temperature: train.temperature,
+            lr_decay: train.lr_decay,
         }
     }
 }

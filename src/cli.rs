@@ -229,6 +229,10 @@ struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.learning_rate)]
     lr: f64,
+    /// Multiply the learning rate by this after every epoch without a better validation
+    /// NDCG@10. Default: 0.5 for sessions, 1 (constant) for user histories.
+    #[arg(long)]
+    lr_decay: Option<f64>,
     /// Early stopping patience in epochs (validation NDCG@10). Default: 3 for sessions, 20
     /// for user histories.
     #[arg(long)]
@@ -411,6 +415,7 @@ fn settings(args: &TrainArgs, num_items: usize, kind: LogKind) -> Result<(ModelC
         batching: args.batching.unwrap_or(defaults.batching),
         negatives: args.negatives,
         temperature: args.temperature.unwrap_or(defaults.temperature),
+        lr_decay: args.lr_decay.unwrap_or(defaults.lr_decay),
         progress: !args.quiet,
     };
     training.validate()?;

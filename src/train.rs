@@ -71,6 +71,8 @@ pub struct KindDefaults {
     pub temperature: f32,
     /// Epochs without a better validation NDCG@10 before stopping.
     pub patience: usize,
+    /// The learning rate's factor after each such epoch.
+    pub lr_decay: f64,
 }
 
 impl LogKind {
@@ -93,9 +95,9 @@ impl LogKind {
     /// dropout 0.5). Patience 20 for both.
     pub fn defaults(self) -> KindDefaults {
         match self {
-            Self::Sessions => KindDefaults { batch_size: 256, batching: Batching::ByLength, dropout: 0.2, temperature: 0.08, patience: 3 },
-            Self::ShortHistories => KindDefaults { batch_size: 128, batching: Batching::ByLength, dropout: 0.5, temperature: 0.0, patience: 20 },
-            Self::LongHistories => KindDefaults { batch_size: 32, batching: Batching::Shuffled, dropout: 0.5, temperature: 0.0, patience: 20 },
+            Self::Sessions => KindDefaults { batch_size: 256, batching: Batching::ByLength, dropout: 0.2, temperature: 0.08, patience: 3, lr_decay: 0.5 },
+            Self::ShortHistories => KindDefaults { batch_size: 128, batching: Batching::ByLength, dropout: 0.5, temperature: 0.0, patience: 20, lr_decay: 1.0 },
+            Self::LongHistories => KindDefaults { batch_size: 32, batching: Batching::Shuffled, dropout: 0.5, temperature: 0.0, patience: 20, lr_decay: 1.0 },
         }
     }
 }
@@ -146,6 +148,10 @@ pub struct TrainConfig {
     /// length, also where it feeds the encoder); 0 scores by the plain dot product.
     #[serde(default)]
     pub temperature: f32,
+    /// The learning rate is multiplied by this after every epoch that brings no better
+    /// validation NDCG@10 (1: constant).
+    #[serde(default = "TrainConfig::no_decay")]
+    pub lr_decay: f64,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -153,10 +159,14 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The default settings (the CLI's defaults).
     pub const DEFAULTS: Self =
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, negatives: 2048, temperature: 0.0, progress: true };
+        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, negatives: 2048, temperature: 0.0, lr_decay: 1.0, progress: true };
 
     fn default_negatives() -> usize {
         Self::DEFAULTS.negatives
+    }
+
+    fn no_decay() -> f64 {
+        1.0
     }
 }
 
@@ -192,6 +202,9 @@ impl TrainConfig {
         }
         if !(self.temperature == 0.0 || (self.temperature >= 1e-3 && self.temperature <= 100.0)) {
             return Err(format!("temperature {} is neither 0 (off) nor in [0.001, 100]", self.temperature));
+        }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return Err(format!("learning-rate decay {} is not a number in (0, 1]", self.lr_decay));
         }
         let lr = self.learning_rate;
         if !(lr > 0.0 && lr <= Self::MAX_LEARNING_RATE) {
@@ -252,6 +265,7 @@ pub fn train(
     ad_device.seed(train.seed);
     let mut run = Run {
         rng: ChaCha12Rng::seed_from_u64(train.seed),
+        lr_scale: 1.0,
         model: config.init(&ad_device).train(),
         optimizer: AdamConfig::new().init(),
         best: None,
@@ -288,6 +302,9 @@ pub fn train(
         let improved = run.best.as_ref().is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
         let pace = format!("{seconds:.1} s, {:.0} seq/s", sequences.len() as f64 / seconds);
         say(format!("epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
+        if !improved {
+            run.lr_scale *= train.lr_decay;
+        }
         if improved {
             let saved = checkpoint.map(|_| save_module(&snapshot)).transpose()?;
             run.best = Some(Best { model: snapshot, epoch, valid, saved });
@@ -304,6 +321,8 @@ pub fn train(
 /// A training run between epochs: everything a checkpoint holds.
 struct Run {
     rng: ChaCha12Rng,
+    /// The learning rate's factor now (the decay applied so far).
+    lr_scale: f64,
     model: Awrsr,
     optimizer: ModuleOptimizer,
     best: Option<Best>,
@@ -348,7 +367,7 @@ impl Run {
             let loss = batch_loss(&self.model, config, train, objective, batch, per_batch, &mut self.rng, device);
             loss_sum = loss_sum + loss.clone().detach();
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            self.model = self.optimizer.step(train.learning_rate, self.model, grads);
+            self.model = self.optimizer.step(train.learning_rate * self.lr_scale, self.model, grads);
             bar.inc(1);
             if !bar.is_hidden() && i % PROGRESS_READ_EVERY == 0 {
                 bar.set_message(format!("loss {:.4}", read_scalar(&loss_sum) / (i + 1) as f64));
@@ -370,7 +389,7 @@ impl Run {
         rng.set_word_pos(saved.state.rng_word_pos);
         let state = saved.state;
         let best = Best { model: best_model, epoch: state.best_epoch, valid: state.best_valid, saved: Some(saved.best) };
-        Ok(Self { rng, model, optimizer, best: Some(best), epoch: state.epoch })
+        Ok(Self { rng, lr_scale: state.lr_scale, model, optimizer, best: Some(best), epoch: state.epoch })
     }
 
     /// The checkpoint of this run (which has completed at least one epoch).
@@ -382,6 +401,7 @@ impl Run {
             data: data.to_string(),
             epoch: self.epoch,
             rng_word_pos: self.rng.get_word_pos(),
+            lr_scale: self.lr_scale,
             best_epoch: best.epoch,
             best_valid: best.valid.clone(),
         };
