@@ -361,8 +361,9 @@ def sessions_table():
     """Prints the shop-sessions table from results/sessions/*.json."""
     reports = {}
     for path in sorted(SESSIONS.glob("diginetica-*-s*.json")):
-        variant, seed = re.match(r"diginetica-(\w+)-s(\d+)\.json", path.name).groups()
-        reports.setdefault(variant, {})[int(seed)] = json.loads(path.read_text())
+        match = re.fullmatch(r"diginetica-(\w+)-s(\d+)\.json", path.name)
+        if match:
+            reports.setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
     if not reports:
         sys.exit("no cells in results/sessions/: run `scripts/experiments.py sessions` first")
     any_report = next(iter(next(iter(reports.values())).values()))
