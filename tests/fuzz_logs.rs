@@ -1,5 +1,5 @@
 //! Bounded fuzzing of the log readers (proptest): for each format (ratings.csv, .dat,
-//! .inter, sequences, pairs), files built from valid lines mixed with hostile pieces —
+//! .inter, sequences, pairs, click exports by columns and the three public raw formats), files built from valid lines mixed with hostile pieces —
 //! CR/CRLF/LF, byte-order marks, comments, separators, empty and long fields, non-numbers
 //! as timestamps, invalid UTF-8. `load` must never panic; what it reads must be coherent;
 //! an error names the file and stays short. `AWRSR_FUZZ_CASES=100000` runs deeper
@@ -137,4 +137,21 @@ fn sequences() {
 #[test]
 fn pairs_and_detection() {
     fuzz("log.txt", None, file("", " ", 2, 5));
+}
+
+#[test]
+fn click_export_with_sessions() {
+    fuzz("events.csv", None, file("session_id,item_id,rating,timestamp", ",", 4, 5));
+}
+
+#[test]
+fn click_export_with_visitors_cut_at_gaps() {
+    fuzz("clicks.tsv", Some(Format::Events), file("visitorid\titemid\tevent\ttimestamp", "\t", 4, 5));
+}
+
+#[test]
+fn raw_diginetica_yoochoose_and_retailrocket() {
+    fuzz("train-item-views.csv", Some(Format::Diginetica), file("session_id;user_id;item_id;timeframe;eventdate", ";", 4, 5));
+    fuzz("yoochoose-clicks.dat", Some(Format::Yoochoose), file("", ",", 4, 5));
+    fuzz("events.csv", Some(Format::Retailrocket), file("timestamp,visitorid,event,itemid,transactionid", ",", 4, 5));
 }
