@@ -3,11 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, OUTPUT, serve, launch, apiPage } from './harness.mjs';
 
-const SHARED = process.env.AWRSR_SHARED_DATA ?? join(ROOT, '../shared/data');
+// The shared data folder, found as the Rust tests find it (tests/common/mod.rs).
+const SHARED = [process.env.AWRSR_SHARED_DATA, join(ROOT, '../shared/data'), '/work/shared/data']
+  .find((dir) => dir && existsSync(dir)) ?? join(ROOT, '../shared/data');
 const BUNDLE = '/test-output/sessions.awrsr';
 const bin = process.env.AWRSR_BIN ?? join(ROOT, 'target/debug/awrsr');
 
