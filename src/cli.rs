@@ -370,7 +370,7 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     let options = LoadOptions { format, min_interactions: args.min_interactions, events, preprocess };
     let log = data::read(&args.data, &options)?;
     for note in &log.notes {
-        say(format!("read: {note}"));
+        say(format!("read: {}", note.strip_prefix("read: ").unwrap_or(note)));
     }
     let interactions = &log.interactions;
     let who = if log.format.is_click_export() { "sessions" } else { "users" };
