@@ -6,12 +6,11 @@
 //! `cargo run --release --example baselines -- [folder]` (default
 //! `/work/shared/data/sessions/diginetica`, holding `train.txt` and `test.txt`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use awrsr::baselines::{Baseline, KnnParams, Popularity, SequentialRules, SessionKnn, evaluate};
-use awrsr::catalogue::Catalogue;
-use awrsr::data::{Case, LoadOptions, load};
+use awrsr::data::{Case, LoadOptions, load, load_cases};
 use awrsr::rank::rank_of;
 
 fn main() {
@@ -23,7 +22,7 @@ fn main() {
         load(&folder.join("train.txt"), &LoadOptions::default()).expect("readable train.txt");
     let sessions: Vec<Vec<u32>> = train.users.iter().map(|u| u.items.clone()).collect();
     let n = train.catalogue.len();
-    let cases = test_cases(&folder.join("test.txt"), &train.catalogue);
+    let cases = load_cases(&folder.join("test.txt"), &train.catalogue).expect("readable test.txt").cases;
     println!(
         "{} sessions, {n} items, {} test cases",
         sessions.len(),
@@ -59,9 +58,9 @@ fn report(baseline: &dyn Baseline, cases: &[Case], popularity: &Popularity, fit_
         "{:7} fit {fit_s:6.2} s  eval {eval_s:6.2} s  HR@20 {:.4}  MRR@20 {:.4}  HR@10 {:.4}  MRR@10 {:.4}",
         baseline.name(),
         get("HR@20"),
-        mrr_at(m.ranks(), 20),
+        get("MRR@20"),
         get("HR@10"),
-        mrr_at(m.ranks(), 10),
+        get("MRR@10"),
     );
 }
 
@@ -87,20 +86,4 @@ fn optimistic(baseline: &dyn Baseline, cases: &[Case], n: usize) -> String {
         .collect();
     let hr = ranks.iter().filter(|&&r| r < 20).count() as f64 / ranks.len().max(1) as f64;
     format!("HR@20 {hr:.4}  MRR@20 {:.4}", mrr_at(&ranks, 20))
-}
-
-/// Reads `t<n> item … target` lines, ids mapped through the training catalogue.
-fn test_cases(path: &Path, catalogue: &Catalogue) -> Vec<Case> {
-    let text = std::fs::read_to_string(path).expect("readable test.txt");
-    let index = |id: &str| catalogue.index_of(id).expect("test item seen in training");
-    text.lines()
-        .filter_map(|line| {
-            let mut items: Vec<u32> = line.split_whitespace().skip(1).map(index).collect();
-            let target = items.pop()?;
-            Some(Case {
-                input: items,
-                target,
-            })
-        })
-        .collect()
 }

@@ -3,20 +3,12 @@
 
 mod common;
 
+use common::{awrsr, ok, read_json};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn awrsr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().expect("the binary runs")
-}
-
-fn ok(output: Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    stdout
-}
 
 fn failure(output: Output) -> String {
     assert_eq!(output.status.code(), Some(2), "expected exit code 2");
@@ -38,10 +30,6 @@ fn slice(dir: &Path, users: usize) -> std::path::PathBuf {
     std::fs::write(folder.join("ratings.csv"), lines.join("\n")).unwrap();
     std::fs::copy(source.join("movies.csv"), folder.join("movies.csv")).unwrap();
     folder
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -5,23 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use common::{awrsr, ok, read_json};
 use serde_json::Value;
-
-fn awrsr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().expect("the binary runs")
-}
-
-fn ok(output: Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    stdout
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// The first `sessions` training sessions of Diginetica and every test case, as files in `dir`.
 fn diginetica_slice(dir: &Path, sessions: usize) -> (String, String) {
