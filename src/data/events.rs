@@ -505,12 +505,16 @@ fn find_column(names: &[String], name: &str) -> Option<usize> {
 }
 
 fn list_columns(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| excerpt(n))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let listed = names.iter().map(|n| excerpt(n)).collect::<Vec<_>>().join(", ");
+    // A header of binary junk escapes to several characters a byte: keep the message short.
+    match listed.char_indices().nth(LISTED_CHARS) {
+        Some((end, _)) => format!("{}… ({} columns)", &listed[..end], names.len()),
+        None => listed,
+    }
 }
+
+/// Most characters of a header's column list that an error message quotes.
+const LISTED_CHARS: usize = 160;
 
 impl Layout {
     fn choose(
