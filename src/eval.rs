@@ -152,14 +152,12 @@ impl Report {
     ) -> Self {
         let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
         let test = evaluate(model, max_len, &split.test, filter_seen, device);
-        let history = || sessions.iter().map(Vec::as_slice);
-        let pop_valid = evaluate_popularity(history(), num_items, &split.valid, filter_seen);
-        let pop_test = evaluate_popularity(history(), num_items, &split.test, filter_seen);
+        let best_sellers = Popularity::fit(sessions, num_items);
+        let baselines = session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
         let popularity = BTreeMap::from([
-            ("valid".to_string(), pop_valid.averages()),
-            ("test".to_string(), pop_test.averages()),
+            ("valid".to_string(), baselines::evaluate(&best_sellers, &best_sellers, &split.valid, filter_seen).averages()),
+            ("test".to_string(), baselines["popularity"].clone()),
         ]);
-        let baselines = session_baselines(sessions, num_items, &split.test, filter_seen);
         Self {
             protocol: Protocol::Sessions,
             valid: valid.averages(),
@@ -193,15 +191,21 @@ impl Report {
     }
 }
 
-/// The simple baselines' test metrics under the session protocol, by name: popularity,
-/// sequential rules and session kNN ([`crate::baselines`]), fitted on `sessions`.
-fn session_baselines(sessions: &[Vec<u32>], num_items: usize, test: &[Case], filter_seen: bool) -> BTreeMap<String, BTreeMap<String, f64>> {
-    let popularity = Popularity::fit(sessions, num_items);
+/// The simple baselines' test metrics under the session protocol, by name: `popularity`
+/// (fitted on `sessions`, and the backfill of the others), sequential rules and session kNN
+/// ([`crate::baselines`]), fitted on `sessions`.
+fn session_baselines(
+    popularity: &Popularity,
+    sessions: &[Vec<u32>],
+    num_items: usize,
+    test: &[Case],
+    filter_seen: bool,
+) -> BTreeMap<String, BTreeMap<String, f64>> {
     let rules = SequentialRules::fit(sessions, num_items);
     let knn = SessionKnn::fit(sessions, num_items);
-    let methods: [(&str, &dyn Baseline); 3] = [("popularity", &popularity), ("sequential rules", &rules), ("session kNN", &knn)];
+    let methods: [(&str, &dyn Baseline); 3] = [("popularity", popularity), ("sequential rules", &rules), ("session kNN", &knn)];
     methods
         .into_iter()
-        .map(|(name, method)| (name.to_string(), baselines::evaluate(method, &popularity, test, filter_seen).averages()))
+        .map(|(name, method)| (name.to_string(), baselines::evaluate(method, popularity, test, filter_seen).averages()))
         .collect()
 }

@@ -364,7 +364,7 @@ impl Run {
         // for every step before the next is queued. The bar reads the sum now and then.
         let mut loss_sum = Tensor::<1>::zeros([1], device);
         for (i, batch) in batches.iter().enumerate() {
-            let loss = batch_loss(&self.model, config, train, objective, batch, per_batch, &mut self.rng, device);
+            let loss = batch_loss(&self.model, config, objective, batch, per_batch, &mut self.rng, device);
             loss_sum = loss_sum + loss.clone().detach();
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
             self.model = self.optimizer.step(train.learning_rate * self.lr_scale, self.model, grads);
@@ -498,6 +498,7 @@ pub fn full_softmax_cross_entropy(items: Tensor<2>, hidden: Tensor<2>, targets: 
 /// sampled softmax, how often each item is a training target.
 struct Objective {
     loss: Loss,
+    batching: Batching,
     negatives: usize,
     temperature: f32,
     /// Share of the training targets that each item is (row `j` is item `j + 1`).
@@ -512,7 +513,7 @@ impl Objective {
         }
         let total = counts.iter().sum::<f64>().max(1.0);
         let target_share = counts.iter().map(|c| (c / total) as f32).collect();
-        Self { loss: train.loss, negatives: train.negatives, temperature: train.temperature, target_share }
+        Self { loss: train.loss, batching: train.batching, negatives: train.negatives, temperature: train.temperature, target_share }
     }
 
     /// The item table `[N + 1, d]` as scored and fed to the encoder: the embeddings, at unit
@@ -545,7 +546,6 @@ pub fn as_served(mut model: Awrsr, temperature: f32) -> Awrsr {
 fn batch_loss(
     model: &Awrsr,
     config: &ModelConfig,
-    train: &TrainConfig,
     objective: &Objective,
     batch: &[&[u32]],
     per_batch: Option<f32>,
@@ -553,7 +553,7 @@ fn batch_loss(
     device: &Device,
 ) -> Tensor<1> {
     let inputs: Vec<&[u32]> = batch.iter().map(|s| &s[..s.len() - 1]).collect();
-    let n = match train.batching {
+    let n = match objective.batching {
         Batching::Shuffled => config.max_len,
         Batching::ByLength => trimmed_width(&inputs, config.max_len),
     };

@@ -877,15 +877,20 @@ impl Groups {
     }
 }
 
-/// Checks that the header has `expected` columns (by name, in any order) and returns their
-/// positions.
+/// Reads a raw format's header (the file's first record; `full` is the whole header, for
+/// the message on an empty file), checks that it has the `expected` columns (by name, in any
+/// order) and returns its line, its width and their positions.
 fn fixed_columns<const N: usize>(
     path: &Path,
-    line: usize,
-    header: &csv::StringRecord,
+    records: &mut Records,
+    full: &str,
     expected: [&str; N],
     format: &str,
-) -> Result<[usize; N], DataError> {
+) -> Result<(usize, usize, [usize; N]), DataError> {
+    let Some(header) = records.next() else {
+        return Err(malformed(path, 1, format!("the file is empty: expected the header {full}")));
+    };
+    let (line, header) = header?;
     let names: Vec<String> = header.iter().map(str::to_string).collect();
     let mut positions = [0; N];
     for (slot, name) in positions.iter_mut().zip(expected) {
@@ -898,7 +903,7 @@ fn fixed_columns<const N: usize>(
             malformed(path, line, reason)
         })?;
     }
-    Ok(positions)
+    Ok((line, header.len(), positions))
 }
 
 /// Diginetica `train-item-views.csv`, as SR-GNN's `preprocess.py` reads it: clicks grouped
@@ -910,19 +915,10 @@ fn fixed_columns<const N: usize>(
 fn read_diginetica(path: &Path) -> Result<SessionLog, DataError> {
     let text = read_log(path)?;
     let mut records = Records::new(path, &text, b';');
-    let Some(header) = records.next() else {
-        return Err(malformed(
-            path,
-            1,
-            "the file is empty: expected the header session_id;user_id;item_id;timeframe;eventdate",
-        ));
-    };
-    let (header_line, header) = header?;
-    let width = header.len();
-    let [session, item, timeframe, eventdate] = fixed_columns(
+    let (header_line, width, [session, item, timeframe, eventdate]) = fixed_columns(
         path,
-        header_line,
-        header,
+        &mut records,
+        "session_id;user_id;item_id;timeframe;eventdate",
         ["session_id", "item_id", "timeframe", "eventdate"],
         "Diginetica",
     )?;
@@ -1025,19 +1021,10 @@ fn read_yoochoose(path: &Path) -> Result<SessionLog, DataError> {
 fn read_retailrocket(path: &Path, options: &EventOptions) -> Result<SessionLog, DataError> {
     let text = read_log(path)?;
     let mut records = Records::new(path, &text, b',');
-    let Some(header) = records.next() else {
-        return Err(malformed(
-            path,
-            1,
-            "the file is empty: expected the header timestamp,visitorid,event,itemid,transactionid",
-        ));
-    };
-    let (header_line, header) = header?;
-    let width = header.len();
-    let [time, visitor, event, item] = fixed_columns(
+    let (header_line, width, [time, visitor, event, item]) = fixed_columns(
         path,
-        header_line,
-        header,
+        &mut records,
+        "timestamp,visitorid,event,itemid,transactionid",
         ["timestamp", "visitorid", "event", "itemid"],
         "RetailRocket events.csv",
     )?;
