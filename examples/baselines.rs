@@ -22,7 +22,9 @@ fn main() {
         load(&folder.join("train.txt"), &LoadOptions::default()).expect("readable train.txt");
     let sessions: Vec<Vec<u32>> = train.users.iter().map(|u| u.items.clone()).collect();
     let n = train.catalogue.len();
-    let cases = load_cases(&folder.join("test.txt"), &train.catalogue).expect("readable test.txt").cases;
+    let cases = load_cases(&folder.join("test.txt"), &train.catalogue)
+        .expect("readable test.txt")
+        .cases;
     println!(
         "{} sessions, {n} items, {} test cases",
         sessions.len(),

@@ -18,13 +18,29 @@ fn main() {
     let bytes = std::fs::read(&path).expect("readable bundle");
     let recommender = Recommender::from_bytes(&bytes, &Device::flex()).expect("valid bundle");
     let ids = recommender.catalogue().ids();
-    let session: Vec<String> = (0..50).map(|i| ids[(i * 7919) % ids.len()].clone()).collect();
+    let session: Vec<String> = (0..50)
+        .map(|i| ids[(i * 7919) % ids.len()].clone())
+        .collect();
     println!("{path}: {} items, {calls} calls each", ids.len());
 
-    let fifty = Request { session, k: Some(10), ..Request::default() };
-    let explained = Request { explain: true, ..fifty.clone() };
-    let empty = Request { k: Some(10), ..Request::default() };
-    for (name, request) in [("50 items", &fifty), ("50 items, explain", &explained), ("empty session", &empty)] {
+    let fifty = Request {
+        session,
+        k: Some(10),
+        ..Request::default()
+    };
+    let explained = Request {
+        explain: true,
+        ..fifty.clone()
+    };
+    let empty = Request {
+        k: Some(10),
+        ..Request::default()
+    };
+    for (name, request) in [
+        ("50 items", &fifty),
+        ("50 items, explain", &explained),
+        ("empty session", &empty),
+    ] {
         time(name, calls, || {
             pollster::block_on(recommender.recommend(request)).expect("recommends");
         });
@@ -45,5 +61,9 @@ fn time(name: &str, calls: usize, mut f: impl FnMut()) {
         .collect();
     times.sort_by(f64::total_cmp);
     let pick = |q: f64| times[((q * times.len() as f64) as usize).min(times.len() - 1)];
-    println!("{name:<20} p50 {:>7.3} ms  p95 {:>7.3} ms", pick(0.5), pick(0.95));
+    println!(
+        "{name:<20} p50 {:>7.3} ms  p95 {:>7.3} ms",
+        pick(0.5),
+        pick(0.95)
+    );
 }

@@ -48,13 +48,22 @@ const KEY_TITLES: &str = "awrsr.titles";
 const KEY_CHECKSUM: &str = "awrsr.checksum";
 const KEY_PRECISION: &str = "awrsr.precision";
 /// Every `awrsr.*` key this version knows; any other is refused.
-const KNOWN_KEYS: [&str; 7] = [KEY_FORMAT, KEY_VERSION, KEY_CONFIG, KEY_ITEMS, KEY_TITLES, KEY_CHECKSUM, KEY_PRECISION];
+const KNOWN_KEYS: [&str; 7] = [
+    KEY_FORMAT,
+    KEY_VERSION,
+    KEY_CONFIG,
+    KEY_ITEMS,
+    KEY_TITLES,
+    KEY_CHECKSUM,
+    KEY_PRECISION,
+];
 /// Largest bundle a reader should accept (2 GiB); `train` refuses models that would not fit.
 pub const MAX_BUNDLE_BYTES: u64 = 1 << 31;
 /// Longest safetensors header accepted (the limit of the safetensors crate).
 pub const MAX_HEADER_BYTES: u64 = 100_000_000;
 /// Warning given for a bundle without `awrsr.checksum`.
-pub const NO_CHECKSUM_WARNING: &str = "the bundle has no checksum (written by an older awrsr): corruption cannot be detected";
+pub const NO_CHECKSUM_WARNING: &str =
+    "the bundle has no checksum (written by an older awrsr): corruption cannot be detected";
 
 /// Why a bundle cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -168,13 +177,36 @@ pub struct Bundle {
 /// Reads a bundle from bytes onto `device`: [`verify`], then build the network and load
 /// the weights. Only uploads data: safe on WebGPU.
 pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
-    let (Verified { config, catalogue, precision, warnings }, container) = checked(bytes)?;
+    let (
+        Verified {
+            config,
+            catalogue,
+            precision,
+            warnings,
+        },
+        container,
+    ) = checked(bytes)?;
     let item_table = read_f32(&container, layout::ITEM_TABLE)?;
-    let widened = precision::widened(bytes, &container, &layout::tensors(&config), precision, &item_table)?;
+    let widened = precision::widened(
+        bytes,
+        &container,
+        &layout::tensors(&config),
+        precision,
+        &item_table,
+    )?;
     let mut model = config.init(device);
     let mut store = SafetensorsStore::from_bytes(Some(widened.into_owned()));
-    model.load_from(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    Ok(Bundle { config, catalogue, model: model.valid(), precision, warnings, item_table })
+    model
+        .load_from(&mut store)
+        .map_err(|e| BundleError::Weights(e.to_string()))?;
+    Ok(Bundle {
+        config,
+        catalogue,
+        model: model.valid(),
+        precision,
+        warnings,
+        item_table,
+    })
 }
 
 /// Every check of [`decode`] without building the network: cheap, allocates nothing
@@ -186,14 +218,21 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
 /// [`verify`], also handing back the parsed container for [`decode`] to read.
 fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
     check_length(bytes)?;
-    let not_safetensors = |e: safetensors::SafeTensorError| BundleError::NotSafetensors(excerpt_chars(&e.to_string(), 200));
+    let not_safetensors = |e: safetensors::SafeTensorError| {
+        BundleError::NotSafetensors(excerpt_chars(&e.to_string(), 200))
+    };
     let container = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
     let meta = header.metadata().clone().unwrap_or_default();
     check_keys(&meta)?;
     let warnings = check_checksum(&meta, &container)?;
     let config: ModelConfig = json_entry(&meta, KEY_CONFIG)?;
-    config.validate().map_err(|reason| BundleError::BadMetadata { key: KEY_CONFIG, reason })?;
+    config
+        .validate()
+        .map_err(|reason| BundleError::BadMetadata {
+            key: KEY_CONFIG,
+            reason,
+        })?;
     let precision = read_precision(&meta)?;
     let expected = layout::tensors(&config);
     let stored = precision.stored(&expected);
@@ -201,13 +240,26 @@ fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
     check_size(&expected, &stored, precision, header.data_len())?;
     let catalogue = read_catalogue(&meta, &config)?;
     check_finite(&container.tensors())?;
-    Ok((Verified { config, catalogue, precision, warnings }, container))
+    Ok((
+        Verified {
+            config,
+            catalogue,
+            precision,
+            warnings,
+        },
+        container,
+    ))
 }
 
 /// Writes a bundle with its weights in `precision`, and its checksum. Reads the weights
 /// back from the device synchronously: native only. Refuses non-finite weights.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue, precision: Precision) -> Result<Vec<u8>, BundleError> {
+pub fn encode(
+    model: &Awrsr,
+    config: &ModelConfig,
+    catalogue: &Catalogue,
+    precision: Precision,
+) -> Result<Vec<u8>, BundleError> {
     let mut store = SafetensorsStore::from_bytes(None)
         .metadata(KEY_FORMAT, FORMAT_TAG)
         .metadata(KEY_VERSION, FORMAT_VERSION.to_string())
@@ -216,8 +268,12 @@ pub fn encode(model: &Awrsr, config: &ModelConfig, catalogue: &Catalogue, precis
     if catalogue.has_titles() {
         store = store.metadata(KEY_TITLES, json(&catalogue.titles()));
     }
-    model.save_into(&mut store).map_err(|e| BundleError::Weights(e.to_string()))?;
-    let unsealed = store.get_bytes().map_err(|e| BundleError::Weights(e.to_string()))?;
+    model
+        .save_into(&mut store)
+        .map_err(|e| BundleError::Weights(e.to_string()))?;
+    let unsealed = store
+        .get_bytes()
+        .map_err(|e| BundleError::Weights(e.to_string()))?;
     seal(&unsealed, precision)
 }
 
@@ -235,11 +291,21 @@ fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     }
     let mut narrowed = Vec::new();
     for (name, view) in &f32s {
-        narrowed.extend(precision::narrow(name, view.shape(), &precision::floats(view.data()), precision));
+        narrowed.extend(precision::narrow(
+            name,
+            view.shape(),
+            &precision::floats(view.data()),
+            precision,
+        ));
     }
     let views = narrowed
         .iter()
-        .map(|(name, dtype, shape, data)| Ok((name.clone(), TensorView::new(*dtype, shape.clone(), data).map_err(weights)?)))
+        .map(|(name, dtype, shape, data)| {
+            Ok((
+                name.clone(),
+                TensorView::new(*dtype, shape.clone(), data).map_err(weights)?,
+            ))
+        })
         .collect::<Result<Vec<_>, BundleError>>()?;
     check_finite(&views)?; // a weight beyond f16's range would not load
     meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &views));
@@ -256,17 +322,26 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 /// tensor data. `head` is the start of the file, at least the 8-byte length and the header.
 pub fn declared_len(head: &[u8]) -> Result<u64, BundleError> {
     let bad = |reason: &str| BundleError::NotSafetensors(reason.to_string());
-    let prefix: [u8; 8] = head.get(..8).and_then(|p| p.try_into().ok()).ok_or_else(|| bad("shorter than a safetensors header"))?;
+    let prefix: [u8; 8] = head
+        .get(..8)
+        .and_then(|p| p.try_into().ok())
+        .ok_or_else(|| bad("shorter than a safetensors header"))?;
     let header_len = u64::from_le_bytes(prefix);
     if header_len > MAX_HEADER_BYTES {
-        return Err(bad(&format!("header length {header_len} is above the limit of {MAX_HEADER_BYTES} bytes")));
+        return Err(bad(&format!(
+            "header length {header_len} is above the limit of {MAX_HEADER_BYTES} bytes"
+        )));
     }
-    let header = head.get(8..8 + header_len as usize).ok_or_else(|| bad("truncated inside the header"))?;
-    let entries: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(header).map_err(|e| bad(&excerpt_chars(&format!("unreadable header: {e}"), 200)))?;
+    let header = head
+        .get(8..8 + header_len as usize)
+        .ok_or_else(|| bad("truncated inside the header"))?;
+    let entries: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
+        .map_err(|e| bad(&excerpt_chars(&format!("unreadable header: {e}"), 200)))?;
     let mut data_end = 0u64;
     for (name, entry) in entries.iter().filter(|(name, _)| *name != "__metadata__") {
-        let end = entry["data_offsets"][1].as_u64().ok_or_else(|| bad(&format!("tensor {} has no data offsets", excerpt(name))))?;
+        let end = entry["data_offsets"][1]
+            .as_u64()
+            .ok_or_else(|| bad(&format!("tensor {} has no data offsets", excerpt(name))))?;
         data_end = data_end.max(end);
     }
     Ok((8 + header_len).saturating_add(data_end))
@@ -278,8 +353,13 @@ fn check_length(bytes: &[u8]) -> Result<(), BundleError> {
     let actual = bytes.len() as u64;
     match actual.cmp(&declared) {
         std::cmp::Ordering::Equal => Ok(()),
-        std::cmp::Ordering::Less => Err(BundleError::NotSafetensors(format!("truncated: {actual} bytes of the {declared} its header describes"))),
-        std::cmp::Ordering::Greater => Err(BundleError::NotSafetensors(format!("{} bytes after the {declared} its header describes", actual - declared))),
+        std::cmp::Ordering::Less => Err(BundleError::NotSafetensors(format!(
+            "truncated: {actual} bytes of the {declared} its header describes"
+        ))),
+        std::cmp::Ordering::Greater => Err(BundleError::NotSafetensors(format!(
+            "{} bytes after the {declared} its header describes",
+            actual - declared
+        ))),
     }
 }
 
@@ -292,9 +372,16 @@ fn check_keys(meta: &HashMap<String, String>) -> Result<(), BundleError> {
     }
     match meta.get(KEY_VERSION) {
         Some(v) if v.parse::<u32>() == Ok(FORMAT_VERSION) => {}
-        found => return Err(BundleError::UnsupportedVersion { found: found.cloned().unwrap_or_default() }),
+        found => {
+            return Err(BundleError::UnsupportedVersion {
+                found: found.cloned().unwrap_or_default(),
+            });
+        }
     }
-    let mut keys: Vec<&String> = meta.keys().filter(|k| k.starts_with("awrsr.") && !KNOWN_KEYS.contains(&k.as_str())).collect();
+    let mut keys: Vec<&String> = meta
+        .keys()
+        .filter(|k| k.starts_with("awrsr.") && !KNOWN_KEYS.contains(&k.as_str()))
+        .collect();
     keys.sort();
     match keys.first() {
         Some(key) => Err(BundleError::UnknownMetadata(key.to_string())),
@@ -303,24 +390,42 @@ fn check_keys(meta: &HashMap<String, String>) -> Result<(), BundleError> {
 }
 
 /// A stored checksum must match; a missing one is a warning.
-fn check_checksum(meta: &HashMap<String, String>, container: &SafeTensors) -> Result<Vec<String>, BundleError> {
+fn check_checksum(
+    meta: &HashMap<String, String>,
+    container: &SafeTensors,
+) -> Result<Vec<String>, BundleError> {
     let Some(stored) = meta.get(KEY_CHECKSUM) else {
         return Ok(vec![NO_CHECKSUM_WARNING.to_string()]);
     };
     if !checksum::well_formed(stored) {
         let reason = format!("{} is not `crc32:` and 8 hex digits", excerpt(stored));
-        return Err(BundleError::BadMetadata { key: KEY_CHECKSUM, reason });
+        return Err(BundleError::BadMetadata {
+            key: KEY_CHECKSUM,
+            reason,
+        });
     }
     let computed = checksum::compute(meta, &container.tensors());
     if *stored != computed {
-        return Err(BundleError::Corrupted { stored: stored.clone(), computed });
+        return Err(BundleError::Corrupted {
+            stored: stored.clone(),
+            computed,
+        });
     }
     Ok(Vec::new())
 }
 
-fn json_entry<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &'static str) -> Result<T, BundleError> {
-    let text = meta.get(key).ok_or(BundleError::BadMetadata { key, reason: "missing".into() })?;
-    serde_json::from_str(text).map_err(|e| BundleError::BadMetadata { key, reason: excerpt_chars(&e.to_string(), 200) })
+fn json_entry<T: serde::de::DeserializeOwned>(
+    meta: &HashMap<String, String>,
+    key: &'static str,
+) -> Result<T, BundleError> {
+    let text = meta.get(key).ok_or(BundleError::BadMetadata {
+        key,
+        reason: "missing".into(),
+    })?;
+    serde_json::from_str(text).map_err(|e| BundleError::BadMetadata {
+        key,
+        reason: excerpt_chars(&e.to_string(), 200),
+    })
 }
 
 /// `text` cut to `limit` characters (serde's messages quote the offending input).
@@ -332,11 +437,21 @@ fn excerpt_chars(text: &str, limit: usize) -> String {
 }
 
 /// The ids (one per item of the configuration) and optional titles.
-fn read_catalogue(meta: &HashMap<String, String>, config: &ModelConfig) -> Result<Catalogue, BundleError> {
+fn read_catalogue(
+    meta: &HashMap<String, String>,
+    config: &ModelConfig,
+) -> Result<Catalogue, BundleError> {
     let ids: Vec<String> = json_entry(meta, KEY_ITEMS)?;
     if ids.len() != config.num_items {
-        let reason = format!("{} item ids for a model of {} items", ids.len(), config.num_items);
-        return Err(BundleError::BadMetadata { key: KEY_ITEMS, reason });
+        let reason = format!(
+            "{} item ids for a model of {} items",
+            ids.len(),
+            config.num_items
+        );
+        return Err(BundleError::BadMetadata {
+            key: KEY_ITEMS,
+            reason,
+        });
     }
     let titles: Vec<Option<String>> = match meta.get(KEY_TITLES) {
         Some(_) => json_entry(meta, KEY_TITLES)?,
@@ -344,9 +459,15 @@ fn read_catalogue(meta: &HashMap<String, String>, config: &ModelConfig) -> Resul
     };
     if titles.len() != ids.len() {
         let reason = format!("{} titles for {} items", titles.len(), ids.len());
-        return Err(BundleError::BadMetadata { key: KEY_TITLES, reason });
+        return Err(BundleError::BadMetadata {
+            key: KEY_TITLES,
+            reason,
+        });
     }
-    Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata { key: KEY_ITEMS, reason })
+    Catalogue::new(ids, titles).map_err(|reason| BundleError::BadMetadata {
+        key: KEY_ITEMS,
+        reason,
+    })
 }
 
 /// `awrsr.precision`: absent (f32), `f16` or `int8`.
@@ -362,28 +483,51 @@ fn read_precision(meta: &HashMap<String, String>) -> Result<Precision, BundleErr
 
 /// The tensor data must be exactly what the configuration implies in the stored precision
 /// (implied by matching shapes; checked on its own as the last guard before allocation).
-fn check_size(expected: &[layout::Expected], stored: &[(String, Dtype, Vec<usize>)], precision: Precision, data_len: usize) -> Result<(), BundleError> {
+fn check_size(
+    expected: &[layout::Expected],
+    stored: &[(String, Dtype, Vec<usize>)],
+    precision: Precision,
+    data_len: usize,
+) -> Result<(), BundleError> {
     let parameters = layout::parameter_count(expected).unwrap_or(u64::MAX);
     let bytes = stored.iter().try_fold(0u64, |total, (_, dtype, shape)| {
-        let size = shape.iter().try_fold(precision::dtype_bytes(*dtype), |size, &dim| size.checked_mul(dim as u64))?;
+        let size = shape
+            .iter()
+            .try_fold(precision::dtype_bytes(*dtype), |size, &dim| {
+                size.checked_mul(dim as u64)
+            })?;
         total.checked_add(size)
     });
     let bytes = bytes.unwrap_or(u64::MAX);
     if bytes != data_len as u64 {
-        return Err(BundleError::SizeMismatch { parameters, precision, expected: bytes, found: data_len as u64 });
+        return Err(BundleError::SizeMismatch {
+            parameters,
+            precision,
+            expected: bytes,
+            found: data_len as u64,
+        });
     }
     Ok(())
 }
 
 /// Every stored tensor must be in the file with its dtype and shape, and nothing else may be.
-fn check_tensors(stored: &[(String, Dtype, Vec<usize>)], container: &SafeTensors) -> Result<(), BundleError> {
+fn check_tensors(
+    stored: &[(String, Dtype, Vec<usize>)],
+    container: &SafeTensors,
+) -> Result<(), BundleError> {
     let mut names = container.names();
     names.sort();
-    if let Some(name) = names.iter().find(|name| stored.binary_search_by(|(e, _, _)| e.as_str().cmp(name)).is_err()) {
+    if let Some(name) = names.iter().find(|name| {
+        stored
+            .binary_search_by(|(e, _, _)| e.as_str().cmp(name))
+            .is_err()
+    }) {
         return Err(BundleError::UnexpectedTensor(name.to_string()));
     }
     for (name, dtype, shape) in stored {
-        let view = container.tensor(name).map_err(|_| BundleError::MissingTensor(name.clone()))?;
+        let view = container
+            .tensor(name)
+            .map_err(|_| BundleError::MissingTensor(name.clone()))?;
         if view.dtype() != *dtype || view.shape() != shape.as_slice() {
             return Err(BundleError::BadTensor {
                 name: name.clone(),
@@ -399,10 +543,17 @@ fn check_tensors(stored: &[(String, Dtype, Vec<usize>)], container: &SafeTensors
 fn check_finite(tensors: &[(String, TensorView)]) -> Result<(), BundleError> {
     let mut tensors: Vec<&(String, TensorView)> = tensors.iter().collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, view) in tensors.into_iter().filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16)) {
+    for (name, view) in tensors
+        .into_iter()
+        .filter(|(_, v)| matches!(v.dtype(), Dtype::F32 | Dtype::F16))
+    {
         let values = precision::real_values(name, view.dtype(), view.data())?;
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(BundleError::NonFinite { name: name.clone(), index, value });
+            return Err(BundleError::NonFinite {
+                name: name.clone(),
+                index,
+                value,
+            });
         }
     }
     Ok(())

@@ -136,45 +136,72 @@ impl Checkpoint {
     /// Parses a checkpoint file's bytes, checking its form and checksum (not yet whether
     /// it fits a run: see [`Checkpoint::check_fits`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let header = bytes.get(..16).ok_or("not an awrsr checkpoint: shorter than its 16-byte header")?;
+        let header = bytes
+            .get(..16)
+            .ok_or("not an awrsr checkpoint: shorter than its 16-byte header")?;
         if &header[..8] != MAGIC {
             return Err("not an awrsr checkpoint: wrong magic bytes".into());
         }
         let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
         if version != VERSION {
-            return Err(format!("checkpoint format version {version}; this build reads version {VERSION}"));
+            return Err(format!(
+                "checkpoint format version {version}; this build reads version {VERSION}"
+            ));
         }
         let stored = u32::from_le_bytes(header[12..16].try_into().expect("4 bytes"));
         let body = &bytes[16..];
         if crc32fast::hash(body) != stored {
-            return Err("the checkpoint is damaged or truncated: its checksum does not match".into());
+            return Err(
+                "the checkpoint is damaged or truncated: its checksum does not match".into(),
+            );
         }
         let mut rest = body;
         let mut sections = Vec::with_capacity(4);
         for name in ["state", "model", "optimizer", "best model"] {
-            let len = rest.get(..8).ok_or_else(|| format!("the checkpoint ends before its {name} section"))?;
+            let len = rest
+                .get(..8)
+                .ok_or_else(|| format!("the checkpoint ends before its {name} section"))?;
             let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
             rest = &rest[8..];
             if len > rest.len() as u64 {
-                return Err(format!("the checkpoint's {name} section claims {len} bytes; {} remain", rest.len()));
+                return Err(format!(
+                    "the checkpoint's {name} section claims {len} bytes; {} remain",
+                    rest.len()
+                ));
             }
             let (section, tail) = rest.split_at(len as usize);
             sections.push(section);
             rest = tail;
         }
         if !rest.is_empty() {
-            return Err(format!("the checkpoint has {} bytes after its last section", rest.len()));
+            return Err(format!(
+                "the checkpoint has {} bytes after its last section",
+                rest.len()
+            ));
         }
-        let state = serde_json::from_slice(sections[0]).map_err(|e| format!("the checkpoint's state is unreadable: {e}"))?;
-        Ok(Self { state, model: sections[1].to_vec(), optimizer: sections[2].to_vec(), best: sections[3].to_vec() })
+        let state = serde_json::from_slice(sections[0])
+            .map_err(|e| format!("the checkpoint's state is unreadable: {e}"))?;
+        Ok(Self {
+            state,
+            model: sections[1].to_vec(),
+            optimizer: sections[2].to_vec(),
+            best: sections[3].to_vec(),
+        })
     }
 
     /// Checks that this checkpoint continues a run of `model` and `train` on the data of
     /// fingerprint `data` (names every difference) and that its epochs are consistent.
-    pub fn check_fits(&self, model: &ModelConfig, train: &TrainConfig, data: &str) -> Result<(), String> {
+    pub fn check_fits(
+        &self,
+        model: &ModelConfig,
+        train: &TrainConfig,
+        data: &str,
+    ) -> Result<(), String> {
         let (epoch, best) = (self.state.epoch, self.state.best_epoch);
         if best == 0 || best > epoch {
-            return Err(format!("the checkpoint is inconsistent: best epoch {best} of {epoch}"));
+            return Err(format!(
+                "the checkpoint is inconsistent: best epoch {best} of {epoch}"
+            ));
         }
         let mut differences = Vec::new();
         if self.state.data != data {
@@ -182,15 +209,26 @@ impl Checkpoint {
         }
         if &self.state.model != model {
             let json = |c: &ModelConfig| serde_json::to_string(c).unwrap_or_default();
-            differences.push(format!("model {} (now {})", json(&self.state.model), json(model)));
+            differences.push(format!(
+                "model {} (now {})",
+                json(&self.state.model),
+                json(model)
+            ));
         }
         if self.state.settings != Settings::of(train) {
             let json = |s: &Settings| serde_json::to_string(s).unwrap_or_default();
-            differences.push(format!("training {} (now {})", json(&self.state.settings), json(&Settings::of(train))));
+            differences.push(format!(
+                "training {} (now {})",
+                json(&self.state.settings),
+                json(&Settings::of(train))
+            ));
         }
         match differences.is_empty() {
             true => Ok(()),
-            false => Err(format!("the checkpoint is of another run: {}", differences.join("; "))),
+            false => Err(format!(
+                "the checkpoint is of another run: {}",
+                differences.join("; ")
+            )),
         }
     }
 
@@ -205,10 +243,14 @@ impl Checkpoint {
         })?;
         let size = file.metadata().map_err(|e| refuse(e.to_string()))?.len();
         if size > MAX_CHECKPOINT_BYTES {
-            return Err(refuse(format!("{size} bytes is above the limit of {MAX_CHECKPOINT_BYTES}")));
+            return Err(refuse(format!(
+                "{size} bytes is above the limit of {MAX_CHECKPOINT_BYTES}"
+            )));
         }
         let mut bytes = Vec::with_capacity(size as usize);
-        file.take(MAX_CHECKPOINT_BYTES).read_to_end(&mut bytes).map_err(|e| refuse(e.to_string()))?;
+        file.take(MAX_CHECKPOINT_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| refuse(e.to_string()))?;
         Self::from_bytes(&bytes).map_err(refuse)
     }
 }
@@ -222,29 +264,43 @@ pub fn write(path: &Path, checkpoint: &Checkpoint) -> Result<(), String> {
 /// A module's weights, with their parameter ids, as burnpack bytes.
 pub fn save_module(model: &Awrsr) -> Result<Vec<u8>, String> {
     let mut store = BurnpackStore::from_bytes(None);
-    model.save_into(&mut store).map_err(|e| format!("cannot save the model's weights: {e}"))?;
-    Ok(store.get_bytes().map_err(|e| format!("cannot save the model's weights: {e}"))?.to_vec())
+    model
+        .save_into(&mut store)
+        .map_err(|e| format!("cannot save the model's weights: {e}"))?;
+    Ok(store
+        .get_bytes()
+        .map_err(|e| format!("cannot save the model's weights: {e}"))?
+        .to_vec())
 }
 
 /// Loads burnpack weights (and their parameter ids) into `model`, which must have the
 /// same shape; every tensor must be present.
 pub fn load_module(model: &mut Awrsr, bytes: &[u8]) -> Result<(), String> {
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())));
-    let result = model.load_from(&mut store).map_err(|e| format!("the checkpoint's weights do not fit the model: {e}"))?;
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| format!("the checkpoint's weights do not fit the model: {e}"))?;
     match result.missing.is_empty() && result.errors.is_empty() {
         true => Ok(()),
-        false => Err(format!("the checkpoint's weights do not fit the model: missing {:?}, errors {:?}", result.missing, result.errors)),
+        false => Err(format!(
+            "the checkpoint's weights do not fit the model: missing {:?}, errors {:?}",
+            result.missing, result.errors
+        )),
     }
 }
 
 /// The optimizer's state as burnpack bytes.
 pub fn save_optimizer(record: OptimizerRecord) -> Result<Vec<u8>, String> {
-    Ok(record.into_bytes().map_err(|e| format!("cannot save the optimizer's state: {e}"))?.to_vec())
+    Ok(record
+        .into_bytes()
+        .map_err(|e| format!("cannot save the optimizer's state: {e}"))?
+        .to_vec())
 }
 
 /// The optimizer's state from burnpack bytes.
 pub fn load_optimizer(bytes: &[u8]) -> Result<OptimizerRecord, String> {
-    OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| format!("the checkpoint's optimizer state is unreadable: {e}"))
+    OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| format!("the checkpoint's optimizer state is unreadable: {e}"))
 }
 
 /// A short fingerprint of a split: its size and a CRC-32 of every sequence and case, so
@@ -260,5 +316,9 @@ pub fn fingerprint(split: &Split) -> String {
         feed(&case.input);
         feed(&[case.target]);
     }
-    format!("{} users, crc32:{:08x}", split.train.len(), hasher.finalize())
+    format!(
+        "{} users, crc32:{:08x}",
+        split.train.len(),
+        hasher.finalize()
+    )
 }

@@ -125,14 +125,24 @@ enum Preprocess {
 impl ClickArgs {
     /// True when any column or the events to keep are named.
     fn names_columns(&self) -> bool {
-        let columns = [&self.session_column, &self.visitor_column, &self.item_column, &self.time_column, &self.event_column];
+        let columns = [
+            &self.session_column,
+            &self.visitor_column,
+            &self.item_column,
+            &self.time_column,
+            &self.event_column,
+        ];
         columns.iter().any(|c| c.is_some()) || !self.events.is_empty()
     }
 
     /// The reader's options, checked.
     fn options(&self) -> Result<(EventOptions, Option<Standard>), Box<dyn Error>> {
         if !(self.session_gap.is_finite() && self.session_gap > 0.0) {
-            return Err(format!("--session-gap {} is not a positive number of minutes", self.session_gap).into());
+            return Err(format!(
+                "--session-gap {} is not a positive number of minutes",
+                self.session_gap
+            )
+            .into());
         }
         let events = EventOptions {
             session_column: self.session_column.clone(),
@@ -143,7 +153,10 @@ impl ClickArgs {
             keep_events: (!self.events.is_empty()).then(|| self.events.clone()),
             session_gap_seconds: self.session_gap * 60.0,
         };
-        let standard = (self.preprocess == Preprocess::Standard).then(|| Standard { test_days: self.test_days, ..Standard::default() });
+        let standard = (self.preprocess == Preprocess::Standard).then(|| Standard {
+            test_days: self.test_days,
+            ..Standard::default()
+        });
         Ok((events, standard))
     }
 }
@@ -359,21 +372,37 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
         #[cfg(feature = "wgpu")]
         DeviceChoice::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::default())),
         #[cfg(not(feature = "wgpu"))]
-        DeviceChoice::Wgpu => Err("this build has no GPU support: rebuild with `--features wgpu`".into()),
+        DeviceChoice::Wgpu => {
+            Err("this build has no GPU support: rebuild with `--features wgpu`".into())
+        }
     }
 }
 
 fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     let (events, preprocess) = args.clicks.options()?;
     // Naming a click export's columns or events says what the file is.
-    let format = args.format.or(args.clicks.names_columns().then_some(Format::Events));
-    let options = LoadOptions { format, min_interactions: args.min_interactions, events, preprocess };
+    let format = args
+        .format
+        .or(args.clicks.names_columns().then_some(Format::Events));
+    let options = LoadOptions {
+        format,
+        min_interactions: args.min_interactions,
+        events,
+        preprocess,
+    };
     let log = data::read(&args.data, &options)?;
     for note in &log.notes {
-        say(format!("read: {}", note.strip_prefix("read: ").unwrap_or(note)));
+        say(format!(
+            "read: {}",
+            note.strip_prefix("read: ").unwrap_or(note)
+        ));
     }
     let interactions = &log.interactions;
-    let who = if log.format.is_click_export() { "sessions" } else { "users" };
+    let who = if log.format.is_click_export() {
+        "sessions"
+    } else {
+        "users"
+    };
     say(format!(
         "data: {} — {} {who}, {} items, {} interactions",
         args.data.display(),
@@ -386,7 +415,11 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
 
 /// The model and training settings of the command line, checked; what it leaves out
 /// comes from the defaults of the log's `kind`.
-fn settings(args: &TrainArgs, num_items: usize, kind: LogKind) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
+fn settings(
+    args: &TrainArgs,
+    num_items: usize,
+    kind: LogKind,
+) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
     let defaults = kind.defaults();
     let config = ModelConfig {
         num_items,
@@ -401,7 +434,8 @@ fn settings(args: &TrainArgs, num_items: usize, kind: LogKind) -> Result<(ModelC
         ffn_multiplier: args.ffn_multiplier,
     };
     config.validate()?;
-    let parameters = bundle::layout::parameter_count(&bundle::layout::tensors(&config)).unwrap_or(u64::MAX);
+    let parameters =
+        bundle::layout::parameter_count(&bundle::layout::tensors(&config)).unwrap_or(u64::MAX);
     if parameters.saturating_mul(4) > MAX_BUNDLE_BYTES {
         return Err(format!("a model of {parameters} parameters is above the {MAX_BUNDLE_BYTES}-byte limit of a bundle").into());
     }
@@ -437,30 +471,67 @@ fn run_train(args: TrainArgs) -> CliResult {
     settings(&args, 1, LogKind::Sessions)?;
     let mut inputs = data::input_files(&args.data.data)?;
     inputs.extend(args.data.test.clone());
-    let outputs = [("--out", Some(args.out.as_path())), ("--metrics-json", args.metrics_json.as_deref()), ("--checkpoint", args.checkpoint.as_deref())];
+    let outputs = [
+        ("--out", Some(args.out.as_path())),
+        ("--metrics-json", args.metrics_json.as_deref()),
+        ("--checkpoint", args.checkpoint.as_deref()),
+    ];
     check_outputs(&outputs, inputs)?;
     let device = device(args.device)?;
     let log = load_data(&args.data)?;
     let interactions = &log.interactions;
-    let Prepared { split, protocol, sessions } = prepare(&args.data, &log, interactions, args.seed)?;
+    let Prepared {
+        split,
+        protocol,
+        sessions,
+    } = prepare(&args.data, &log, interactions, args.seed)?;
     let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, args.max_len);
     let (config, training) = settings(&args, interactions.catalogue.len(), kind)?;
     crate::train::check_trainable(&split)?;
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));
 
-    let trained = train(&config, &training, &split, &device, args.checkpoint.as_deref(), &mut |line| say(line))?;
-    say(format!("best epoch {} of {}: valid {}", trained.best_epoch, trained.epochs_run, trained.best_valid.summary()));
-    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, args.precision)
-        .map_err(|e| format!("the trained model was not written: {e}"))?;
+    let trained = train(
+        &config,
+        &training,
+        &split,
+        &device,
+        args.checkpoint.as_deref(),
+        &mut |line| say(line),
+    )?;
+    say(format!(
+        "best epoch {} of {}: valid {}",
+        trained.best_epoch,
+        trained.epochs_run,
+        trained.best_valid.summary()
+    ));
+    let bytes = bundle::encode(
+        &trained.model,
+        &config,
+        &interactions.catalogue,
+        args.precision,
+    )
+    .map_err(|e| format!("the trained model was not written: {e}"))?;
     // The figures are those of the model as stored: narrowed weights are read back first.
     let stored = match args.precision {
         Precision::F32 => trained.model,
         _ => bundle::decode(&bytes, &device)?.model,
     };
-    let report = report(&stored, &config, protocol, &split, &sessions, args.filter_seen, &device);
+    let report = report(
+        &stored,
+        &config,
+        protocol,
+        &split,
+        &sessions,
+        args.filter_seen,
+        &device,
+    );
     files::write_atomic(&args.out, &bytes)?;
-    say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
+    say(format!(
+        "wrote {} ({} bytes)",
+        args.out.display(),
+        bytes.len()
+    ));
     finish_report(&report, args.metrics_json.as_deref())
 }
 
@@ -474,19 +545,56 @@ fn run_eval(args: EvalArgs) -> CliResult {
     let log = load_data(&args.data)?;
     let (interactions, dropped) = log.interactions.with_catalogue(&model.catalogue);
     if dropped > 0 {
-        say(format!("note: {dropped} interactions with items the model does not know were dropped"));
+        say(format!(
+            "note: {dropped} interactions with items the model does not know were dropped"
+        ));
     }
-    let Prepared { split, protocol, sessions } = prepare(&args.data, &log, &interactions, TrainConfig::DEFAULTS.seed)?;
+    let Prepared {
+        split,
+        protocol,
+        sessions,
+    } = prepare(&args.data, &log, &interactions, TrainConfig::DEFAULTS.seed)?;
     check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
-    let report = report(&model.model, &model.config, protocol, &split, &sessions, args.filter_seen, &device);
+    let report = report(
+        &model.model,
+        &model.config,
+        protocol,
+        &split,
+        &sessions,
+        args.filter_seen,
+        &device,
+    );
     finish_report(&report, args.metrics_json.as_deref())
 }
 
 /// The report of `model` under `protocol`.
-fn report(model: &Awrsr, config: &ModelConfig, protocol: Protocol, split: &Split, sessions: &[Vec<u32>], filter_seen: bool, device: &Device) -> Report {
+fn report(
+    model: &Awrsr,
+    config: &ModelConfig,
+    protocol: Protocol,
+    split: &Split,
+    sessions: &[Vec<u32>],
+    filter_seen: bool,
+    device: &Device,
+) -> Report {
     match protocol {
-        Protocol::LeaveOneOut => Report::build(model, config.max_len, config.num_items, split, filter_seen, device),
-        Protocol::Sessions => Report::sessions(model, config.max_len, config.num_items, split, sessions, filter_seen, device),
+        Protocol::LeaveOneOut => Report::build(
+            model,
+            config.max_len,
+            config.num_items,
+            split,
+            filter_seen,
+            device,
+        ),
+        Protocol::Sessions => Report::sessions(
+            model,
+            config.max_len,
+            config.num_items,
+            split,
+            sessions,
+            filter_seen,
+            device,
+        ),
     }
 }
 
@@ -518,7 +626,8 @@ fn warn_loaded(path: &Path, warnings: &[String]) {
 /// Reads a bundle file into a recommender, printing its warnings.
 fn load_recommender(path: &Path, device: &Device) -> Result<Recommender, Box<dyn Error>> {
     let bytes = files::read_bundle(path)?;
-    let recommender = Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
+    let recommender =
+        Recommender::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
     warn_loaded(path, recommender.warnings());
     Ok(recommender)
 }
@@ -527,16 +636,30 @@ fn run_export(args: ExportArgs) -> CliResult {
     check_outputs(&[("--out", Some(&args.out))], vec![args.model.clone()])?;
     let device = Device::flex();
     let loaded = load_bundle(&args.model, &device)?;
-    let bytes = bundle::encode(&loaded.model, &loaded.config, &loaded.catalogue, args.precision)?;
+    let bytes = bundle::encode(
+        &loaded.model,
+        &loaded.config,
+        &loaded.catalogue,
+        args.precision,
+    )?;
     files::write_atomic(&args.out, &bytes)?;
-    say(format!("wrote {} ({} bytes)", args.out.display(), bytes.len()));
+    say(format!(
+        "wrote {} ({} bytes)",
+        args.out.display(),
+        bytes.len()
+    ));
     Ok(())
 }
 
 fn run_recommend(args: RecommendArgs) -> CliResult {
     let recommender = load_recommender(&args.model, &Device::flex())?;
     let request = Request {
-        session: args.session.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        session: args
+            .session
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         k: Some(args.k),
         exclude_seen: Some(!args.include_seen),
         explain: args.explain,
@@ -556,9 +679,19 @@ fn print_table(out: &Recommendations) {
         warn(format!("unknown ids skipped: {}", out.unknown.join(", ")));
     }
     for (rank, item) in out.items.iter().enumerate() {
-        say(format!("{:>3}. {:<10} {:>8.3}  {}", rank + 1, item.id, item.score, item.title.as_deref().unwrap_or("")));
+        say(format!(
+            "{:>3}. {:<10} {:>8.3}  {}",
+            rank + 1,
+            item.id,
+            item.score,
+            item.title.as_deref().unwrap_or("")
+        ));
         if let Some(because) = item.because.as_ref().filter(|b| !b.is_empty()) {
-            let named: Vec<String> = because.iter().take(3).map(|b| format!("{} (+{:.2})", b.id, b.weight)).collect();
+            let named: Vec<String> = because
+                .iter()
+                .take(3)
+                .map(|b| format!("{} (+{:.2})", b.id, b.weight))
+                .collect();
             say(format!("{:>16}because you viewed {}", "", named.join(", ")));
         }
     }

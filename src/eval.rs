@@ -21,7 +21,13 @@ const EVAL_BATCH: usize = 256;
 /// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
 /// session ([`trimmed_width`]): the same scores as at full width up to float rounding
 /// (which can swap targets tied to the last bit), with less work.
-pub fn evaluate(model: &Awrsr, max_len: usize, cases: &[Case], filter_seen: bool, device: &Device) -> Metrics {
+pub fn evaluate(
+    model: &Awrsr,
+    max_len: usize,
+    cases: &[Case],
+    filter_seen: bool,
+    device: &Device,
+) -> Metrics {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));
     let mut ranks = vec![0; cases.len()];
@@ -76,7 +82,10 @@ fn seen(case: &Case, filter_seen: bool) -> &[u32] {
 /// interactions (a validation and a test case).
 pub fn check_evaluable(split: &Split) -> Result<(), String> {
     if split.valid.is_empty() || split.test.is_empty() {
-        return Err("nothing to evaluate: no user has 3 or more interactions with items the model knows".into());
+        return Err(
+            "nothing to evaluate: no user has 3 or more interactions with items the model knows"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -115,7 +124,14 @@ pub struct Report {
 
 impl Report {
     /// Evaluates `model` and the popularity baseline on a leave-one-out `split`.
-    pub fn build(model: &Awrsr, max_len: usize, num_items: usize, split: &Split, filter_seen: bool, device: &Device) -> Self {
+    pub fn build(
+        model: &Awrsr,
+        max_len: usize,
+        num_items: usize,
+        split: &Split,
+        filter_seen: bool,
+        device: &Device,
+    ) -> Self {
         let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
         let test = evaluate(model, max_len, &split.test, filter_seen, device);
         let train = || split.train.iter().map(Vec::as_slice);
@@ -153,9 +169,14 @@ impl Report {
         let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
         let test = evaluate(model, max_len, &split.test, filter_seen, device);
         let best_sellers = Popularity::fit(sessions, num_items);
-        let baselines = session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
+        let baselines =
+            session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
         let popularity = BTreeMap::from([
-            ("valid".to_string(), baselines::evaluate(&best_sellers, &best_sellers, &split.valid, filter_seen).averages()),
+            (
+                "valid".to_string(),
+                baselines::evaluate(&best_sellers, &best_sellers, &split.valid, filter_seen)
+                    .averages(),
+            ),
             ("test".to_string(), baselines["popularity"].clone()),
         ]);
         Self {
@@ -186,7 +207,11 @@ impl Report {
             lines.push(line("popularity valid", &self.popularity["valid"]));
             lines.push(line("popularity test", &self.popularity["test"]));
         }
-        lines.extend(self.baselines.iter().map(|(name, m)| line(&format!("{name} test"), m)));
+        lines.extend(
+            self.baselines
+                .iter()
+                .map(|(name, m)| line(&format!("{name} test"), m)),
+        );
         lines
     }
 }
@@ -203,9 +228,18 @@ fn session_baselines(
 ) -> BTreeMap<String, BTreeMap<String, f64>> {
     let rules = SequentialRules::fit(sessions, num_items);
     let knn = SessionKnn::fit(sessions, num_items);
-    let methods: [(&str, &dyn Baseline); 3] = [("popularity", popularity), ("sequential rules", &rules), ("session kNN", &knn)];
+    let methods: [(&str, &dyn Baseline); 3] = [
+        ("popularity", popularity),
+        ("sequential rules", &rules),
+        ("session kNN", &knn),
+    ];
     methods
         .into_iter()
-        .map(|(name, method)| (name.to_string(), baselines::evaluate(method, popularity, test, filter_seen).averages()))
+        .map(|(name, method)| {
+            (
+                name.to_string(),
+                baselines::evaluate(method, popularity, test, filter_seen).averages(),
+            )
+        })
         .collect()
 }

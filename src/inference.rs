@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::bundle::{Bundle, BundleError, decode};
 use crate::catalogue::Catalogue;
 use crate::model::{Awrsr, ModelConfig, head_averaged, input_tensor, rollout};
-use crate::scoring::ServingItems;
 use crate::rank::top_k;
+use crate::scoring::ServingItems;
 
 /// What to recommend.
 #[derive(Clone, Debug, Default)]
@@ -142,10 +142,20 @@ impl Recommender {
         let mut bundle = decode(bytes, device)?;
         // The browser's CPU path scores on the host (see `scoring`); elsewhere burn does.
         let on_host = cfg!(target_arch = "wasm32") && *device == Device::flex();
-        let items = ServingItems::from_table(&std::mem::take(&mut bundle.item_table), &bundle.config, on_host, device)?;
+        let items = ServingItems::from_table(
+            &std::mem::take(&mut bundle.item_table),
+            &bundle.config,
+            on_host,
+            device,
+        )?;
         // The serving table replaces the model's own: the catalogue's embeddings are held once.
-        bundle.model.items.weight = Param::from_tensor(Tensor::zeros([1, bundle.config.d_model], device));
-        Ok(Self { bundle, items, device: device.clone() })
+        bundle.model.items.weight =
+            Param::from_tensor(Tensor::zeros([1, bundle.config.d_model], device));
+        Ok(Self {
+            bundle,
+            items,
+            device: device.clone(),
+        })
     }
 
     /// The items this model ranks.
@@ -169,7 +179,9 @@ impl Recommender {
     pub async fn recommend(&self, request: &Request) -> Result<Recommendations, InferenceError> {
         let k = request.k.unwrap_or(DEFAULT_K);
         if k == 0 {
-            return Err(InferenceError::BadArgument("k must be a positive integer".into()));
+            return Err(InferenceError::BadArgument(
+                "k must be a positive integer".into(),
+            ));
         }
         let catalogue = &self.bundle.catalogue;
         let mut session = Vec::with_capacity(request.session.len());
@@ -187,10 +199,16 @@ impl Recommender {
         let blocked = self.blocked(request, &session);
         let allowed = self.allow_list(request);
         let picked = top_k(&scores, k, |i| {
-            blocked.binary_search(&i).is_err() && allowed.as_ref().is_none_or(|a| a.binary_search(&i).is_ok())
+            blocked.binary_search(&i).is_err()
+                && allowed.as_ref().is_none_or(|a| a.binary_search(&i).is_ok())
         });
         let mut because = match request.explain {
-            true => self.because(window, &picked).await?.into_iter().map(Some).collect(),
+            true => self
+                .because(window, &picked)
+                .await?
+                .into_iter()
+                .map(Some)
+                .collect(),
             false => vec![None; picked.len()],
         };
         let attention = explanation.map(|e| self.attention_map(window, &e));
@@ -204,31 +222,57 @@ impl Recommender {
                 because,
             })
             .collect();
-        let answer = Recommendations { items, unknown, attention };
+        let answer = Recommendations {
+            items,
+            unknown,
+            attention,
+        };
         non_finite(&answer).map_err(InferenceError::NonFinite)?;
         Ok(answer)
     }
 
     /// Scores of every item and, with `explain`, the attention read-outs: one read-back.
-    async fn infer(&self, window: &[u32], explain: bool) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
+    async fn infer(
+        &self,
+        window: &[u32],
+        explain: bool,
+    ) -> Result<(Vec<f32>, Option<Explanation>), InferenceError> {
         let model = &self.bundle.model;
         let n = self.bundle.config.max_len;
         let embedded = self.items.embed(&[window], n, &self.device);
-        let encoded = model.encode_embedded(embedded, input_tensor(&[window], n, &self.device), true);
-        let mut reads = Transaction::default().register(self.items.to_read(Awrsr::last_hidden(&encoded)));
+        let encoded =
+            model.encode_embedded(embedded, input_tensor(&[window], n, &self.device), true);
+        let mut reads =
+            Transaction::default().register(self.items.to_read(Awrsr::last_hidden(&encoded)));
         if explain {
             for layer in head_averaged(&encoded) {
                 reads = reads.register(layer);
             }
         }
-        let data = reads.execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-        let mut data = data.into_iter().map(floats).collect::<Result<Vec<_>, _>>()?.into_iter();
-        let scores = self.items.finish(data.next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?);
+        let data = reads
+            .execute_async()
+            .await
+            .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+        let mut data = data
+            .into_iter()
+            .map(floats)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let scores = self.items.finish(
+            data.next()
+                .ok_or_else(|| InferenceError::Device("missing read-back".into()))?,
+        );
         let explanation = match explain {
             true => {
                 let layers: Vec<Vec<f32>> = data.collect();
-                let last_layer = layers.last().cloned().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
-                Some(Explanation { rollout: rollout(&layers, n), last_layer })
+                let last_layer = layers
+                    .last()
+                    .cloned()
+                    .ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
+                Some(Explanation {
+                    rollout: rollout(&layers, n),
+                    last_layer,
+                })
             }
             false => None,
         };
@@ -240,24 +284,43 @@ impl Recommender {
     fn attention_map(&self, window: &[u32], explanation: &Explanation) -> AttentionMap {
         let n = self.bundle.config.max_len;
         let start = n - window.len();
-        let weights = (start..n).map(|i| explanation.last_layer[i * n + start..(i + 1) * n].to_vec()).collect();
-        let ids = window.iter().map(|&i| self.bundle.catalogue.id(i).to_string()).collect();
+        let weights = (start..n)
+            .map(|i| explanation.last_layer[i * n + start..(i + 1) * n].to_vec())
+            .collect();
+        let ids = window
+            .iter()
+            .map(|&i| self.bundle.catalogue.id(i).to_string())
+            .collect();
         let slots = &explanation.rollout[start..];
         let total: f32 = slots.iter().sum();
-        let rollout = slots.iter().map(|&w| if total > 0.0 { w / total } else { 0.0 }).collect();
-        AttentionMap { ids, weights, rollout }
+        let rollout = slots
+            .iter()
+            .map(|&w| if total > 0.0 { w / total } else { 0.0 })
+            .collect();
+        AttentionMap {
+            ids,
+            weights,
+            rollout,
+        }
     }
 
     /// For each picked item, the session items whose removal lowers its score most: the
     /// window without each distinct item, run as one batch, scored on the picked items.
-    async fn because(&self, window: &[u32], picked: &[(u32, f32)]) -> Result<Vec<Vec<Because>>, InferenceError> {
+    async fn because(
+        &self,
+        window: &[u32],
+        picked: &[(u32, f32)],
+    ) -> Result<Vec<Vec<Because>>, InferenceError> {
         let mut distinct = window.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.is_empty() || picked.is_empty() {
             return Ok(vec![Vec::new(); picked.len()]);
         }
-        let without: Vec<Vec<u32>> = distinct.iter().map(|&left_out| window.iter().copied().filter(|&i| i != left_out).collect()).collect();
+        let without: Vec<Vec<u32>> = distinct
+            .iter()
+            .map(|&left_out| window.iter().copied().filter(|&i| i != left_out).collect())
+            .collect();
         let sequences: Vec<&[u32]> = without.iter().map(Vec::as_slice).collect();
         let config = &self.bundle.config;
         let n = config.max_len;
@@ -265,10 +328,23 @@ impl Recommender {
         let mut scores = Vec::with_capacity(sequences.len() * items.len()); // [distinct, picked]
         for batch in sequences.chunks(sessions_per_pass(n, config.heads, config.layers)) {
             let embedded = self.items.embed(batch, n, &self.device);
-            let encoded = self.bundle.model.encode_embedded(embedded, input_tensor(batch, n, &self.device), true);
-            let read = self.items.to_read_picked(Awrsr::last_hidden(&encoded), &items, &self.device);
-            let data = Transaction::default().register(read).execute_async().await.map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-            let data = data.into_iter().next().ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
+            let encoded = self.bundle.model.encode_embedded(
+                embedded,
+                input_tensor(batch, n, &self.device),
+                true,
+            );
+            let read =
+                self.items
+                    .to_read_picked(Awrsr::last_hidden(&encoded), &items, &self.device);
+            let data = Transaction::default()
+                .register(read)
+                .execute_async()
+                .await
+                .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+            let data = data
+                .into_iter()
+                .next()
+                .ok_or_else(|| InferenceError::Device("missing read-back".into()))?;
             scores.extend(self.items.finish_picked(floats(data)?, &items));
         }
         let catalogue = &self.bundle.catalogue;
@@ -277,9 +353,21 @@ impl Recommender {
             .iter()
             .enumerate()
             .map(|(r, &(_, score))| {
-                let mut drops: Vec<(u32, f32)> = distinct.iter().enumerate().map(|(u, &item)| (item, score - scores[u * k + r])).filter(|&(_, drop)| drop > 0.0).collect();
+                let mut drops: Vec<(u32, f32)> = distinct
+                    .iter()
+                    .enumerate()
+                    .map(|(u, &item)| (item, score - scores[u * k + r]))
+                    .filter(|&(_, drop)| drop > 0.0)
+                    .collect();
                 drops.sort_by(|a, b| b.1.total_cmp(&a.1));
-                drops.into_iter().take(MAX_BECAUSE).map(|(item, weight)| Because { id: catalogue.id(item).to_string(), weight }).collect()
+                drops
+                    .into_iter()
+                    .take(MAX_BECAUSE)
+                    .map(|(item, weight)| Because {
+                        id: catalogue.id(item).to_string(),
+                        weight,
+                    })
+                    .collect()
             })
             .collect())
     }
@@ -288,7 +376,11 @@ impl Recommender {
     /// of the session, also those older than the window the model reads.
     fn blocked(&self, request: &Request, session: &[u32]) -> Vec<u32> {
         let catalogue = &self.bundle.catalogue;
-        let mut blocked: Vec<u32> = request.exclude.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        let mut blocked: Vec<u32> = request
+            .exclude
+            .iter()
+            .filter_map(|id| catalogue.index_of(id))
+            .collect();
         if request.exclude_seen.unwrap_or(true) {
             blocked.extend(session);
         }
@@ -300,7 +392,8 @@ impl Recommender {
     fn allow_list(&self, request: &Request) -> Option<Vec<u32>> {
         let catalogue = &self.bundle.catalogue;
         request.include.as_ref().map(|ids| {
-            let mut allowed: Vec<u32> = ids.iter().filter_map(|id| catalogue.index_of(id)).collect();
+            let mut allowed: Vec<u32> =
+                ids.iter().filter_map(|id| catalogue.index_of(id)).collect();
             allowed.sort_unstable();
             allowed
         })
@@ -312,11 +405,19 @@ fn non_finite(answer: &Recommendations) -> Result<(), &'static str> {
     if answer.items.iter().any(|item| !item.score.is_finite()) {
         return Err("non-finite scores");
     }
-    let because = answer.items.iter().flat_map(|item| item.because.iter().flatten());
+    let because = answer
+        .items
+        .iter()
+        .flat_map(|item| item.because.iter().flatten());
     if because.map(|b| b.weight).any(|w| !w.is_finite()) {
         return Err("non-finite explanation weights");
     }
-    if answer.attention.iter().flat_map(|a| a.weights.iter().flatten().chain(&a.rollout)).any(|w| !w.is_finite()) {
+    if answer
+        .attention
+        .iter()
+        .flat_map(|a| a.weights.iter().flatten().chain(&a.rollout))
+        .any(|w| !w.is_finite())
+    {
         return Err("non-finite attention weights");
     }
     Ok(())
@@ -324,5 +425,6 @@ fn non_finite(answer: &Recommendations) -> Result<(), &'static str> {
 
 /// The f32 values of a read-back tensor.
 fn floats(data: TensorData) -> Result<Vec<f32>, InferenceError> {
-    data.try_into_vec::<f32>().map_err(|e| InferenceError::Device(format!("{e:?}")))
+    data.try_into_vec::<f32>()
+        .map_err(|e| InferenceError::Device(format!("{e:?}")))
 }

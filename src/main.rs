@@ -30,7 +30,10 @@ const STACK_BYTES: usize = 8 << 20;
 /// the other workers. If the pool cannot be built, it says so and runs on the main thread.
 fn main() -> std::process::ExitCode {
     keep_freed_pages();
-    match rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES).build() {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .build()
+    {
         Ok(pool) => pool.install(awrsr::cli::run),
         Err(error) => {
             eprintln!("awrsr: could not start a thread pool ({error}); running on the main thread");

@@ -6,7 +6,11 @@ use std::collections::BinaryHeap;
 
 /// A score as ranked: NaN counts as −∞.
 fn key(score: f32) -> f32 {
-    if score.is_nan() { f32::NEG_INFINITY } else { score }
+    if score.is_nan() {
+        f32::NEG_INFINITY
+    } else {
+        score
+    }
 }
 
 /// Orders scores high to low with NaN last; ties go to the lower item index.
@@ -52,7 +56,10 @@ pub fn top_k(scores: &[f32], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u3
             threshold = kept.peek().map_or(f32::NEG_INFINITY, |worst| key(worst.1));
         }
     }
-    kept.into_sorted_vec().into_iter().map(|Kept(j, s)| (j as u32 + 1, s)).collect()
+    kept.into_sorted_vec()
+        .into_iter()
+        .map(|Kept(j, s)| (j as u32 + 1, s))
+        .collect()
 }
 
 /// 0-based rank of `target` among all items: how many score strictly higher. Items in
@@ -66,6 +73,9 @@ pub fn rank_of(scores: &[f32], target: u32, excluded: &[u32]) -> usize {
     let mut seen: Vec<u32> = excluded.iter().copied().filter(|&i| i != target).collect();
     seen.sort_unstable();
     seen.dedup();
-    let excluded_higher = seen.iter().filter(|&&i| scores[i as usize - 1] > target_score).count();
+    let excluded_higher = seen
+        .iter()
+        .filter(|&&i| scores[i as usize - 1] > target_score)
+        .count();
     higher - excluded_higher
 }

@@ -49,10 +49,17 @@ impl ServingItems {
     /// Lays out a bundle's [`item_table`](crate::bundle::Bundle::item_table) on the host (no
     /// read-back from the device, which WebGPU cannot do synchronously), transposed; uploads
     /// it unless `on_host`.
-    pub fn from_table(table: &[f32], config: &ModelConfig, on_host: bool, device: &Device) -> Result<Self, BundleError> {
+    pub fn from_table(
+        table: &[f32],
+        config: &ModelConfig,
+        on_host: bool,
+        device: &Device,
+    ) -> Result<Self, BundleError> {
         let (d, items) = (config.d_model, config.num_items);
         if table.len() != (items + 1) * d {
-            return Err(BundleError::Weights("items.weight does not match the configuration".into()));
+            return Err(BundleError::Weights(
+                "items.weight does not match the configuration".into(),
+            ));
         }
         let values = &table[d..];
         let at = |j: usize, k: usize| values[j * d + k];
@@ -67,8 +74,14 @@ impl ServingItems {
                 Self::Host { tiles, d, items }
             }
             false => {
-                let transposed = (0..d).flat_map(|k| (0..items).map(move |j| (j, k))).map(|(j, k)| at(j, k)).collect();
-                Self::Device(Tensor::from_data(TensorData::new(transposed, [d, items]), device))
+                let transposed = (0..d)
+                    .flat_map(|k| (0..items).map(move |j| (j, k)))
+                    .map(|(j, k)| at(j, k))
+                    .collect();
+                Self::Device(Tensor::from_data(
+                    TensorData::new(transposed, [d, items]),
+                    device,
+                ))
             }
         })
     }
@@ -77,17 +90,28 @@ impl ServingItems {
     /// slots hold item 1's, which the network zeroes).
     pub fn embed(&self, sequences: &[&[u32]], n: usize, device: &Device) -> Tensor<3> {
         let b = sequences.len();
-        let columns: Vec<usize> = left_padded(sequences, n).iter().map(|&id| (id - 1).max(0) as usize).collect();
+        let columns: Vec<usize> = left_padded(sequences, n)
+            .iter()
+            .map(|&id| (id - 1).max(0) as usize)
+            .collect();
         match self {
             Self::Device(table) => {
                 let d = table.dims()[0];
                 let columns = columns.into_iter().map(|c| c as i64).collect();
-                let columns = Tensor::<1, Int>::from_data(TensorData::new(columns, [b * n]), device);
-                table.clone().select(1, columns).transpose().reshape([b, n, d])
+                let columns =
+                    Tensor::<1, Int>::from_data(TensorData::new(columns, [b * n]), device);
+                table
+                    .clone()
+                    .select(1, columns)
+                    .transpose()
+                    .reshape([b, n, d])
             }
             Self::Host { tiles, d, .. } => {
                 let value = |j: usize, k: usize| tiles[tiled(j, k, *d)];
-                let rows: Vec<f32> = columns.iter().flat_map(|&j| (0..*d).map(move |k| value(j, k))).collect();
+                let rows: Vec<f32> = columns
+                    .iter()
+                    .flat_map(|&j| (0..*d).map(move |k| value(j, k)))
+                    .collect();
                 Tensor::from_data(TensorData::new(rows, [b, n, *d]), device)
             }
         }
@@ -100,7 +124,8 @@ impl ServingItems {
         match self {
             Self::Device(table) => {
                 let columns = picked.iter().map(|&j| j as i64 - 1).collect();
-                let columns = Tensor::<1, Int>::from_data(TensorData::new(columns, [picked.len()]), device);
+                let columns =
+                    Tensor::<1, Int>::from_data(TensorData::new(columns, [picked.len()]), device);
                 hidden.matmul(table.clone().select(1, columns))
             }
             Self::Host { .. } => hidden,
@@ -114,7 +139,13 @@ impl ServingItems {
             Self::Device(_) => read,
             Self::Host { tiles, d, .. } => read
                 .chunks_exact(*d)
-                .flat_map(|hidden| picked.iter().map(move |&j| (0..*d).map(|k| hidden[k] * tiles[tiled(j as usize - 1, k, *d)]).sum::<f32>()))
+                .flat_map(|hidden| {
+                    picked.iter().map(move |&j| {
+                        (0..*d)
+                            .map(|k| hidden[k] * tiles[tiled(j as usize - 1, k, *d)])
+                            .sum::<f32>()
+                    })
+                })
                 .collect(),
         }
     }
@@ -150,7 +181,10 @@ pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     const LANES: usize = 4;
     let d = hidden.len();
     let mut scores = vec![0.0f32; tiles.len() / d];
-    for (tile, out) in tiles.chunks_exact(d * TILE).zip(scores.chunks_exact_mut(TILE)) {
+    for (tile, out) in tiles
+        .chunks_exact(d * TILE)
+        .zip(scores.chunks_exact_mut(TILE))
+    {
         let mut acc = [f32x4_splat(0.0); TILE / LANES];
         for (row, &h) in tile.chunks_exact(TILE).zip(hidden) {
             let h = f32x4_splat(h);
@@ -175,7 +209,10 @@ pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
 pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     let d = hidden.len();
     let mut scores = vec![0.0f32; tiles.len() / d];
-    for (tile, out) in tiles.chunks_exact(d * TILE).zip(scores.chunks_exact_mut(TILE)) {
+    for (tile, out) in tiles
+        .chunks_exact(d * TILE)
+        .zip(scores.chunks_exact_mut(TILE))
+    {
         for (row, &h) in tile.chunks_exact(TILE).zip(hidden) {
             for (score, &v) in out.iter_mut().zip(row) {
                 *score += h * v;

@@ -13,7 +13,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{Checkpoint, Settings, State, fingerprint, load_module, load_optimizer, save_module, save_optimizer, write};
+use crate::checkpoint::{
+    Checkpoint, Settings, State, fingerprint, load_module, load_optimizer, save_module,
+    save_optimizer, write,
+};
 use crate::data::Split;
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
@@ -42,7 +45,11 @@ impl Loss {
     /// accurate, up to [`Self::SAMPLED_ABOVE`] items; the sampled softmax above, where the
     /// full one's cost (targets × items × d) dominates an epoch.
     pub fn for_catalogue(num_items: usize) -> Self {
-        if num_items > Self::SAMPLED_ABOVE { Self::Sampled } else { Self::Ce }
+        if num_items > Self::SAMPLED_ABOVE {
+            Self::Sampled
+        } else {
+            Self::Ce
+        }
     }
 }
 
@@ -95,9 +102,30 @@ impl LogKind {
     /// dropout 0.5). Patience 20 for both.
     pub fn defaults(self) -> KindDefaults {
         match self {
-            Self::Sessions => KindDefaults { batch_size: 256, batching: Batching::ByLength, dropout: 0.2, temperature: 0.08, patience: 3, lr_decay: 0.5 },
-            Self::ShortHistories => KindDefaults { batch_size: 128, batching: Batching::ByLength, dropout: 0.5, temperature: 0.0, patience: 20, lr_decay: 1.0 },
-            Self::LongHistories => KindDefaults { batch_size: 32, batching: Batching::Shuffled, dropout: 0.5, temperature: 0.0, patience: 20, lr_decay: 1.0 },
+            Self::Sessions => KindDefaults {
+                batch_size: 256,
+                batching: Batching::ByLength,
+                dropout: 0.2,
+                temperature: 0.08,
+                patience: 3,
+                lr_decay: 0.5,
+            },
+            Self::ShortHistories => KindDefaults {
+                batch_size: 128,
+                batching: Batching::ByLength,
+                dropout: 0.5,
+                temperature: 0.0,
+                patience: 20,
+                lr_decay: 1.0,
+            },
+            Self::LongHistories => KindDefaults {
+                batch_size: 32,
+                batching: Batching::Shuffled,
+                dropout: 0.5,
+                temperature: 0.0,
+                patience: 20,
+                lr_decay: 1.0,
+            },
         }
     }
 }
@@ -158,8 +186,19 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// The default settings (the CLI's defaults).
-    pub const DEFAULTS: Self =
-        Self { epochs: 200, batch_size: 32, learning_rate: 3e-3, loss: Loss::Ce, patience: 20, seed: 42, batching: Batching::Shuffled, negatives: 2048, temperature: 0.0, lr_decay: 1.0, progress: true };
+    pub const DEFAULTS: Self = Self {
+        epochs: 200,
+        batch_size: 32,
+        learning_rate: 3e-3,
+        loss: Loss::Ce,
+        patience: 20,
+        seed: 42,
+        batching: Batching::Shuffled,
+        negatives: 2048,
+        temperature: 0.0,
+        lr_decay: 1.0,
+        progress: true,
+    };
 
     fn default_negatives() -> usize {
         Self::DEFAULTS.negatives
@@ -198,17 +237,30 @@ impl TrainConfig {
             }
         }
         if self.negatives > Self::MAX_NEGATIVES {
-            return Err(format!("negatives {} is above the limit of {}", self.negatives, Self::MAX_NEGATIVES));
+            return Err(format!(
+                "negatives {} is above the limit of {}",
+                self.negatives,
+                Self::MAX_NEGATIVES
+            ));
         }
         if !(self.temperature == 0.0 || (self.temperature >= 1e-3 && self.temperature <= 100.0)) {
-            return Err(format!("temperature {} is neither 0 (off) nor in [0.001, 100]", self.temperature));
+            return Err(format!(
+                "temperature {} is neither 0 (off) nor in [0.001, 100]",
+                self.temperature
+            ));
         }
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
-            return Err(format!("learning-rate decay {} is not a number in (0, 1]", self.lr_decay));
+            return Err(format!(
+                "learning-rate decay {} is not a number in (0, 1]",
+                self.lr_decay
+            ));
         }
         let lr = self.learning_rate;
         if !(lr > 0.0 && lr <= Self::MAX_LEARNING_RATE) {
-            return Err(format!("learning rate {lr} is not a number in (0, {}]", Self::MAX_LEARNING_RATE));
+            return Err(format!(
+                "learning rate {lr} is not a number in (0, {}]",
+                Self::MAX_LEARNING_RATE
+            ));
         }
         Ok(())
     }
@@ -274,19 +326,39 @@ pub fn train(
     let data = fingerprint(split);
     if let Some(path) = checkpoint.filter(|path| path.exists()) {
         let saved = Checkpoint::read(path)?;
-        saved.check_fits(config, train, &data).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-        run = Run::resume(saved, config, device, &ad_device).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        saved
+            .check_fits(config, train, &data)
+            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        run = Run::resume(saved, config, device, &ad_device)
+            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
         // Dropout after a resume draws from a stream of its own (the backend's generator
         // cannot be saved); shuffling and negatives continue exactly.
         ad_device.seed(train.seed ^ (run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let best = run.best.as_ref().map_or(String::new(), |b| format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary()));
-        say(format!("resumed from {} after epoch {}{best}", path.display(), run.epoch));
+        let best = run.best.as_ref().map_or(String::new(), |b| {
+            format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
+        });
+        say(format!(
+            "resumed from {} after epoch {}{best}",
+            path.display(),
+            run.epoch
+        ));
     }
-    let sequences: Vec<&[u32]> = split.train.iter().flat_map(|s| windows(s, config.max_len)).collect();
+    let sequences: Vec<&[u32]> = split
+        .train
+        .iter()
+        .flat_map(|s| windows(s, config.max_len))
+        .collect();
     let objective = Objective::new(config, train, &sequences);
     while run.epoch < train.epochs {
-        if run.best.as_ref().is_some_and(|b| run.epoch - b.epoch >= train.patience) {
-            say(format!("early stop: no better validation NDCG@10 for {} epochs", train.patience));
+        if run
+            .best
+            .as_ref()
+            .is_some_and(|b| run.epoch - b.epoch >= train.patience)
+        {
+            say(format!(
+                "early stop: no better validation NDCG@10 for {} epochs",
+                train.patience
+            ));
             break;
         }
         let epoch = run.epoch + 1;
@@ -295,27 +367,54 @@ pub fn train(
         (run, loss) = run.fit_epoch(config, train, &objective, &sequences, &ad_device);
         let seconds = started.elapsed().as_secs_f64();
         if !loss.is_finite() {
-            return Err(format!("training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"));
+            return Err(format!(
+                "training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"
+            ));
         }
         let snapshot = as_served(run.model.valid(), train.temperature);
         let valid = evaluate(&snapshot, config.max_len, &split.valid, false, device);
-        let improved = run.best.as_ref().is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
-        let pace = format!("{seconds:.1} s, {:.0} seq/s", sequences.len() as f64 / seconds);
-        say(format!("epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}", valid.summary(), if improved { "  *" } else { "" }));
+        let improved = run
+            .best
+            .as_ref()
+            .is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
+        let pace = format!(
+            "{seconds:.1} s, {:.0} seq/s",
+            sequences.len() as f64 / seconds
+        );
+        say(format!(
+            "epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}",
+            valid.summary(),
+            if improved { "  *" } else { "" }
+        ));
         if !improved {
             run.lr_scale *= train.lr_decay;
         }
         if improved {
             let saved = checkpoint.map(|_| save_module(&snapshot)).transpose()?;
-            run.best = Some(Best { model: snapshot, epoch, valid, saved });
+            run.best = Some(Best {
+                model: snapshot,
+                epoch,
+                valid,
+                saved,
+            });
         }
         run.epoch = epoch;
         if let Some(path) = checkpoint {
             write(path, &run.checkpoint(config, train, &data)?)?;
         }
     }
-    let Best { model, epoch, valid, .. } = run.best.ok_or("no epoch ran")?;
-    Ok(Trained { model, best_epoch: epoch, best_valid: valid, epochs_run: run.epoch })
+    let Best {
+        model,
+        epoch,
+        valid,
+        ..
+    } = run.best.ok_or("no epoch ran")?;
+    Ok(Trained {
+        model,
+        best_epoch: epoch,
+        best_valid: valid,
+        epochs_run: run.epoch,
+    })
 }
 
 /// A training run between epochs: everything a checkpoint holds.
@@ -364,13 +463,26 @@ impl Run {
         // for every step before the next is queued. The bar reads the sum now and then.
         let mut loss_sum = Tensor::<1>::zeros([1], device);
         for (i, batch) in batches.iter().enumerate() {
-            let loss = batch_loss(&self.model, config, objective, batch, per_batch, &mut self.rng, device);
+            let loss = batch_loss(
+                &self.model,
+                config,
+                objective,
+                batch,
+                per_batch,
+                &mut self.rng,
+                device,
+            );
             loss_sum = loss_sum + loss.clone().detach();
             let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            self.model = self.optimizer.step(train.learning_rate * self.lr_scale, self.model, grads);
+            self.model =
+                self.optimizer
+                    .step(train.learning_rate * self.lr_scale, self.model, grads);
             bar.inc(1);
             if !bar.is_hidden() && i % PROGRESS_READ_EVERY == 0 {
-                bar.set_message(format!("loss {:.4}", read_scalar(&loss_sum) / (i + 1) as f64));
+                bar.set_message(format!(
+                    "loss {:.4}",
+                    read_scalar(&loss_sum) / (i + 1) as f64
+                ));
             }
         }
         bar.finish_and_clear();
@@ -379,21 +491,45 @@ impl Run {
 
     /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
     /// model on `device`.
-    fn resume(saved: Checkpoint, config: &ModelConfig, device: &Device, ad_device: &Device) -> Result<Self, String> {
+    fn resume(
+        saved: Checkpoint,
+        config: &ModelConfig,
+        device: &Device,
+        ad_device: &Device,
+    ) -> Result<Self, String> {
         let mut model = config.init(ad_device).train();
         load_module(&mut model, &saved.model)?;
-        let optimizer = AdamConfig::new().init().load_record(load_optimizer(&saved.optimizer)?);
+        let optimizer = AdamConfig::new()
+            .init()
+            .load_record(load_optimizer(&saved.optimizer)?);
         let mut best_model = config.init(device);
         load_module(&mut best_model, &saved.best)?;
         let mut rng = ChaCha12Rng::seed_from_u64(saved.state.settings.seed);
         rng.set_word_pos(saved.state.rng_word_pos);
         let state = saved.state;
-        let best = Best { model: best_model, epoch: state.best_epoch, valid: state.best_valid, saved: Some(saved.best) };
-        Ok(Self { rng, lr_scale: state.lr_scale, model, optimizer, best: Some(best), epoch: state.epoch })
+        let best = Best {
+            model: best_model,
+            epoch: state.best_epoch,
+            valid: state.best_valid,
+            saved: Some(saved.best),
+        };
+        Ok(Self {
+            rng,
+            lr_scale: state.lr_scale,
+            model,
+            optimizer,
+            best: Some(best),
+            epoch: state.epoch,
+        })
     }
 
     /// The checkpoint of this run (which has completed at least one epoch).
-    fn checkpoint(&self, config: &ModelConfig, train: &TrainConfig, data: &str) -> Result<Checkpoint, String> {
+    fn checkpoint(
+        &self,
+        config: &ModelConfig,
+        train: &TrainConfig,
+        data: &str,
+    ) -> Result<Checkpoint, String> {
         let best = self.best.as_ref().ok_or("no epoch ran")?;
         let state = State {
             model: config.clone(),
@@ -427,9 +563,10 @@ fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> Prog
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(batches as u64);
-    let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
-        .expect("valid template")
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(format!("{epoch}/{epochs}"));
     bar
@@ -452,7 +589,11 @@ pub fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
 /// [`Batching::ByLength`]'s batches: `shuffled` sorted by length within buckets of
 /// [`LENGTH_BUCKET`] batches (ties keep their shuffled order), cut into batches that are
 /// then put in random order.
-fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut ChaCha12Rng) -> Vec<&'a [&'a [u32]]> {
+fn by_length<'a>(
+    shuffled: &'a mut [&'a [u32]],
+    batch_size: usize,
+    rng: &mut ChaCha12Rng,
+) -> Vec<&'a [&'a [u32]]> {
     for bucket in shuffled.chunks_mut(batch_size * LENGTH_BUCKET) {
         bucket.sort_by_key(|s| s.len());
     }
@@ -476,7 +617,12 @@ fn by_length<'a>(shuffled: &'a mut [&'a [u32]], batch_size: usize, rng: &mut Cha
 /// The loss is log-sum-exp exact: log pₜ = zₜ − max z + log max P, since the largest
 /// probability, 1/Σ exp(z − max z), is at least 1/num_items and cannot underflow, while pₜ
 /// itself can.
-pub fn full_softmax_cross_entropy(items: Tensor<2>, hidden: Tensor<2>, targets: &[i64], scale: f32) -> Tensor<1> {
+pub fn full_softmax_cross_entropy(
+    items: Tensor<2>,
+    hidden: Tensor<2>,
+    targets: &[i64],
+    scale: f32,
+) -> Tensor<1> {
     let (h, e) = (hidden.clone().inner(), items.clone().inner());
     let device = h.device();
     let m = targets.len();
@@ -487,10 +633,16 @@ pub fn full_softmax_cross_entropy(items: Tensor<2>, hidden: Tensor<2>, targets: 
     let probs = softmax(logits, 1);
     let log_probs = shifted_target + probs.clone().max_dim(1).log();
     let loss = log_probs.sum().neg().mul_scalar(scale);
-    let residual = probs.scatter(1, columns, Tensor::full([m, 1], -1.0, &device), IndexingUpdateOp::Add);
+    let residual = probs.scatter(
+        1,
+        columns,
+        Tensor::full([m, 1], -1.0, &device),
+        IndexingUpdateOp::Add,
+    );
     let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
     let grad_items = residual.transpose().matmul(h).mul_scalar(scale);
-    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum() + (items * Tensor::from_inner(grad_items)).sum();
+    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum()
+        + (items * Tensor::from_inner(grad_items)).sum();
     surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss)
 }
 
@@ -513,14 +665,24 @@ impl Objective {
         }
         let total = counts.iter().sum::<f64>().max(1.0);
         let target_share = counts.iter().map(|c| (c / total) as f32).collect();
-        Self { loss: train.loss, batching: train.batching, negatives: train.negatives, temperature: train.temperature, target_share }
+        Self {
+            loss: train.loss,
+            batching: train.batching,
+            negatives: train.negatives,
+            temperature: train.temperature,
+            target_share,
+        }
     }
 
     /// The item table `[N + 1, d]` as scored and fed to the encoder: the embeddings, at unit
     /// length when scoring by cosine similarity.
     fn item_table(&self, model: &Awrsr) -> Tensor<2> {
         let weights = model.items.weight.val();
-        if self.temperature > 0.0 { unit_rows(weights) } else { weights }
+        if self.temperature > 0.0 {
+            unit_rows(weights)
+        } else {
+            weights
+        }
     }
 }
 
@@ -559,16 +721,25 @@ fn batch_loss(
     };
     let targets: Vec<&[u32]> = batch.iter().map(|s| &s[1..]).collect();
     let target_ids = left_padded(&targets, n);
-    let positions: Vec<i64> = (0..target_ids.len()).filter(|&p| target_ids[p] != 0).map(|p| p as i64).collect();
+    let positions: Vec<i64> = (0..target_ids.len())
+        .filter(|&p| target_ids[p] != 0)
+        .map(|p| p as i64)
+        .collect();
     let targets: Vec<i64> = positions.iter().map(|&p| target_ids[p as usize]).collect();
     let m = positions.len();
 
     let table = objective.item_table(model);
     let input = input_tensor(&inputs, n, device);
-    let embedded = table.clone().select(0, input.items.clone().reshape([batch.len() * n])).reshape([batch.len(), n, config.d_model]);
+    let embedded = table
+        .clone()
+        .select(0, input.items.clone().reshape([batch.len() * n]))
+        .reshape([batch.len(), n, config.d_model]);
     let encoded = model.encode_embedded(embedded, input, false);
     let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
-    let mut hidden = hidden.select(0, Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device));
+    let mut hidden = hidden.select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(positions, [m]), device),
+    );
     if objective.temperature > 0.0 {
         hidden = unit_rows(hidden).div_scalar(objective.temperature);
     }
@@ -577,9 +748,12 @@ fn batch_loss(
     match objective.loss {
         Loss::Ce => full_softmax_cross_entropy(items, hidden, &targets, scale),
         Loss::Sampled => {
-            let negatives: Vec<i64> = (0..objective.negatives).map(|_| rng.random_range(1..=config.num_items as i64)).collect();
+            let negatives: Vec<i64> = (0..objective.negatives)
+                .map(|_| rng.random_range(1..=config.num_items as i64))
+                .collect();
             let uniform = objective.negatives as f32 / config.num_items as f32;
-            let log_expected = |item: i64| (m as f32 * objective.target_share[item as usize - 1] + uniform).ln();
+            let log_expected =
+                |item: i64| (m as f32 * objective.target_share[item as usize - 1] + uniform).ln();
             sampled_softmax_cross_entropy(items, hidden, &targets, &negatives, log_expected, scale)
         }
         Loss::Bce => {
@@ -593,7 +767,9 @@ fn batch_loss(
             let logits = paired.matmul(hidden.unsqueeze_dim::<3>(2)).reshape([m, 2]);
             let positive = logits.clone().slice([0..m, 0..1]);
             let negative = logits.slice([0..m, 1..2]);
-            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0)).sum().mul_scalar(scale)
+            (softplus(positive.neg(), 1.0) + softplus(negative, 1.0))
+                .sum()
+                .mul_scalar(scale)
         }
     }
 }
@@ -623,22 +799,35 @@ pub fn sampled_softmax_cross_entropy(
     let candidates: Vec<i64> = targets.iter().chain(negatives).copied().collect();
     let correction: Vec<f32> = candidates.iter().map(|&i| log_expected(i)).collect();
     let rows: Vec<i64> = candidates.iter().map(|i| i - 1).collect();
-    let chosen = items.select(0, Tensor::<1, Int>::from_data(TensorData::new(rows, [c]), &device));
+    let chosen = items.select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(rows, [c]), &device),
+    );
     let (h, e) = (hidden.clone().inner(), chosen.clone().inner());
     let correction = Tensor::from_data(TensorData::new(correction, [1, c]), &device);
-    let own = (h.clone() * e.clone().slice(0..m)).sum_dim(1) - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
-    let row_targets = Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [m, 1]), &device).expand([m, c]);
-    let columns = Tensor::<2, Int>::from_data(TensorData::new(candidates, [1, c]), &device).expand([m, c]);
-    let others = (h.clone().matmul(e.clone().transpose()) - correction).mask_fill(row_targets.equal(columns), f32::NEG_INFINITY);
+    let own = (h.clone() * e.clone().slice(0..m)).sum_dim(1)
+        - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
+    let row_targets =
+        Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [m, 1]), &device)
+            .expand([m, c]);
+    let columns =
+        Tensor::<2, Int>::from_data(TensorData::new(candidates, [1, c]), &device).expand([m, c]);
+    let others = (h.clone().matmul(e.clone().transpose()) - correction)
+        .mask_fill(row_targets.equal(columns), f32::NEG_INFINITY);
     let top = others.clone().max_dim(1).max_pair(own.clone());
     let others = (others - top.clone()).exp();
     let own_exp = (own.clone() - top.clone()).exp();
     let total = others.clone().sum_dim(1) + own_exp.clone();
     let loss = (total.clone().log() + top - own).sum().mul_scalar(scale);
-    let diagonal = Tensor::<2, Int>::from_data(TensorData::new((0..m as i64).collect::<Vec<_>>(), [m, 1]), &device);
-    let residual = (others / total.clone()).scatter(1, diagonal, own_exp / total - 1.0, IndexingUpdateOp::Add);
+    let diagonal = Tensor::<2, Int>::from_data(
+        TensorData::new((0..m as i64).collect::<Vec<_>>(), [m, 1]),
+        &device,
+    );
+    let residual =
+        (others / total.clone()).scatter(1, diagonal, own_exp / total - 1.0, IndexingUpdateOp::Add);
     let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
     let grad_chosen = residual.transpose().matmul(h).mul_scalar(scale);
-    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum() + (chosen * Tensor::from_inner(grad_chosen)).sum();
+    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum()
+        + (chosen * Tensor::from_inner(grad_chosen)).sum();
     surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss)
 }

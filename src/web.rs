@@ -123,7 +123,8 @@ impl Recommender {
     /// Loads a model bundle from bytes (`Uint8Array`, `ArrayBuffer`) or a URL (string or
     /// `URL`). `options.backend` is `'auto'` (default), `'webgpu'` or `'cpu'`.
     pub async fn load(
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string | URL")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string | URL")]
+        source: JsValue,
         #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: JsValue,
     ) -> Result<Recommender, JsError> {
         let options: LoadOptions = parse_options(&options, "load options")?;
@@ -131,12 +132,22 @@ impl Recommender {
         let bytes = bundle_bytes(source).await?;
         let (device, backend, fallback_reason) = match backend {
             "cpu" => (Device::flex(), "cpu", None),
-            "webgpu" => (webgpu().await.map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?, "webgpu", None),
-            "auto" if cfg!(not(feature = "webgpu")) => (Device::flex(), "cpu", webgpu().await.err()),
+            "webgpu" => (
+                webgpu()
+                    .await
+                    .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?,
+                "webgpu",
+                None,
+            ),
+            "auto" if cfg!(not(feature = "webgpu")) => {
+                (Device::flex(), "cpu", webgpu().await.err())
+            }
             "auto" => match probe_adapter().await {
                 Adapter::Missing(reason) => (Device::flex(), "cpu", Some(reason)),
                 Adapter::Software(name) => {
-                    let reason = format!("the WebGPU adapter is a software fallback ({name}): the CPU path is faster");
+                    let reason = format!(
+                        "the WebGPU adapter is a software fallback ({name}): the CPU path is faster"
+                    );
                     (Device::flex(), "cpu", Some(reason))
                 }
                 Adapter::Hardware => match webgpu().await {
@@ -144,26 +155,49 @@ impl Recommender {
                     Err(reason) => (Device::flex(), "cpu", Some(reason)),
                 },
             },
-            other => return Err(JsError::new(&format!("backend must be 'auto', 'webgpu' or 'cpu', not {}", excerpt(other)))),
+            other => {
+                return Err(JsError::new(&format!(
+                    "backend must be 'auto', 'webgpu' or 'cpu', not {}",
+                    excerpt(other)
+                )));
+            }
         };
-        let inner = inference::Recommender::from_bytes(&bytes, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        let inner = inference::Recommender::from_bytes(&bytes, &device)
+            .map_err(|e| JsError::new(&e.to_string()))?;
         drop(bytes);
         // Weights can be finite and still overflow in the network (a flipped exponent bit in
         // a bundle without checksum): one run on the empty session refuses such a bundle now
         // rather than answering with NaN later. It also compiles the kernels early.
-        let probe = Request { k: Some(inference::DEFAULT_K), explain: true, ..Request::default() };
+        let probe = Request {
+            k: Some(inference::DEFAULT_K),
+            explain: true,
+            ..Request::default()
+        };
         match inner.recommend(&probe).await {
             Ok(_) => {}
             Err(inference::InferenceError::NonFinite(what)) => {
-                return Err(JsError::new(&format!("the bundle's weights make the network compute {what}: it is damaged")));
+                return Err(JsError::new(&format!(
+                    "the bundle's weights make the network compute {what}: it is damaged"
+                )));
             }
             Err(e) => return Err(JsError::new(&e.to_string())),
         }
         for warning in inner.warnings() {
             warn(&format!("awrsr: {warning}"));
         }
-        let longest_id = inner.catalogue().ids().iter().map(String::len).max().unwrap_or(0);
-        Ok(Recommender { inner: Rc::new(inner), backend, fallback_reason, longest_id })
+        let longest_id = inner
+            .catalogue()
+            .ids()
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        Ok(Recommender {
+            inner: Rc::new(inner),
+            backend,
+            fallback_reason,
+            longest_id,
+        })
     }
 
     /// `'webgpu'` or `'cpu'`: what actually runs.
@@ -175,7 +209,9 @@ impl Recommender {
     /// Why `'auto'` fell back to the CPU, or `null`.
     #[wasm_bindgen(getter, js_name = fallbackReason, unchecked_return_type = "string | null")]
     pub fn fallback_reason(&self) -> JsValue {
-        self.fallback_reason.as_deref().map_or(JsValue::NULL, JsValue::from)
+        self.fallback_reason
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from)
     }
 
     /// What loading noticed without refusing the bundle (e.g. it has no checksum), as
@@ -199,22 +235,37 @@ impl Recommender {
 
     /// Whether the model knows this item id (a string; anything else is an `Error`).
     #[wasm_bindgen(js_name = hasItem)]
-    pub fn has_item(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<bool, JsError> {
+    pub fn has_item(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<bool, JsError> {
         Ok(self.index_of(&id)?.is_some())
     }
 
     /// For each id of `ids` (an array of strings), whether the model knows it: one call for a
     /// whole catalogue page instead of one per item.
     #[wasm_bindgen(js_name = hasItems, unchecked_return_type = "boolean[]")]
-    pub fn has_items(&self, #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue) -> Result<JsValue, JsError> {
+    pub fn has_items(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+    ) -> Result<JsValue, JsError> {
         let catalogue = self.inner.catalogue();
-        let known: Vec<bool> = string_array(&ids, "ids")?.iter().map(|id| catalogue.index_of(id).is_some()).collect();
+        let known: Vec<bool> = string_array(&ids, "ids")?
+            .iter()
+            .map(|id| catalogue.index_of(id).is_some())
+            .collect();
         from_json(&known)
     }
 
     /// The title of an item, or `undefined`.
-    pub fn title(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<Option<String>, JsError> {
-        Ok(self.index_of(&id)?.and_then(|i| self.inner.catalogue().title(i)).map(str::to_string))
+    pub fn title(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<Option<String>, JsError> {
+        Ok(self
+            .index_of(&id)?
+            .and_then(|i| self.inner.catalogue().title(i))
+            .map(str::to_string))
     }
 
     /// All item ids the model knows, in its internal order (one array, built in one call;
@@ -238,8 +289,15 @@ impl Recommender {
         future_to_promise(async move {
             let request = request?;
             let start = now();
-            let result = inner.recommend(&request).await.map_err(|e| JsError::new(&e.to_string()))?;
-            let output = RecommendOutput { result, backend, ms: now() - start };
+            let result = inner
+                .recommend(&request)
+                .await
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let output = RecommendOutput {
+                result,
+                backend,
+                ms: now() - start,
+            };
             Ok(from_json(&output)?)
         })
     }
@@ -249,12 +307,16 @@ impl Recommender {
     /// The internal index of an id argument: a string, or an `Error` (never a trap on a
     /// number or an object). A string longer than every known id is not copied in.
     fn index_of(&self, id: &JsValue) -> Result<Option<u32>, JsError> {
-        let text = id.dyn_ref::<JsString>().ok_or_else(|| JsError::new("item id must be a string"))?;
+        let text = id
+            .dyn_ref::<JsString>()
+            .ok_or_else(|| JsError::new("item id must be a string"))?;
         // A UTF-16 unit is at least one UTF-8 byte: a longer string matches no id.
         if text.length() as usize > self.longest_id {
             return Ok(None);
         }
-        Ok(id.as_string().and_then(|id| self.inner.catalogue().index_of(&id)))
+        Ok(id
+            .as_string()
+            .and_then(|id| self.inner.catalogue().index_of(&id)))
     }
 }
 
@@ -292,7 +354,10 @@ async fn webgpu() -> Result<Device, String> {
             let setup = future_to_promise(async {
                 let result = match probe_adapter().await {
                     Adapter::Missing(reason) => Err(reason),
-                    _ => Device::wgpu_options().init_async().await.map_err(|e| format!("{e}")),
+                    _ => Device::wgpu_options()
+                        .init_async()
+                        .await
+                        .map_err(|e| format!("{e}")),
                 };
                 WEBGPU.with(|w| *w.borrow_mut() = WebGpu::Done(result));
                 Ok(JsValue::UNDEFINED)
@@ -329,30 +394,48 @@ enum Adapter {
 /// recognised (WebGPU's `isFallbackAdapter`, or a known software driver in the adapter
 /// info): on one, the wasm CPU path is many times faster than emulated shaders.
 async fn probe_adapter() -> Adapter {
-    let get = |object: &JsValue, key: &str| Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let get = |object: &JsValue, key: &str| {
+        Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    };
     let missing = || Adapter::Missing("this browser offers no WebGPU adapter".to_string());
     let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return missing();
     }
-    let Ok(request) = get(&gpu, "requestAdapter").dyn_into::<js_sys::Function>() else { return missing() };
-    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<Promise>()) else { return missing() };
+    let Ok(request) = get(&gpu, "requestAdapter").dyn_into::<js_sys::Function>() else {
+        return missing();
+    };
+    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<Promise>()) else {
+        return missing();
+    };
     let adapter = match JsFuture::from(promise).await {
         Ok(adapter) if !adapter.is_null() && !adapter.is_undefined() => adapter,
         _ => return missing(),
     };
     let info = get(&adapter, "info");
     let text = |key: &str| get(&info, key).as_string().unwrap_or_default();
-    let described = [text("vendor"), text("architecture"), text("device"), text("description")]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let flagged = get(&info, "isFallbackAdapter").as_bool() == Some(true) || get(&adapter, "isFallbackAdapter").as_bool() == Some(true);
+    let described = [
+        text("vendor"),
+        text("architecture"),
+        text("device"),
+        text("description"),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let flagged = get(&info, "isFallbackAdapter").as_bool() == Some(true)
+        || get(&adapter, "isFallbackAdapter").as_bool() == Some(true);
     let lower = described.to_lowercase();
-    let software_driver = ["swiftshader", "llvmpipe", "lavapipe", "software"].iter().any(|name| lower.contains(name));
+    let software_driver = ["swiftshader", "llvmpipe", "lavapipe", "software"]
+        .iter()
+        .any(|name| lower.contains(name));
     match flagged || software_driver {
-        true => Adapter::Software(if described.is_empty() { "unnamed".to_string() } else { described }),
+        true => Adapter::Software(if described.is_empty() {
+            "unnamed".to_string()
+        } else {
+            described
+        }),
         false => Adapter::Hardware,
     }
 }
@@ -365,7 +448,9 @@ async fn bundle_bytes(source: JsValue) -> Result<Vec<u8>, JsError> {
     if ArrayBuffer::is_view(&source) {
         // A real typed array or DataView (a Proxy is not one); only bytes are bytes.
         if !source.is_instance_of::<Uint8Array>() {
-            return Err(JsError::new("model bytes must be a Uint8Array or an ArrayBuffer (not another typed array or a DataView)"));
+            return Err(JsError::new(
+                "model bytes must be a Uint8Array or an ArrayBuffer (not another typed array or a DataView)",
+            ));
         }
         return read_bytes(&source);
     }
@@ -378,12 +463,20 @@ async fn bundle_bytes(source: JsValue) -> Result<Vec<u8>, JsError> {
             .ok()
             .and_then(|href| href.as_string())
             .ok_or_else(|| JsError::new("model source is a URL object without a readable href"))?,
-        None => return Err(JsError::new("model source must be a Uint8Array, an ArrayBuffer or a URL")),
+        None => {
+            return Err(JsError::new(
+                "model source must be a Uint8Array, an ArrayBuffer or a URL",
+            ));
+        }
     };
     let shown = bundle_excerpt(&url);
-    let buffer = fetch_buffer(&url).await.map_err(|e| JsError::new(&format!("cannot load model from {shown}: {e}")))?;
+    let buffer = fetch_buffer(&url)
+        .await
+        .map_err(|e| JsError::new(&format!("cannot load model from {shown}: {e}")))?;
     if !buffer.is_instance_of::<ArrayBuffer>() {
-        return Err(JsError::new(&format!("cannot load model from {shown}: the response body is not an ArrayBuffer")));
+        return Err(JsError::new(&format!(
+            "cannot load model from {shown}: the response body is not an ArrayBuffer"
+        )));
     }
     read_bytes(&uint8_view(&buffer)?)
 }
@@ -398,8 +491,11 @@ fn bundle_excerpt(text: &str) -> String {
 
 /// `new Uint8Array(buffer)`, caught (a detached or look-alike buffer throws).
 fn uint8_view(buffer: &JsValue) -> Result<JsValue, JsError> {
-    let unreadable = |e: JsValue| JsError::new(&format!("the model bytes cannot be read: {}", describe(&e)));
-    let constructor: Function = get(&js_sys::global(), "Uint8Array").map_err(unreadable)?.unchecked_into();
+    let unreadable =
+        |e: JsValue| JsError::new(&format!("the model bytes cannot be read: {}", describe(&e)));
+    let constructor: Function = get(&js_sys::global(), "Uint8Array")
+        .map_err(unreadable)?
+        .unchecked_into();
     Reflect::construct(&constructor, &Array::of1(buffer)).map_err(unreadable)
 }
 
@@ -407,8 +503,15 @@ fn uint8_view(buffer: &JsValue) -> Result<JsValue, JsError> {
 /// is checked against [`MAX_BUNDLE_BYTES`] and against the length its safetensors header
 /// declares before the bulk is copied: a huge or mismatched buffer is refused without a copy.
 fn read_bytes(view: &JsValue) -> Result<Vec<u8>, JsError> {
-    let empty = || JsError::new("not an awrsr model bundle: the model bytes are empty (or their buffer was detached)");
-    let length = get(view, "byteLength").ok().and_then(|n| n.as_f64()).ok_or_else(empty)?;
+    let empty = || {
+        JsError::new(
+            "not an awrsr model bundle: the model bytes are empty (or their buffer was detached)",
+        )
+    };
+    let length = get(view, "byteLength")
+        .ok()
+        .and_then(|n| n.as_f64())
+        .ok_or_else(empty)?;
     if !(length >= 1.0 && length.fract() == 0.0) {
         return Err(empty());
     }
@@ -424,16 +527,26 @@ fn read_bytes(view: &JsValue) -> Result<Vec<u8>, JsError> {
         _ => {
             let prefix = copy_range(view, 0, 8)?;
             let header = u64::from_le_bytes(prefix.try_into().unwrap_or_default());
-            if header > MAX_HEADER_BYTES { 8 } else { (8 + header).min(length as u64) as usize }
+            if header > MAX_HEADER_BYTES {
+                8
+            } else {
+                (8 + header).min(length as u64) as usize
+            }
         }
     };
-    let declared = bundle::declared_len(&copy_range(view, 0, head_length)?).map_err(|e| JsError::new(&e.to_string()))?;
+    let declared = bundle::declared_len(&copy_range(view, 0, head_length)?)
+        .map_err(|e| JsError::new(&e.to_string()))?;
     if declared != length as u64 {
         let problem = match declared > length as u64 {
             true => format!("truncated: {length} bytes of the {declared} its header describes"),
-            false => format!("{} bytes after the {declared} its header describes", length as u64 - declared),
+            false => format!(
+                "{} bytes after the {declared} its header describes",
+                length as u64 - declared
+            ),
         };
-        return Err(JsError::new(&format!("not an awrsr model bundle: {problem}")));
+        return Err(JsError::new(&format!(
+            "not an awrsr model bundle: {problem}"
+        )));
     }
     copy_range(view, 0, length)
 }
@@ -442,13 +555,20 @@ fn read_bytes(view: &JsValue) -> Result<Vec<u8>, JsError> {
 /// `Uint8Array.prototype.set` called through `Reflect.apply` (a look-alike source, one
 /// shorter than it claims or a detached one is an `Error`; a failed allocation too).
 fn copy_range(view: &JsValue, start: usize, length: usize) -> Result<Vec<u8>, JsError> {
-    let unreadable = |e: JsValue| JsError::new(&format!("the model bytes cannot be read: {}", describe(&e)));
+    let unreadable =
+        |e: JsValue| JsError::new(&format!("the model bytes cannot be read: {}", describe(&e)));
     let mut out = Vec::new();
-    out.try_reserve_exact(length)
-        .map_err(|_| JsError::new(&format!("not enough memory for {length} bytes of model in this page")))?;
+    out.try_reserve_exact(length).map_err(|_| {
+        JsError::new(&format!(
+            "not enough memory for {length} bytes of model in this page"
+        ))
+    })?;
     out.resize(length, 0);
-    let part = call_method(view, "subarray", &[start.into(), (start + length).into()]).map_err(unreadable)?;
-    let set: Function = get(&Uint8Array::new_with_length(0), "set").map_err(unreadable)?.unchecked_into();
+    let part = call_method(view, "subarray", &[start.into(), (start + length).into()])
+        .map_err(unreadable)?;
+    let set: Function = get(&Uint8Array::new_with_length(0), "set")
+        .map_err(unreadable)?
+        .unchecked_into();
     let arguments = Array::of1(&part);
     // SAFETY: the view covers `out` exactly and is used at once: nothing allocates in the
     // module between here and the copy (a source whose getters call back into the module
@@ -462,18 +582,40 @@ fn copy_range(view: &JsValue, start: usize, length: usize) -> Result<Vec<u8>, Js
 /// above [`MAX_BUNDLE_BYTES`]. Guarded throughout: a page may replace `fetch`.
 async fn fetch_buffer(url: &str) -> Result<JsValue, String> {
     let text = |e: JsValue| describe(&e);
-    let response = JsFuture::from(promise(call_method(&js_sys::global(), "fetch", &[url.into()]).map_err(text)?)?).await.map_err(text)?;
+    let response = JsFuture::from(promise(
+        call_method(&js_sys::global(), "fetch", &[url.into()]).map_err(text)?,
+    )?)
+    .await
+    .map_err(text)?;
     if get(&response, "ok").ok().and_then(|ok| ok.as_bool()) != Some(true) {
-        let status = get(&response, "status").ok().and_then(|s| s.as_f64()).unwrap_or(0.0);
-        let status_text = get(&response, "statusText").ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let status = get(&response, "status")
+            .ok()
+            .and_then(|s| s.as_f64())
+            .unwrap_or(0.0);
+        let status_text = get(&response, "statusText")
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
         return Err(bundle_excerpt(&format!("HTTP {status} {status_text}")));
     }
     let headers = get(&response, "headers").map_err(text)?;
-    let declared = call_method(&headers, "get", &["content-length".into()]).ok().and_then(|n| n.as_string());
-    if let Some(bytes) = declared.and_then(|n| n.trim().parse::<f64>().ok()).filter(|&n| n > MAX_BUNDLE_BYTES as f64) {
-        return Err(format!("the model is {bytes} bytes, larger than the {} MiB the browser build loads", MAX_BUNDLE_BYTES >> 20));
+    let declared = call_method(&headers, "get", &["content-length".into()])
+        .ok()
+        .and_then(|n| n.as_string());
+    if let Some(bytes) = declared
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|&n| n > MAX_BUNDLE_BYTES as f64)
+    {
+        return Err(format!(
+            "the model is {bytes} bytes, larger than the {} MiB the browser build loads",
+            MAX_BUNDLE_BYTES >> 20
+        ));
     }
-    JsFuture::from(promise(call_method(&response, "arrayBuffer", &[]).map_err(text)?)?).await.map_err(text)
+    JsFuture::from(promise(
+        call_method(&response, "arrayBuffer", &[]).map_err(text)?,
+    )?)
+    .await
+    .map_err(text)
 }
 
 /// `object[key]`, through `Reflect.get` (a throwing getter or a primitive is an `Err`).
@@ -484,19 +626,26 @@ fn get(object: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 /// `object[name](...arguments)`, every step caught.
 fn call_method(object: &JsValue, name: &str, arguments: &[JsValue]) -> Result<JsValue, JsValue> {
     let method = get(object, name)?;
-    let method: &Function = method.dyn_ref().ok_or_else(|| JsValue::from_str(&format!("{name} is not a function")))?;
+    let method: &Function = method
+        .dyn_ref()
+        .ok_or_else(|| JsValue::from_str(&format!("{name} is not a function")))?;
     Reflect::apply(method, object, &arguments.iter().collect())
 }
 
 /// `Promise.resolve(value)`, caught (a promise with a throwing `constructor` getter throws).
 fn promise(value: JsValue) -> Result<Promise, String> {
     let constructor = get(&js_sys::global(), "Promise").map_err(|e| describe(&e))?;
-    call_method(&constructor, "resolve", &[value]).map_err(|e| describe(&e))?.dyn_into::<Promise>().map_err(|_| "not a promise".to_string())
+    call_method(&constructor, "resolve", &[value])
+        .map_err(|e| describe(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| "not a promise".to_string())
 }
 
 /// A thrown value's message: the string itself, or its `message`, read without a throw.
 fn describe(error: &JsValue) -> String {
-    let text = error.as_string().or_else(|| get(error, "message").ok().and_then(|m| m.as_string()));
+    let text = error
+        .as_string()
+        .or_else(|| get(error, "message").ok().and_then(|m| m.as_string()));
     bundle_excerpt(&text.unwrap_or_else(|| "unknown error".to_string()))
 }
 
@@ -513,28 +662,49 @@ fn warn(text: &str) {
 /// (p50 0.59 ms both ways, 0.97 ms with `explain`), but its struct reader looks up only the
 /// known keys (so `deny_unknown_fields` would no longer refuse `{ topK: 3 }`), reads
 /// getters without a catch, and widens f32 results to f64 digits (0.30000001192092896).
-fn parse_options<T: for<'de> Deserialize<'de> + Default>(value: &JsValue, what: &str) -> Result<T, JsError> {
+fn parse_options<T: for<'de> Deserialize<'de> + Default>(
+    value: &JsValue,
+    what: &str,
+) -> Result<T, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
     if !value.is_object() || is_array(value).unwrap_or(true) {
         return Err(JsError::new(&format!("{what} must be an object")));
     }
-    serde_json::from_str(&to_json(value, what)?).map_err(|e| JsError::new(&format!("invalid {what}: {}", bundle_excerpt(&e.to_string()))))
+    serde_json::from_str(&to_json(value, what)?).map_err(|e| {
+        JsError::new(&format!(
+            "invalid {what}: {}",
+            bundle_excerpt(&e.to_string())
+        ))
+    })
 }
 
 /// `JSON.stringify(value)` (caught: a throwing getter, `toJSON`, Proxy trap or a cycle is
 /// an `Error`), refused above [`MAX_ARGUMENT_CHARS`] before it is copied into the module.
 fn to_json(value: &JsValue, what: &str) -> Result<String, JsError> {
-    let unreadable = |reason: String| JsError::new(&format!("{what} cannot be read as JSON: {}", bundle_excerpt(&reason)));
-    let json: JsValue = js_sys::JSON::stringify(value).map_err(|e| unreadable(describe(&e)))?.into();
+    let unreadable = |reason: String| {
+        JsError::new(&format!(
+            "{what} cannot be read as JSON: {}",
+            bundle_excerpt(&reason)
+        ))
+    };
+    let json: JsValue = js_sys::JSON::stringify(value)
+        .map_err(|e| unreadable(describe(&e)))?
+        .into();
     // `undefined` when a toJSON says so.
-    let text = json.dyn_ref::<JsString>().ok_or_else(|| unreadable("it has no JSON form".to_string()))?;
+    let text = json
+        .dyn_ref::<JsString>()
+        .ok_or_else(|| unreadable("it has no JSON form".to_string()))?;
     let length = text.length();
     if length > MAX_ARGUMENT_CHARS {
-        return Err(JsError::new(&format!("{what} is too large: {length} characters as JSON, the limit is {MAX_ARGUMENT_CHARS}")));
+        return Err(JsError::new(&format!(
+            "{what} is too large: {length} characters as JSON, the limit is {MAX_ARGUMENT_CHARS}"
+        )));
     }
-    json.as_string().map(replace_lone_surrogates).ok_or_else(|| unreadable("it has no JSON form".to_string()))
+    json.as_string()
+        .map(replace_lone_surrogates)
+        .ok_or_else(|| unreadable("it has no JSON form".to_string()))
 }
 
 /// `JSON.stringify` writes a lone surrogate (a string that is not valid Unicode) as a
@@ -555,7 +725,11 @@ fn replace_lone_surrogates(json: String) -> String {
             && matches!(escape[2], b'd' | b'D')
             && matches!(escape[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F');
         let taken = if lone { 6 } else { 2.min(escape.len()) };
-        out.push_str(if lone { "\\ufffd" } else { &rest[at..at + taken] });
+        out.push_str(if lone {
+            "\\ufffd"
+        } else {
+            &rest[at..at + taken]
+        });
         rest = &rest[at + taken..];
     }
     out.push_str(rest);
@@ -566,14 +740,23 @@ fn replace_lone_surrogates(json: String) -> String {
 fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue> {
     let items = string_array(&session, "session")?;
     // JSON turns NaN and ±Infinity into null: look at k itself before that happens.
-    if let Some(k) = Reflect::get(&options, &"k".into()).ok().and_then(|k| k.as_f64()).filter(|k| !k.is_finite()) {
+    if let Some(k) = Reflect::get(&options, &"k".into())
+        .ok()
+        .and_then(|k| k.as_f64())
+        .filter(|k| !k.is_finite())
+    {
         return Err(JsError::new(&format!("k must be a positive integer, not {k}")).into());
     }
     let options: RecommendOptions = parse_options(&options, "recommend options")?;
     let k = match options.k {
         None => inference::DEFAULT_K,
         Some(k) if k.fract() == 0.0 && (1.0..=MAX_K).contains(&k) => k as usize,
-        Some(k) => return Err(JsError::new(&format!("k must be a positive integer up to {MAX_K}, not {k}")).into()),
+        Some(k) => {
+            return Err(JsError::new(&format!(
+                "k must be a positive integer up to {MAX_K}, not {k}"
+            ))
+            .into());
+        }
     };
     Ok(Request {
         session: items,
@@ -588,16 +771,27 @@ fn parse_request(session: JsValue, options: JsValue) -> Result<Request, JsValue>
 /// An array of strings, read in one crossing; `what` names it in errors.
 fn string_array(value: &JsValue, what: &str) -> Result<Vec<String>, JsError> {
     if is_array(value) != Ok(true) {
-        return Err(JsError::new(&format!("{what} must be an array of item id strings")));
+        return Err(JsError::new(&format!(
+            "{what} must be an array of item id strings"
+        )));
     }
     // Read the length first: a sparse array of 2³² − 1 holes would make JSON of gigabytes.
     match get(value, "length").ok().and_then(|n| n.as_f64()) {
         Some(n) if n <= MAX_IDS => {}
-        Some(n) => return Err(JsError::new(&format!("{what} has {n} items, the limit is {MAX_IDS}"))),
+        Some(n) => {
+            return Err(JsError::new(&format!(
+                "{what} has {n} items, the limit is {MAX_IDS}"
+            )));
+        }
         None => return Err(JsError::new(&format!("{what} has no readable length"))),
     }
-    let values: Vec<serde_json::Value> = serde_json::from_str(&to_json(value, what)?)
-        .map_err(|e| JsError::new(&format!("{what} is not an array of strings: {}", bundle_excerpt(&e.to_string()))))?;
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&to_json(value, what)?).map_err(|e| {
+            JsError::new(&format!(
+                "{what} is not an array of strings: {}",
+                bundle_excerpt(&e.to_string())
+            ))
+        })?;
     values
         .into_iter()
         .enumerate()
@@ -617,7 +811,8 @@ fn from_json<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
 
 /// Milliseconds from `performance.now()` (falls back to `Date.now()`).
 fn now() -> f64 {
-    let performance = Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or(JsValue::UNDEFINED);
+    let performance =
+        Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or(JsValue::UNDEFINED);
     Reflect::get(&performance, &"now".into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())

@@ -214,9 +214,12 @@ fn diginetica_tenth_matches_the_full_run_figures() {
     let sessions: Vec<Vec<u32>> = train.users.iter().map(|u| u.items.clone()).collect();
     let n = train.catalogue.len();
     assert_eq!((sessions.len(), n), (186_670, 43_097));
-    let all = load_cases(&common::shared("sessions/diginetica/test.txt"), &train.catalogue)
-        .expect("test.txt")
-        .cases;
+    let all = load_cases(
+        &common::shared("sessions/diginetica/test.txt"),
+        &train.catalogue,
+    )
+    .expect("test.txt")
+    .cases;
     assert_eq!(all.len(), 60_858);
     let cases: Vec<Case> = all.into_iter().step_by(10).collect();
 

@@ -41,8 +41,26 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
     let data_arg = data.to_str().unwrap();
     // 200 users: a light dropout (the default 0.5 is tuned for whole data sets).
     ok(awrsr(&[
-        "train", "--data", data_arg, "--out", model.to_str().unwrap(), "--metrics-json", train_json.to_str().unwrap(),
-        "--max-len", "50", "--d-model", "32", "--epochs", "30", "--batch-size", "16", "--patience", "30", "--dropout", "0.2", "--quiet",
+        "train",
+        "--data",
+        data_arg,
+        "--out",
+        model.to_str().unwrap(),
+        "--metrics-json",
+        train_json.to_str().unwrap(),
+        "--max-len",
+        "50",
+        "--d-model",
+        "32",
+        "--epochs",
+        "30",
+        "--batch-size",
+        "16",
+        "--patience",
+        "30",
+        "--dropout",
+        "0.2",
+        "--quiet",
     ]));
     let trained = read_json(&train_json);
     for split in ["valid", "test"] {
@@ -50,55 +68,130 @@ fn train_beats_popularity_then_eval_and_recommend_use_the_bundle() {
         let model_hr = trained[split]["HR@10"].as_f64().unwrap();
         let pop_hr = trained["popularity"][split]["HR@10"].as_f64().unwrap();
         let pop_ndcg = trained["popularity"][split]["NDCG@10"].as_f64().unwrap();
-        assert!(model_hr > pop_hr && model_ndcg > pop_ndcg, "{split}: model HR@10 {model_hr} NDCG@10 {model_ndcg} vs popularity {pop_hr} {pop_ndcg}");
+        assert!(
+            model_hr > pop_hr && model_ndcg > pop_ndcg,
+            "{split}: model HR@10 {model_hr} NDCG@10 {model_ndcg} vs popularity {pop_hr} {pop_ndcg}"
+        );
     }
 
     // Evaluating the written bundle on the same log reproduces the training report.
     let eval_json = dir.path().join("eval.json");
-    ok(awrsr(&["eval", "--model", model.to_str().unwrap(), "--data", data_arg, "--metrics-json", eval_json.to_str().unwrap()]));
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data_arg,
+        "--metrics-json",
+        eval_json.to_str().unwrap(),
+    ]));
     let evaluated = read_json(&eval_json);
     for key in ["HR@10", "NDCG@10", "MRR"] {
-        let (a, b) = (trained["test"][key].as_f64().unwrap(), evaluated["test"][key].as_f64().unwrap());
+        let (a, b) = (
+            trained["test"][key].as_f64().unwrap(),
+            evaluated["test"][key].as_f64().unwrap(),
+        );
         assert!((a - b).abs() < 1e-9, "{key}: train report {a}, eval {b}");
     }
     let filtered = dir.path().join("filtered.json");
-    ok(awrsr(&["eval", "--model", model.to_str().unwrap(), "--data", data_arg, "--filter-seen", "--metrics-json", filtered.to_str().unwrap()]));
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data_arg,
+        "--filter-seen",
+        "--metrics-json",
+        filtered.to_str().unwrap(),
+    ]));
     let filtered = read_json(&filtered);
     assert_eq!(filtered["filter_seen"], Value::Bool(true));
-    assert!(filtered["test"]["MRR"].as_f64().unwrap() >= evaluated["test"]["MRR"].as_f64().unwrap());
+    assert!(
+        filtered["test"]["MRR"].as_f64().unwrap() >= evaluated["test"]["MRR"].as_f64().unwrap()
+    );
 
     // Recommend: session items excluded, unknown ids listed, each item's explanation names
     // session items with positive score drops, strongest first.
-    let out = ok(awrsr(&["recommend", "--model", model.to_str().unwrap(), "--session", "1,50,nope,260", "-k", "7", "--explain", "--json"]));
+    let out = ok(awrsr(&[
+        "recommend",
+        "--model",
+        model.to_str().unwrap(),
+        "--session",
+        "1,50,nope,260",
+        "-k",
+        "7",
+        "--explain",
+        "--json",
+    ]));
     let out: Value = serde_json::from_str(&out).unwrap();
     let items = out["items"].as_array().unwrap();
     assert_eq!(items.len(), 7);
     assert_eq!(out["unknown"], serde_json::json!(["nope"]));
     for item in items {
         let id = item["id"].as_str().unwrap();
-        assert!(!["1", "50", "260"].contains(&id), "recommended a session item {id}");
+        assert!(
+            !["1", "50", "260"].contains(&id),
+            "recommended a session item {id}"
+        );
         assert!(item["title"].is_string());
         let because = item["because"].as_array().unwrap();
         let ids: Vec<&str> = because.iter().map(|b| b["id"].as_str().unwrap()).collect();
         assert!(ids.len() <= 3, "{ids:?}");
         assert!(ids.iter().all(|id| ["1", "50", "260"].contains(id)));
-        let weights: Vec<f64> = because.iter().map(|b| b["weight"].as_f64().unwrap()).collect();
-        assert!(weights.iter().all(|&w| w > 0.0) && weights.windows(2).all(|w| w[0] >= w[1]), "{weights:?}");
+        let weights: Vec<f64> = because
+            .iter()
+            .map(|b| b["weight"].as_f64().unwrap())
+            .collect();
+        assert!(
+            weights.iter().all(|&w| w > 0.0) && weights.windows(2).all(|w| w[0] >= w[1]),
+            "{weights:?}"
+        );
     }
     let attention = &out["attention"];
     assert_eq!(attention["ids"], serde_json::json!(["1", "50", "260"]));
-    let rollout: Vec<f64> = attention["rollout"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    assert!(rollout.len() == 3 && (rollout.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{rollout:?}");
+    let rollout: Vec<f64> = attention["rollout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        rollout.len() == 3 && (rollout.iter().sum::<f64>() - 1.0).abs() < 1e-4,
+        "{rollout:?}"
+    );
     for (i, row) in attention["weights"].as_array().unwrap().iter().enumerate() {
-        let row: Vec<f64> = row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let row: Vec<f64> = row
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(row.len(), 3);
-        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-4, "attention row {i} sums to 1");
-        assert!(row[i + 1..].iter().all(|v| v.abs() < 1e-6), "attention row {i} looks ahead");
+        assert!(
+            (row.iter().sum::<f64>() - 1.0).abs() < 1e-4,
+            "attention row {i} sums to 1"
+        );
+        assert!(
+            row[i + 1..].iter().all(|v| v.abs() < 1e-6),
+            "attention row {i} looks ahead"
+        );
     }
     let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
 
-    let table = ok(awrsr(&["recommend", "--model", model.to_str().unwrap(), "--session", "1,50", "--include-seen", "-k", "3"]));
+    let table = ok(awrsr(&[
+        "recommend",
+        "--model",
+        model.to_str().unwrap(),
+        "--session",
+        "1,50",
+        "--include-seen",
+        "-k",
+        "3",
+    ]));
     assert_eq!(table.lines().count(), 3, "{table}");
 }
 
@@ -107,21 +200,58 @@ fn bad_input_gives_a_clear_error_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("ratings.csv");
     std::fs::write(&log, "userId,movieId,rating,timestamp\n1,2,3,4\n1,2\n").unwrap();
-    let message = failure(awrsr(&["train", "--data", log.to_str().unwrap(), "--epochs", "1"]));
-    assert!(message.contains("ratings.csv:3: expected 4 fields, found 2"), "{message}");
+    let message = failure(awrsr(&[
+        "train",
+        "--data",
+        log.to_str().unwrap(),
+        "--epochs",
+        "1",
+    ]));
+    assert!(
+        message.contains("ratings.csv:3: expected 4 fields, found 2"),
+        "{message}"
+    );
 
     let fake = dir.path().join("fake.awrsr");
     std::fs::write(&fake, b"definitely not a model").unwrap();
-    let message = failure(awrsr(&["recommend", "--model", fake.to_str().unwrap(), "--session", "1"]));
-    assert!(message.contains("fake.awrsr: not an awrsr model bundle"), "{message}");
+    let message = failure(awrsr(&[
+        "recommend",
+        "--model",
+        fake.to_str().unwrap(),
+        "--session",
+        "1",
+    ]));
+    assert!(
+        message.contains("fake.awrsr: not an awrsr model bundle"),
+        "{message}"
+    );
 
-    let message = failure(awrsr(&["recommend", "--model", dir.path().join("none").to_str().unwrap()]));
+    let message = failure(awrsr(&[
+        "recommend",
+        "--model",
+        dir.path().join("none").to_str().unwrap(),
+    ]));
     assert!(message.contains("cannot read model"), "{message}");
 
     let good = dir.path().join("good.csv");
-    std::fs::write(&good, "userId,movieId,rating,timestamp\n1,2,3,4\n1,3,3,5\n1,4,3,6\n").unwrap();
-    let message = failure(awrsr(&["train", "--data", good.to_str().unwrap(), "--heads", "3", "--epochs", "1"]));
-    assert!(message.contains("d_model 64 is not divisible by heads 3"), "{message}");
+    std::fs::write(
+        &good,
+        "userId,movieId,rating,timestamp\n1,2,3,4\n1,3,3,5\n1,4,3,6\n",
+    )
+    .unwrap();
+    let message = failure(awrsr(&[
+        "train",
+        "--data",
+        good.to_str().unwrap(),
+        "--heads",
+        "3",
+        "--epochs",
+        "1",
+    ]));
+    assert!(
+        message.contains("d_model 64 is not divisible by heads 3"),
+        "{message}"
+    );
 }
 
 /// A synthetic ratings.csv: `users` users with `per_user` interactions each, over 12 items.
@@ -138,7 +268,12 @@ fn tiny_log(dir: &Path, name: &str, users: usize, per_user: usize) -> std::path:
 }
 
 /// The fastest training: one epoch of a tiny network (pairs that `extra` does not set).
-const QUICK: [(&str, &str); 4] = [("--epochs", "1"), ("--d-model", "8"), ("--max-len", "5"), ("--layers", "1")];
+const QUICK: [(&str, &str); 4] = [
+    ("--epochs", "1"),
+    ("--d-model", "8"),
+    ("--max-len", "5"),
+    ("--layers", "1"),
+];
 
 fn train_args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["train", "--data", data, "--out", out, "--quiet"];
@@ -159,16 +294,28 @@ fn impossible_settings_are_refused_before_any_work() {
         (&["--epochs", "0"], "epochs must be at least 1"),
         (&["--batch-size", "0"], "batch size must be at least 1"),
         (&["--patience", "0"], "patience must be at least 1"),
-        (&["--lr", "NaN"], "learning rate NaN is not a number in (0, 1]"),
+        (
+            &["--lr", "NaN"],
+            "learning rate NaN is not a number in (0, 1]",
+        ),
         (&["--lr", "inf"], "learning rate inf"),
-        (&["--lr", "1e30"], "learning rate 1000000000000000000000000000000"),
+        (
+            &["--lr", "1e30"],
+            "learning rate 1000000000000000000000000000000",
+        ),
         (&["--lr", "0"], "learning rate 0"),
         (&["--refine-scale", "NaN"], "refine_scale NaN"),
         (&["--refine-scale", "inf"], "refine_scale inf"),
         (&["--dropout", "1"], "dropout 1 is not in [0, 1)"),
         (&["--dropout", "NaN"], "dropout NaN"),
-        (&["--max-len", "100000"], "max_len 100000 is above the limit of 4096"),
-        (&["--layers", "64", "--d-model", "4096"], "above the 2147483648-byte limit of a bundle"),
+        (
+            &["--max-len", "100000"],
+            "max_len 100000 is above the limit of 4096",
+        ),
+        (
+            &["--layers", "64", "--d-model", "4096"],
+            "above the 2147483648-byte limit of a bundle",
+        ),
         (&["--heads", "3"], "not divisible by heads 3"),
     ];
     for (extra, expected) in cases {
@@ -194,7 +341,10 @@ fn output_paths_are_checked_before_training() {
         (vec!["--out", &dotted], "would overwrite"),
         (vec!["--out", folder], "is a directory"),
         (vec!["--out", "/dev/null"], "is not a regular file"),
-        (vec!["--out", &x, "--metrics-json", missing.to_str().unwrap()], "does not exist"),
+        (
+            vec!["--out", &x, "--metrics-json", missing.to_str().unwrap()],
+            "does not exist",
+        ),
         (vec!["--out", &x, "--metrics-json", &x], "would overwrite"),
     ];
     for (extra, expected) in cases {
@@ -205,7 +355,11 @@ fn output_paths_are_checked_before_training() {
         let message = failure(output);
         assert!(message.contains(expected), "{extra:?}: {message}");
     }
-    assert_eq!(std::fs::read(&log).unwrap(), before, "the input log is untouched");
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the input log is untouched"
+    );
 }
 
 #[test]
@@ -213,18 +367,46 @@ fn logs_too_small_to_train_or_evaluate_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.awrsr");
     let singles = tiny_log(dir.path(), "singles.csv", 30, 1);
-    let message = failure(awrsr(&train_args(singles.to_str().unwrap(), out.to_str().unwrap(), &[])));
-    assert!(message.contains("no user has 3 or more interactions"), "{message}");
+    let message = failure(awrsr(&train_args(
+        singles.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    )));
+    assert!(
+        message.contains("no user has 3 or more interactions"),
+        "{message}"
+    );
     let triples = tiny_log(dir.path(), "triples.csv", 30, 3);
-    let message = failure(awrsr(&train_args(triples.to_str().unwrap(), out.to_str().unwrap(), &[])));
-    assert!(message.contains("no training step is possible"), "{message}");
+    let message = failure(awrsr(&train_args(
+        triples.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    )));
+    assert!(
+        message.contains("no training step is possible"),
+        "{message}"
+    );
     assert!(!out.exists());
 
     let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
-    ok(awrsr(&train_args(log.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    ok(awrsr(&train_args(
+        log.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    )));
     let strangers = dir.path().join("strangers.csv");
-    std::fs::write(&strangers, "userId,movieId,rating,timestamp\n1,x,1,1\n1,y,1,2\n1,z,1,3\n").unwrap();
-    let message = failure(awrsr(&["eval", "--model", out.to_str().unwrap(), "--data", strangers.to_str().unwrap()]));
+    std::fs::write(
+        &strangers,
+        "userId,movieId,rating,timestamp\n1,x,1,1\n1,y,1,2\n1,z,1,3\n",
+    )
+    .unwrap();
+    let message = failure(awrsr(&[
+        "eval",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        strangers.to_str().unwrap(),
+    ]));
     assert!(message.contains("nothing to evaluate"), "{message}");
 }
 
@@ -237,13 +419,19 @@ fn a_closed_stdout_ends_quietly_and_train_still_writes_the_model() {
     let out = dir.path().join("m.awrsr");
     // `awrsr train … | head -1`
     let mut child = Command::new(env!("CARGO_BIN_EXE_awrsr"))
-        .args(train_args(log.to_str().unwrap(), out.to_str().unwrap(), &["--epochs", "2"]))
+        .args(train_args(
+            log.to_str().unwrap(),
+            out.to_str().unwrap(),
+            &["--epochs", "2"],
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert!(first.starts_with("data:"), "{first}");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -252,9 +440,22 @@ fn a_closed_stdout_ends_quietly_and_train_still_writes_the_model() {
 
     // `awrsr recommend … | head -0`: the reader is gone before anything is printed.
     for extra in [&["--json"][..], &[]] {
-        let mut args = vec!["recommend", "--model", out.to_str().unwrap(), "--session", "1,2", "-k", "5"];
+        let mut args = vec![
+            "recommend",
+            "--model",
+            out.to_str().unwrap(),
+            "--session",
+            "1,2",
+            "-k",
+            "5",
+        ];
         args.extend(extra);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_awrsr")).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_awrsr"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         drop(child.stdout.take());
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -268,16 +469,39 @@ fn a_failed_write_leaves_the_previous_model_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
     let out = dir.path().join("m.awrsr");
-    ok(awrsr(&train_args(log.to_str().unwrap(), out.to_str().unwrap(), &[])));
+    ok(awrsr(&train_args(
+        log.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &[],
+    )));
     let good = std::fs::read(&out).unwrap();
     // Disk full, simulated: no file may grow beyond 1 KiB.
-    let mut args = vec!["-c", "ulimit -f 2 && exec \"$@\"", "sh", env!("CARGO_BIN_EXE_awrsr")];
-    args.extend(train_args(log.to_str().unwrap(), out.to_str().unwrap(), &["--seed", "7"]));
+    let mut args = vec![
+        "-c",
+        "ulimit -f 2 && exec \"$@\"",
+        "sh",
+        env!("CARGO_BIN_EXE_awrsr"),
+    ];
+    args.extend(train_args(
+        log.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--seed", "7"],
+    ));
     let output = Command::new("sh").args(&args).output().unwrap();
     let message = failure(output);
-    assert!(message.contains(&format!("cannot write {}", out.display())), "{message}");
-    assert_eq!(std::fs::read(&out).unwrap(), good, "the previous model is intact");
-    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert!(
+        message.contains(&format!("cannot write {}", out.display())),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        good,
+        "the previous model is intact"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into())
+        .collect();
     assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
 }
 
@@ -290,12 +514,40 @@ fn writing_through_a_symbolic_link_replaces_its_target_and_keeps_the_link() {
     std::fs::write(&target, b"an older model").unwrap();
     let link = dir.path().join("link.awrsr");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    ok(awrsr(&["export", "--model", shipped, "--out", link.to_str().unwrap(), "--precision", "int8"]));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is still a link");
+    ok(awrsr(&[
+        "export",
+        "--model",
+        shipped,
+        "--out",
+        link.to_str().unwrap(),
+        "--precision",
+        "int8",
+    ]));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
     let written = std::fs::read(&target).unwrap();
-    assert!(written.len() > 1000 && written != b"an older model", "the target holds the new model");
-    ok(awrsr(&["recommend", "--model", link.to_str().unwrap(), "--session", "1", "-k", "2"]));
-    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    assert!(
+        written.len() > 1000 && written != b"an older model",
+        "the target holds the new model"
+    );
+    ok(awrsr(&[
+        "recommend",
+        "--model",
+        link.to_str().unwrap(),
+        "--session",
+        "1",
+        "-k",
+        "2",
+    ]));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into())
+        .collect();
     assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
 }
 
@@ -304,9 +556,19 @@ fn model_files_are_read_with_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let log = tiny_log(dir.path(), "ratings.csv", 20, 6);
     let model = dir.path().join("m.awrsr");
-    ok(awrsr(&train_args(log.to_str().unwrap(), model.to_str().unwrap(), &[])));
+    ok(awrsr(&train_args(
+        log.to_str().unwrap(),
+        model.to_str().unwrap(),
+        &[],
+    )));
     let fifo = dir.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let longer = dir.path().join("longer.awrsr");
     let mut bytes = std::fs::read(&model).unwrap();
     bytes.extend_from_slice(b"trailing");
@@ -318,7 +580,10 @@ fn model_files_are_read_with_bounds() {
         (fifo.to_str().unwrap(), "not a regular file"),
         (dir.path().to_str().unwrap(), "not a regular file"),
         (longer.to_str().unwrap(), "bytes but its header describes"),
-        (huge_header.to_str().unwrap(), "does not fit a file of 8 bytes"),
+        (
+            huge_header.to_str().unwrap(),
+            "does not fit a file of 8 bytes",
+        ),
     ];
     for (path, expected) in cases {
         let started = std::time::Instant::now();
@@ -334,8 +599,13 @@ fn a_bundle_without_checksum_loads_with_a_warning() {
     let output = awrsr(&["recommend", "--model", shipped, "--session", "1", "-k", "2"]);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(ok(output).lines().count(), 2);
-    let legacy = !String::from_utf8_lossy(&std::fs::read(shipped).unwrap()).contains("awrsr.checksum");
-    assert_eq!(stderr.contains("warning:") && stderr.contains("no checksum"), legacy, "{stderr}");
+    let legacy =
+        !String::from_utf8_lossy(&std::fs::read(shipped).unwrap()).contains("awrsr.checksum");
+    assert_eq!(
+        stderr.contains("warning:") && stderr.contains("no checksum"),
+        legacy,
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -347,19 +617,37 @@ fn export_rewrites_a_bundle_with_a_checksum_and_the_same_answers() {
     ok(awrsr(&["export", "--model", shipped, "--out", out]));
     assert!(String::from_utf8_lossy(&std::fs::read(out).unwrap()).contains("awrsr.checksum"));
     let answer = |model: &str| {
-        let output = awrsr(&["recommend", "--model", model, "--session", "1,50,260", "-k", "10", "--json", "--explain"]);
-        (String::from_utf8_lossy(&output.stderr).contains("no checksum"), ok(output))
+        let output = awrsr(&[
+            "recommend",
+            "--model",
+            model,
+            "--session",
+            "1,50,260",
+            "-k",
+            "10",
+            "--json",
+            "--explain",
+        ]);
+        (
+            String::from_utf8_lossy(&output.stderr).contains("no checksum"),
+            ok(output),
+        )
     };
     let (_, before) = answer(shipped);
     let (warned, after) = answer(out);
     assert!(!warned, "the exported bundle has a checksum");
-    assert_eq!(before, after, "same recommendations, scores and explanations");
+    assert_eq!(
+        before, after,
+        "same recommendations, scores and explanations"
+    );
     assert!(failure(awrsr(&["export", "--model", out, "--out", out])).contains("--out"));
 }
 
 /// The loss and validation figures of an epoch's line (its timing dropped).
 fn epoch_figures(stdout: &str, epoch: usize) -> Option<String> {
-    let line = stdout.lines().find(|l| l.starts_with(&format!("epoch {epoch:>3}  ")))?;
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("epoch {epoch:>3}  ")))?;
     let loss = line.split("  ").nth(1)?;
     let valid = line.split("  valid ").nth(1)?;
     Some(format!("{loss} | {valid}"))
@@ -377,29 +665,73 @@ fn a_resumed_run_continues_exactly_where_it_stopped() {
         // No dropout: with nothing random left but the saved shuffling, a resumed run must
         // repeat the uninterrupted one figure for figure.
         let run = |epochs: &str, extra: &[&str]| {
-            let mut args = vec!["train", "--data", data, "--out", out, "--quiet", "--epochs", epochs, "--dropout", "0"];
-            args.extend(["--d-model", "16", "--max-len", "20", "--batch-size", "16", "--batching", batching]);
+            let mut args = vec![
+                "train",
+                "--data",
+                data,
+                "--out",
+                out,
+                "--quiet",
+                "--epochs",
+                epochs,
+                "--dropout",
+                "0",
+            ];
+            args.extend([
+                "--d-model",
+                "16",
+                "--max-len",
+                "20",
+                "--batch-size",
+                "16",
+                "--batching",
+                batching,
+            ]);
             args.extend(extra);
             ok(awrsr(&args))
         };
         let straight = run("3", &[]);
         let first = run("1", &["--checkpoint", checkpoint]);
-        assert!(epoch_figures(&first, 1).is_some() && epoch_figures(&first, 2).is_none(), "{first}");
+        assert!(
+            epoch_figures(&first, 1).is_some() && epoch_figures(&first, 2).is_none(),
+            "{first}"
+        );
         assert!(Path::new(checkpoint).is_file(), "the checkpoint is written");
         let resumed = run("3", &["--checkpoint", checkpoint]);
-        assert!(resumed.contains(&format!("resumed from {checkpoint} after epoch 1")), "{resumed}");
-        assert_eq!(epoch_figures(&resumed, 1), None, "epoch 1 is not run again:\n{resumed}");
+        assert!(
+            resumed.contains(&format!("resumed from {checkpoint} after epoch 1")),
+            "{resumed}"
+        );
+        assert_eq!(
+            epoch_figures(&resumed, 1),
+            None,
+            "epoch 1 is not run again:\n{resumed}"
+        );
         for epoch in 2..=3 {
-            let (a, b) = (epoch_figures(&straight, epoch), epoch_figures(&resumed, epoch));
+            let (a, b) = (
+                epoch_figures(&straight, epoch),
+                epoch_figures(&resumed, epoch),
+            );
             assert!(a.is_some(), "{straight}");
-            assert_eq!(a, b, "{batching}, epoch {epoch}: uninterrupted against resumed");
+            assert_eq!(
+                a, b,
+                "{batching}, epoch {epoch}: uninterrupted against resumed"
+            );
         }
-        let best = |stdout: &str| stdout.lines().find(|l| l.starts_with("best epoch")).map(str::to_string);
+        let best = |stdout: &str| {
+            stdout
+                .lines()
+                .find(|l| l.starts_with("best epoch"))
+                .map(str::to_string)
+        };
         assert_eq!(best(&straight), best(&resumed));
 
         // A finished run resumed with the same limit trains no more and reports the same model.
         let again = run("3", &["--checkpoint", checkpoint]);
-        assert!(again.contains("after epoch 3") && epoch_figures(&again, 4).is_none(), "{again}");
+        assert!(
+            again.contains("after epoch 3") && epoch_figures(&again, 4).is_none(),
+            "{again}"
+        );
         assert_eq!(best(&again), best(&resumed));
     }
 }
@@ -419,33 +751,70 @@ fn a_checkpoint_of_another_run_or_a_damaged_one_is_refused() {
 
     let refused: [(&str, &[&str], &str); 5] = [
         (log, &["--seed", "7"], "\"seed\":7"),
-        (log, &["--batching", "by-length"], "\"batching\":\"by-length\""),
+        (
+            log,
+            &["--batching", "by-length"],
+            "\"batching\":\"by-length\"",
+        ),
         (log, &["--d-model", "12"], "\"d_model\":12"),
         (log, &["--batch-size", "8"], "\"batch_size\":8"),
         (other_log, &[], "data 20 users"),
     ];
     for (data, extra, expected) in refused {
-        let message = failure(awrsr(&train_args(data, out, &[&["--checkpoint", path], extra].concat())));
-        assert!(message.contains("the checkpoint is of another run") && message.contains(expected), "{extra:?}: {message}");
+        let message = failure(awrsr(&train_args(
+            data,
+            out,
+            &[&["--checkpoint", path], extra].concat(),
+        )));
+        assert!(
+            message.contains("the checkpoint is of another run") && message.contains(expected),
+            "{extra:?}: {message}"
+        );
     }
 
     let damaged: [(Vec<u8>, &str); 5] = [
         (saved[..saved.len() - 1].to_vec(), "checksum does not match"),
         (saved[..10].to_vec(), "shorter than its 16-byte header"),
-        ([&saved[..40], &[saved[40] ^ 1], &saved[41..]].concat(), "checksum does not match"),
-        (b"PK\x03\x04 not a checkpoint at all".to_vec(), "wrong magic bytes"),
+        (
+            [&saved[..40], &[saved[40] ^ 1], &saved[41..]].concat(),
+            "checksum does not match",
+        ),
+        (
+            b"PK\x03\x04 not a checkpoint at all".to_vec(),
+            "wrong magic bytes",
+        ),
         (Vec::new(), "shorter than its 16-byte header"),
     ];
     for (bytes, expected) in damaged {
         std::fs::write(&checkpoint, &bytes).unwrap();
         let output = awrsr(&train_args(log, out, &["--checkpoint", path]));
-        assert!(!String::from_utf8_lossy(&output.stdout).lines().any(|l| l.starts_with("epoch ")), "no training on a damaged checkpoint");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .any(|l| l.starts_with("epoch ")),
+            "no training on a damaged checkpoint"
+        );
         let message = failure(output);
-        assert!(message.contains(&format!("checkpoint {path}")) && message.contains(expected), "{message}");
-        assert_eq!(std::fs::read(&checkpoint).unwrap(), bytes, "a refused checkpoint is left as it was");
+        assert!(
+            message.contains(&format!("checkpoint {path}")) && message.contains(expected),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::read(&checkpoint).unwrap(),
+            bytes,
+            "a refused checkpoint is left as it was"
+        );
     }
     std::fs::write(&checkpoint, &saved).unwrap();
-    ok(awrsr(&train_args(log, out, &["--checkpoint", path, "--epochs", "2"])));
-    let message = failure(awrsr(&train_args(log, out, &["--checkpoint", dir.path().to_str().unwrap()])));
+    ok(awrsr(&train_args(
+        log,
+        out,
+        &["--checkpoint", path, "--epochs", "2"],
+    )));
+    let message = failure(awrsr(&train_args(
+        log,
+        out,
+        &["--checkpoint", dir.path().to_str().unwrap()],
+    )));
     assert!(message.contains("is a directory"), "{message}");
 }

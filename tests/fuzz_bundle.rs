@@ -19,7 +19,10 @@ use safetensors::tensor::TensorView;
 
 /// Cases per property: `AWRSR_FUZZ_CASES`, else a few seconds' worth.
 fn cases(default: u32) -> u32 {
-    std::env::var("AWRSR_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("AWRSR_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn sample() -> (Vec<u8>, ModelConfig, Catalogue) {
@@ -27,9 +30,26 @@ fn sample() -> (Vec<u8>, ModelConfig, Catalogue) {
 }
 
 fn sample_in(precision: Precision) -> (Vec<u8>, ModelConfig, Catalogue) {
-    let config = ModelConfig { max_len: 4, d_model: 4, layers: 1, heads: 2, refinement: Refinement::Additive, ..ModelConfig::new(3) };
-    let catalogue = Catalogue::new(vec!["a".into(), "b".into(), "c".into()], vec![Some("A".into()), None, Some("C".into())]).unwrap();
-    let bytes = encode(&config.init(&Device::flex()), &config, &catalogue, precision).unwrap();
+    let config = ModelConfig {
+        max_len: 4,
+        d_model: 4,
+        layers: 1,
+        heads: 2,
+        refinement: Refinement::Additive,
+        ..ModelConfig::new(3)
+    };
+    let catalogue = Catalogue::new(
+        vec!["a".into(), "b".into(), "c".into()],
+        vec![Some("A".into()), None, Some("C".into())],
+    )
+    .unwrap();
+    let bytes = encode(
+        &config.init(&Device::flex()),
+        &config,
+        &catalogue,
+        precision,
+    )
+    .unwrap();
     (bytes, config, catalogue)
 }
 
@@ -49,30 +69,74 @@ enum Mutation {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    let fields = prop::sample::select(vec!["num_items", "max_len", "d_model", "layers", "heads", "dropout", "refine_scale"]);
+    let fields = prop::sample::select(vec![
+        "num_items",
+        "max_len",
+        "d_model",
+        "layers",
+        "heads",
+        "dropout",
+        "refine_scale",
+    ]);
     let numbers = prop::sample::select(vec![
-        "0", "1", "2", "4", "3", "-1", "4096", "4097", "10000", "100000", "1000000000", "50000001",
-        "9223372036854775807", "18446744073709551615", "18446744073709551616", "1e300", "0.5", "null", "\"4\"",
+        "0",
+        "1",
+        "2",
+        "4",
+        "3",
+        "-1",
+        "4096",
+        "4097",
+        "10000",
+        "100000",
+        "1000000000",
+        "50000001",
+        "9223372036854775807",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1e300",
+        "0.5",
+        "null",
+        "\"4\"",
     ]);
     let value = (fields.clone(), numbers.clone());
     prop_oneof![
         any::<usize>().prop_map(Mutation::FlipBit),
         (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::SetByte(at, b)),
         any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(at, b)| Mutation::Insert(at, b)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(at, b)| Mutation::Insert(at, b)),
         value.prop_map(|(f, v)| Mutation::Config(f, v.to_string())),
         (fields, numbers).prop_map(|(f, v)| Mutation::ConfigUnsealed(f, v.to_string())),
-        (any::<usize>(), prop::sample::select(vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY])).prop_map(|(i, v)| Mutation::NonFinite(i, v)),
+        (
+            any::<usize>(),
+            prop::sample::select(vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY])
+        )
+            .prop_map(|(i, v)| Mutation::NonFinite(i, v)),
     ]
 }
 
 /// Re-serialises `bytes` with edited metadata and tensors.
-fn rebuild(bytes: &[u8], edit: impl FnOnce(&mut HashMap<String, String>, &mut Vec<(String, Vec<usize>, Vec<u8>)>)) -> Option<Vec<u8>> {
+fn rebuild(
+    bytes: &[u8],
+    edit: impl FnOnce(&mut HashMap<String, String>, &mut Vec<(String, Vec<usize>, Vec<u8>)>),
+) -> Option<Vec<u8>> {
     let container = SafeTensors::deserialize(bytes).ok()?;
-    let mut meta = SafeTensors::read_metadata(bytes).ok()?.1.metadata().clone()?;
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> =
-        container.tensors().into_iter().map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec())).collect();
-    let dtypes: HashMap<String, safetensors::Dtype> = container.tensors().into_iter().map(|(n, v)| (n, v.dtype())).collect();
+    let mut meta = SafeTensors::read_metadata(bytes)
+        .ok()?
+        .1
+        .metadata()
+        .clone()?;
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = container
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec()))
+        .collect();
+    let dtypes: HashMap<String, safetensors::Dtype> = container
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.dtype()))
+        .collect();
     tensors.sort();
     edit(&mut meta, &mut tensors);
     let views: Vec<(String, TensorView)> = tensors
@@ -84,10 +148,15 @@ fn rebuild(bytes: &[u8], edit: impl FnOnce(&mut HashMap<String, String>, &mut Ve
 
 fn set_config(bytes: &[u8], field: &str, value: &str, seal: bool) -> Vec<u8> {
     rebuild(bytes, |meta, _| {
-        let config = meta.get("awrsr.config").and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
+        let config = meta
+            .get("awrsr.config")
+            .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
         if let Some(mut config) = config.filter(serde_json::Value::is_object) {
             config[field] = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
-            meta.insert("awrsr.config".into(), config.to_string().replace("null", value));
+            meta.insert(
+                "awrsr.config".into(),
+                config.to_string().replace("null", value),
+            );
         }
         if !seal {
             meta.remove("awrsr.checksum");
@@ -146,7 +215,11 @@ fn fuzz_decode(precision: Precision) {
     let (original, config, catalogue) = sample_in(precision);
     let device = Device::flex();
     let total = cases(2000);
-    let mut runner = TestRunner::new(Config { cases: total, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: total,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let (loaded, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
     let outcome = runner.run(&prop::collection::vec(mutation(), 1..4), |mutations| {
         let mut bytes = original.clone();
@@ -155,11 +228,19 @@ fn fuzz_decode(precision: Precision) {
         }
         let started = Instant::now();
         let result = decode(&bytes, &device);
-        prop_assert!(started.elapsed() < Duration::from_secs(2), "decode took {:?}", started.elapsed());
+        prop_assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "decode took {:?}",
+            started.elapsed()
+        );
         match result {
             Err(e) => {
                 refused.set(refused.get() + 1);
-                prop_assert!(e.to_string().len() < 1000, "a {}-byte message", e.to_string().len());
+                prop_assert!(
+                    e.to_string().len() < 1000,
+                    "a {}-byte message",
+                    e.to_string().len()
+                );
             }
             Ok(bundle) => {
                 loaded.set(loaded.get() + 1);
@@ -173,7 +254,11 @@ fn fuzz_decode(precision: Precision) {
         }
         Ok(())
     });
-    eprintln!("fuzz_bundle ({precision:?}): {total} cases, {} loaded, {} refused", loaded.get(), refused.get());
+    eprintln!(
+        "fuzz_bundle ({precision:?}): {total} cases, {} loaded, {} refused",
+        loaded.get(),
+        refused.get()
+    );
     outcome.unwrap();
 }
 
@@ -181,11 +266,22 @@ fn fuzz_decode(precision: Precision) {
 fn huge_numbers_in_any_field_are_refused_quickly() {
     let (original, ..) = sample();
     for field in ["num_items", "max_len", "d_model", "layers", "heads"] {
-        for value in ["100000", "1000000000", "9223372036854775807", "18446744073709551615"] {
+        for value in [
+            "100000",
+            "1000000000",
+            "9223372036854775807",
+            "18446744073709551615",
+        ] {
             for seal in [true, false] {
                 let started = Instant::now();
-                assert!(decode(&set_config(&original, field, value, seal), &Device::flex()).is_err(), "{field} = {value}");
-                assert!(started.elapsed() < Duration::from_millis(500), "{field} = {value}");
+                assert!(
+                    decode(&set_config(&original, field, value, seal), &Device::flex()).is_err(),
+                    "{field} = {value}"
+                );
+                assert!(
+                    started.elapsed() < Duration::from_millis(500),
+                    "{field} = {value}"
+                );
             }
         }
     }

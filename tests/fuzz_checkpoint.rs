@@ -13,7 +13,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 fn cases(default: u32) -> u32 {
-    std::env::var("AWRSR_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("AWRSR_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A synthetic ratings.csv and the arguments of a one-epoch training on it.
@@ -25,16 +28,37 @@ fn training(dir: &Path) -> Vec<String> {
         }
     }
     std::fs::write(dir.join("ratings.csv"), text).unwrap();
-    let args = ["train", "--quiet", "--epochs", "1", "--d-model", "8", "--max-len", "5", "--layers", "1"];
+    let args = [
+        "train",
+        "--quiet",
+        "--epochs",
+        "1",
+        "--d-model",
+        "8",
+        "--max-len",
+        "5",
+        "--layers",
+        "1",
+    ];
     let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    for (flag, file) in [("--data", "ratings.csv"), ("--out", "m.awrsr"), ("--checkpoint", "run.ckpt")] {
-        args.extend([flag.to_string(), dir.join(file).to_string_lossy().into_owned()]);
+    for (flag, file) in [
+        ("--data", "ratings.csv"),
+        ("--out", "m.awrsr"),
+        ("--checkpoint", "run.ckpt"),
+    ] {
+        args.extend([
+            flag.to_string(),
+            dir.join(file).to_string_lossy().into_owned(),
+        ]);
     }
     args
 }
 
 fn run(args: &[String]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_awrsr"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -42,12 +66,20 @@ fn damaged_checkpoints_are_refused_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let args = training(dir.path());
     let output = run(&args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let path = dir.path().join("run.ckpt");
     let bytes = std::fs::read(&path).unwrap();
     assert!(Checkpoint::from_bytes(&bytes).is_ok());
 
-    let mut runner = TestRunner::new(Config { cases: cases(2000), failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: cases(2000),
+        failure_persistence: None,
+        ..Config::default()
+    });
     let mutation = (0..bytes.len(), any::<u8>(), 0..bytes.len());
     runner
         .run(&mutation, |(at, value, cut)| {
@@ -57,7 +89,10 @@ fn damaged_checkpoints_are_refused_without_a_panic() {
             } else {
                 changed[at] = value;
             }
-            prop_assert!(Checkpoint::from_bytes(&changed).is_err(), "a changed checkpoint was accepted");
+            prop_assert!(
+                Checkpoint::from_bytes(&changed).is_err(),
+                "a changed checkpoint was accepted"
+            );
             Ok(())
         })
         .unwrap();
@@ -76,7 +111,11 @@ fn damaged_checkpoints_are_refused_without_a_panic() {
             };
             match damage {
                 0 => target.truncate(target.len() / 2),
-                1 => target.iter_mut().skip(8).step_by(97).for_each(|b| *b ^= 0x5a),
+                1 => target
+                    .iter_mut()
+                    .skip(8)
+                    .step_by(97)
+                    .for_each(|b| *b ^= 0x5a),
                 2 => *target = b"garbage".to_vec(),
                 _ => target.clear(),
             }
@@ -97,7 +136,11 @@ fn damaged_checkpoints_are_refused_without_a_panic() {
         let output = run(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-        assert!(matches!(output.status.code(), Some(0) | Some(2)), "{what}: exit {:?}: {stderr}", output.status.code());
+        assert!(
+            matches!(output.status.code(), Some(0) | Some(2)),
+            "{what}: exit {:?}: {stderr}",
+            output.status.code()
+        );
     }
     assert_eq!(original.state.epoch, 1);
 }
@@ -112,7 +155,10 @@ fn a_checkpoint_from_before_batching_was_a_setting_resumes_as_shuffled() {
     // The state as written before `--batching` existed: its settings have no such field.
     let mut state = serde_json::to_value(&checkpoint.state).unwrap();
     assert_eq!(state["settings"]["batching"], "shuffled");
-    state["settings"].as_object_mut().unwrap().remove("batching");
+    state["settings"]
+        .as_object_mut()
+        .unwrap()
+        .remove("batching");
     checkpoint.state = serde_json::from_value(state).unwrap();
     std::fs::write(&path, checkpoint.to_bytes().unwrap()).unwrap();
 
@@ -127,6 +173,10 @@ fn a_checkpoint_from_before_batching_was_a_setting_resumes_as_shuffled() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("\"batching\":\"by-length\""));
     let resumed = more(&[]);
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     assert!(String::from_utf8_lossy(&resumed.stdout).contains("after epoch 1"));
 }

@@ -18,21 +18,46 @@ fn every_session_item_is_left_out_not_only_the_newest_window() {
     let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
     let recommender = Recommender::from_bytes(&bytes, &device).unwrap();
     let session: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-    let request = Request { session: session.clone(), k: Some(6), ..Request::default() };
+    let request = Request {
+        session: session.clone(),
+        k: Some(6),
+        ..Request::default()
+    };
     let answer = pollster::block_on(recommender.recommend(&request)).unwrap();
     let got: Vec<&str> = answer.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(got.len(), 2, "six items, four viewed: {got:?}");
-    assert!(got.iter().all(|id| !session.iter().any(|s| s == id)), "{got:?}");
-    let keep = Request { exclude_seen: Some(false), ..request };
-    assert_eq!(pollster::block_on(recommender.recommend(&keep)).unwrap().items.len(), 6);
+    assert!(
+        got.iter().all(|id| !session.iter().any(|s| s == id)),
+        "{got:?}"
+    );
+    let keep = Request {
+        exclude_seen: Some(false),
+        ..request
+    };
+    assert_eq!(
+        pollster::block_on(recommender.recommend(&keep))
+            .unwrap()
+            .items
+            .len(),
+        6
+    );
 }
 
 mod common;
 
 /// The recommendation's score for `session` (the item alone allowed, session items allowed).
 fn score_of(recommender: &Recommender, session: &[String], item: &str) -> f32 {
-    let request = Request { session: session.to_vec(), k: Some(1), exclude_seen: Some(false), include: Some(vec![item.to_string()]), ..Request::default() };
-    pollster::block_on(recommender.recommend(&request)).unwrap().items[0].score
+    let request = Request {
+        session: session.to_vec(),
+        k: Some(1),
+        exclude_seen: Some(false),
+        include: Some(vec![item.to_string()]),
+        ..Request::default()
+    };
+    pollster::block_on(recommender.recommend(&request))
+        .unwrap()
+        .items[0]
+        .score
 }
 
 /// `session` without every occurrence of `id`.
@@ -53,36 +78,75 @@ fn per_item_explanations_are_faithful_on_real_sessions() {
     let (mut per_item, mut rollout, mut pairs, mut differing) = (0usize, 0usize, 0usize, 0usize);
     for user in log.users.iter().step_by(10).take(60) {
         let newest = &user.items[user.items.len().saturating_sub(20)..];
-        let session: Vec<String> = newest.iter().map(|&i| log.catalogue.id(i).to_string()).collect();
-        let request = Request { session: session.clone(), k: Some(5), explain: true, ..Request::default() };
+        let session: Vec<String> = newest
+            .iter()
+            .map(|&i| log.catalogue.id(i).to_string())
+            .collect();
+        let request = Request {
+            session: session.clone(),
+            k: Some(5),
+            explain: true,
+            ..Request::default()
+        };
         let answer = pollster::block_on(recommender.recommend(&request)).unwrap();
         let attention = answer.attention.as_ref().unwrap();
         let by_rollout = |best: bool| {
-            let pick = attention.ids.iter().zip(&attention.rollout).max_by(|a, b| if best { a.1.total_cmp(b.1) } else { b.1.total_cmp(a.1) });
+            let pick = attention.ids.iter().zip(&attention.rollout).max_by(|a, b| {
+                if best {
+                    a.1.total_cmp(b.1)
+                } else {
+                    b.1.total_cmp(a.1)
+                }
+            });
             pick.unwrap().0.clone()
         };
-        let named: Vec<Vec<&str>> = answer.items.iter().map(|i| i.because.iter().flatten().map(|b| b.id.as_str()).collect()).collect();
+        let named: Vec<Vec<&str>> = answer
+            .items
+            .iter()
+            .map(|i| i.because.iter().flatten().map(|b| b.id.as_str()).collect())
+            .collect();
         differing += usize::from(named.windows(2).any(|w| w[0] != w[1]));
         for item in &answer.items {
             let because = item.because.as_ref().unwrap();
-            assert!(because.windows(2).all(|w| w[0].weight >= w[1].weight) && because.iter().all(|b| b.weight > 0.0), "{because:?}");
+            assert!(
+                because.windows(2).all(|w| w[0].weight >= w[1].weight)
+                    && because.iter().all(|b| b.weight > 0.0),
+                "{because:?}"
+            );
             assert!(because.iter().all(|b| session.contains(&b.id)));
-            let [Some(top), Some(low)] = [because.first(), because.last()] else { continue };
+            let [Some(top), Some(low)] = [because.first(), because.last()] else {
+                continue;
+            };
             if top.id == low.id {
                 continue;
             }
-            let drop = |id: &str| item.score - score_of(&recommender, &without(&session, id), &item.id);
-            assert!((drop(&top.id) - top.weight).abs() < 1e-3, "the weight is the score drop");
+            let drop =
+                |id: &str| item.score - score_of(&recommender, &without(&session, id), &item.id);
+            assert!(
+                (drop(&top.id) - top.weight).abs() < 1e-3,
+                "the weight is the score drop"
+            );
             pairs += 1;
             per_item += usize::from(drop(&top.id) > drop(&low.id));
             rollout += usize::from(drop(&by_rollout(true)) > drop(&by_rollout(false)));
         }
     }
     let rate = |n: usize| n as f64 / pairs as f64;
-    println!("faithfulness over {pairs} recommendations: per-item {:.3}, session rollout {:.3}; sessions whose top 5 do not all name the same items: {differing} of 60", rate(per_item), rate(rollout));
+    println!(
+        "faithfulness over {pairs} recommendations: per-item {:.3}, session rollout {:.3}; sessions whose top 5 do not all name the same items: {differing} of 60",
+        rate(per_item),
+        rate(rollout)
+    );
     assert!(pairs >= 100, "{pairs}");
-    assert!(rate(per_item) >= 0.95, "per-item explanations: {:.3}", rate(per_item));
-    assert!(differing >= 45, "explanations differ per item in {differing} of 60 sessions");
+    assert!(
+        rate(per_item) >= 0.95,
+        "per-item explanations: {:.3}",
+        rate(per_item)
+    );
+    assert!(
+        differing >= 45,
+        "explanations differ per item in {differing} of 60 sessions"
+    );
 }
 
 /// A model with long windows explains in several passes (each holding at most 64 MiB of
@@ -97,13 +161,24 @@ fn explanations_in_several_passes_match_leaving_each_item_out() {
     let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
     let recommender = Recommender::from_bytes(&bytes, &device).unwrap();
     let session: Vec<String> = (1..=200).map(|i| i.to_string()).collect();
-    let request = Request { session: session.clone(), k: Some(3), explain: true, ..Request::default() };
+    let request = Request {
+        session: session.clone(),
+        k: Some(3),
+        explain: true,
+        ..Request::default()
+    };
     let answer = pollster::block_on(recommender.recommend(&request)).unwrap();
     let mut named = 0;
     for item in &answer.items {
         for because in item.because.as_ref().unwrap() {
-            let by_hand = item.score - score_of(&recommender, &without(&session, &because.id), &item.id);
-            assert!((because.weight - by_hand).abs() <= 1e-4 * item.score.abs().max(1.0), "{}: {} against {by_hand}", because.id, because.weight);
+            let by_hand =
+                item.score - score_of(&recommender, &without(&session, &because.id), &item.id);
+            assert!(
+                (because.weight - by_hand).abs() <= 1e-4 * item.score.abs().max(1.0),
+                "{}: {} against {by_hand}",
+                because.id,
+                because.weight
+            );
             named += 1;
         }
     }

@@ -7,18 +7,36 @@ use awrsr::rank::{rank_of, top_k};
 fn rank_counts_strictly_better_items_and_skips_excluded_ones() {
     // items 1..=5 with scores
     let scores = [0.5, 0.9, 0.1, 0.7, 0.9];
-    assert_eq!(rank_of(&scores, 2, &[]), 0, "ties do not push the target down");
+    assert_eq!(
+        rank_of(&scores, 2, &[]),
+        0,
+        "ties do not push the target down"
+    );
     assert_eq!(rank_of(&scores, 4, &[]), 2);
     assert_eq!(rank_of(&scores, 3, &[]), 4);
-    assert_eq!(rank_of(&scores, 4, &[2, 2, 4]), 1, "excluded item 2 no longer counts; the target itself never is");
-    assert_eq!(rank_of(&[f32::NAN, 0.2], 1, &[]), 2, "a NaN target ranks last");
+    assert_eq!(
+        rank_of(&scores, 4, &[2, 2, 4]),
+        1,
+        "excluded item 2 no longer counts; the target itself never is"
+    );
+    assert_eq!(
+        rank_of(&[f32::NAN, 0.2], 1, &[]),
+        2,
+        "a NaN target ranks last"
+    );
 }
 
 #[test]
 fn top_k_is_best_first_with_filters_and_stable_ties() {
     let scores = [0.5, 0.9, 0.1, 0.7, 0.9, f32::NAN];
-    assert_eq!(top_k(&scores, 3, |_| true), vec![(2, 0.9), (5, 0.9), (4, 0.7)]);
-    assert_eq!(top_k(&scores, 2, |i| i != 2 && i != 4), vec![(5, 0.9), (1, 0.5)]);
+    assert_eq!(
+        top_k(&scores, 3, |_| true),
+        vec![(2, 0.9), (5, 0.9), (4, 0.7)]
+    );
+    assert_eq!(
+        top_k(&scores, 2, |i| i != 2 && i != 4),
+        vec![(5, 0.9), (1, 0.5)]
+    );
     let all = top_k(&scores, 10, |_| true);
     assert_eq!(all.len(), 6);
     assert_eq!(all[5].0, 6, "NaN last");
@@ -33,7 +51,11 @@ fn metrics_match_hand_computed_values() {
     }
     let avg = m.averages();
     let close = |name: &str, expected: f64| {
-        assert!((avg[name] - expected).abs() < 1e-12, "{name}: {} vs {expected}", avg[name]);
+        assert!(
+            (avg[name] - expected).abs() < 1e-12,
+            "{name}: {} vs {expected}",
+            avg[name]
+        );
     };
     close("HR@5", 2.0 / 5.0);
     close("HR@10", 3.0 / 5.0);
@@ -71,12 +93,20 @@ fn top_k_matches_a_full_sort_on_random_scores_with_ties_and_nans() {
         let modulus = 1 + (next() % 4) as u32;
         let allowed = |i: u32| i % modulus != 0 || modulus == 1;
         let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
-        let mut reference: Vec<(u32, f32)> =
-            scores.iter().enumerate().map(|(j, &s)| (j as u32 + 1, s)).filter(|&(i, _)| allowed(i)).collect();
+        let mut reference: Vec<(u32, f32)> = scores
+            .iter()
+            .enumerate()
+            .map(|(j, &s)| (j as u32 + 1, s))
+            .filter(|&(i, _)| allowed(i))
+            .collect();
         reference.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)).then(a.0.cmp(&b.0)));
         reference.truncate(k);
         let got = top_k(&scores, k, allowed);
         let ids = |v: &[(u32, f32)]| v.iter().map(|&(i, _)| i).collect::<Vec<_>>();
-        assert_eq!(ids(&got), ids(&reference), "case {case}: k {k}, scores {scores:?}");
+        assert_eq!(
+            ids(&got),
+            ids(&reference),
+            "case {case}: k {k}, scores {scores:?}"
+        );
     }
 }

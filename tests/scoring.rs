@@ -18,7 +18,9 @@ fn served_embeddings_and_scores_match_the_model_table() {
     config.max_len = 7;
     config.d_model = 12;
     let model = config.init(&device);
-    let ids = (0..config.num_items).map(|i| format!("i{i}")).collect::<Vec<_>>();
+    let ids = (0..config.num_items)
+        .map(|i| format!("i{i}"))
+        .collect::<Vec<_>>();
     let catalogue = Catalogue::new(ids, vec![None; config.num_items]).unwrap();
     let bytes = encode(&model, &config, &catalogue, Precision::F32).unwrap();
     let window = [5u32, 203, 1, 77];
@@ -33,13 +35,22 @@ fn served_embeddings_and_scores_match_the_model_table() {
         let scores = items.finish(floats(items.to_read(hidden.clone())));
         assert_eq!(scores.len(), config.num_items);
         for (j, (got, want)) in scores.iter().zip(&expected_scores).enumerate() {
-            assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "on_host {on_host}: item {}: {got} vs {want}", j + 1);
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "on_host {on_host}: item {}: {got} vs {want}",
+                j + 1
+            );
         }
         let embedded = items.embed(&[&window], config.max_len, &device);
         let input = input_tensor(&[&window], config.max_len, &device);
-        let got_hidden = floats(Awrsr::last_hidden(&model.encode_embedded(embedded, input, true)));
+        let got_hidden = floats(Awrsr::last_hidden(
+            &model.encode_embedded(embedded, input, true),
+        ));
         for (got, want) in got_hidden.iter().zip(&expected_hidden) {
-            assert!((got - want).abs() <= 1e-5, "on_host {on_host}: hidden {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-5,
+                "on_host {on_host}: hidden {got} vs {want}"
+            );
         }
     }
 }

@@ -13,13 +13,23 @@ use serde_json::Value;
 fn diginetica_slice(dir: &Path, sessions: usize) -> (String, String) {
     let train = std::fs::read_to_string(common::shared("sessions/diginetica/train.txt")).unwrap();
     let train_path = dir.join("train.txt");
-    std::fs::write(&train_path, train.lines().take(sessions).collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(
+        &train_path,
+        train.lines().take(sessions).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
     let test = common::shared("sessions/diginetica/test.txt");
-    (train_path.to_str().unwrap().to_string(), test.to_str().unwrap().to_string())
+    (
+        train_path.to_str().unwrap().to_string(),
+        test.to_str().unwrap().to_string(),
+    )
 }
 
 fn metric(report: &Value, path: &[&str]) -> f64 {
-    path.iter().fold(report, |v, key| &v[key]).as_f64().unwrap_or_else(|| panic!("{path:?} missing in {report}"))
+    path.iter()
+        .fold(report, |v, key| &v[key])
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path:?} missing in {report}"))
 }
 
 #[test]
@@ -29,11 +39,31 @@ fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
     let model = dir.path().join("m.awrsr");
     let (train_json, eval_json) = (dir.path().join("train.json"), dir.path().join("eval.json"));
     let stdout = ok(awrsr(&[
-        "train", "--data", &train, "--test", &test, "--out", model.to_str().unwrap(), "--metrics-json",
-        train_json.to_str().unwrap(), "--d-model", "16", "--epochs", "2", "--batch-size", "256", "--quiet",
+        "train",
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--out",
+        model.to_str().unwrap(),
+        "--metrics-json",
+        train_json.to_str().unwrap(),
+        "--d-model",
+        "16",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "256",
+        "--quiet",
     ]));
-    assert!(stdout.contains("every prefix of a random 10%"), "the sessions validate: {stdout}");
-    assert!(stdout.contains("\"loss\":\"ce\""), "a catalogue this small trains with the full softmax: {stdout}");
+    assert!(
+        stdout.contains("every prefix of a random 10%"),
+        "the sessions validate: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"loss\":\"ce\""),
+        "a catalogue this small trains with the full softmax: {stdout}"
+    );
     let trained = read_json(&train_json);
     assert_eq!(trained["protocol"], "sessions");
     for name in ["popularity", "sequential rules", "session kNN"] {
@@ -44,18 +74,42 @@ fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
     }
     // Cases whose target the slice never saw are left out; the rest are ranked, one rank each.
     let kept = stdout.lines().find(|l| l.starts_with("test: ")).unwrap();
-    let cases: usize = kept.split(" — ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let cases: usize = kept
+        .split(" — ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(cases > 500 && cases < 60_858, "{kept}");
     assert_eq!(trained["test_ranks"].as_array().unwrap().len(), cases);
     let model_hr = metric(&trained, &["test", "HR@20"]);
     let popular_hr = metric(&trained, &["baselines", "popularity", "HR@20"]);
     let rules_hr = metric(&trained, &["baselines", "sequential rules", "HR@20"]);
-    assert!(model_hr > 3.0 * popular_hr, "model HR@20 {model_hr} against popularity {popular_hr}");
-    assert!(rules_hr > 3.0 * popular_hr, "sequential rules HR@20 {rules_hr} against popularity {popular_hr}");
+    assert!(
+        model_hr > 3.0 * popular_hr,
+        "model HR@20 {model_hr} against popularity {popular_hr}"
+    );
+    assert!(
+        rules_hr > 3.0 * popular_hr,
+        "sequential rules HR@20 {rules_hr} against popularity {popular_hr}"
+    );
     assert!(metric(&trained, &["test", "MRR@20"]) <= model_hr);
 
     // `eval` of the written bundle on the same files gives the same test figures.
-    ok(awrsr(&["eval", "--model", model.to_str().unwrap(), "--data", &train, "--test", &test, "--metrics-json", eval_json.to_str().unwrap()]));
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--metrics-json",
+        eval_json.to_str().unwrap(),
+    ]));
     let evaluated = read_json(&eval_json);
     assert_eq!(evaluated["test"], trained["test"]);
     assert_eq!(evaluated["baselines"], trained["baselines"]);
@@ -71,7 +125,12 @@ fn click_export(dir: &Path) -> std::path::PathBuf {
             let start = 3 * (visitor % 30) + visit;
             for step in 0..5 {
                 let minute = 120 * visit + 2 * step;
-                let when = format!("2026-11-{:02}T{:02}:{:02}:00Z", 1 + visitor % 28, 8 + minute / 60, minute % 60);
+                let when = format!(
+                    "2026-11-{:02}T{:02}:{:02}:00Z",
+                    1 + visitor % 28,
+                    8 + minute / 60,
+                    minute % 60
+                );
                 rows.push(format!("v{visitor},{when},sku-{},view", start + step));
                 if step == 4 {
                     rows.push(format!("v{visitor},{when},sku-{},purchase", start + step));
@@ -91,21 +150,61 @@ fn a_click_export_is_read_by_column_names_and_cut_into_sessions() {
     let model = dir.path().join("m.awrsr");
     let json = dir.path().join("m.json");
     let stdout = ok(awrsr(&[
-        "train", "--data", export.to_str().unwrap(), "--visitor-column", "visitor", "--item-column", "product",
-        "--time-column", "when", "--event-column", "action", "--events", "view", "--out", model.to_str().unwrap(),
-        "--metrics-json", json.to_str().unwrap(), "--d-model", "16", "--epochs", "15", "--dropout", "0.1", "--quiet",
+        "train",
+        "--data",
+        export.to_str().unwrap(),
+        "--visitor-column",
+        "visitor",
+        "--item-column",
+        "product",
+        "--time-column",
+        "when",
+        "--event-column",
+        "action",
+        "--events",
+        "view",
+        "--out",
+        model.to_str().unwrap(),
+        "--metrics-json",
+        json.to_str().unwrap(),
+        "--d-model",
+        "16",
+        "--epochs",
+        "15",
+        "--dropout",
+        "0.1",
+        "--quiet",
     ]));
-    assert!(stdout.contains("ISO 8601"), "the time format is stated: {stdout}");
+    assert!(
+        stdout.contains("ISO 8601"),
+        "the time format is stated: {stdout}"
+    );
     // 400 visitors, each two visits two hours apart: 800 sessions of 5 views.
     assert!(stdout.contains("800 sessions"), "{stdout}");
-    assert!(stdout.contains("every prefix of the latest 10%"), "timed sessions validate on the latest: {stdout}");
+    assert!(
+        stdout.contains("every prefix of the latest 10%"),
+        "timed sessions validate on the latest: {stdout}"
+    );
     let report = read_json(&json);
     assert_eq!(report["protocol"], "sessions");
     let model_hr = metric(&report, &["test", "HR@10"]);
     assert!(model_hr > 0.9, "chains are easy to learn: HR@10 {model_hr}");
 
-    let wrong = awrsr(&["train", "--data", export.to_str().unwrap(), "--visitor-column", "visitor", "--item-column", "article", "--out", model.to_str().unwrap()]);
+    let wrong = awrsr(&[
+        "train",
+        "--data",
+        export.to_str().unwrap(),
+        "--visitor-column",
+        "visitor",
+        "--item-column",
+        "article",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
     assert_eq!(wrong.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&wrong.stderr);
-    assert!(stderr.contains("export.csv") && stderr.contains("article") && stderr.contains("product"), "{stderr}");
+    assert!(
+        stderr.contains("export.csv") && stderr.contains("article") && stderr.contains("product"),
+        "{stderr}"
+    );
 }

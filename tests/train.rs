@@ -17,11 +17,21 @@ fn windows_make_every_item_after_the_first_a_target_exactly_once() {
             let expected: Vec<u32> = sequence.iter().skip(1).copied().collect();
             assert_eq!(targets, expected, "len {len}, n {n}");
             for w in &cut {
-                assert!(w.len() >= 2 && w.len() <= n + 1, "len {len}, n {n}: window {w:?}");
-                assert!(sequence.windows(w.len()).any(|s| s == *w), "a window is a contiguous run");
+                assert!(
+                    w.len() >= 2 && w.len() <= n + 1,
+                    "len {len}, n {n}: window {w:?}"
+                );
+                assert!(
+                    sequence.windows(w.len()).any(|s| s == *w),
+                    "a window is a contiguous run"
+                );
             }
             if len > 1 {
-                assert_eq!(cut[0].last(), sequence.last(), "the newest window ends at the newest item");
+                assert_eq!(
+                    cut[0].last(),
+                    sequence.last(),
+                    "the newest window ends at the newest item"
+                );
             }
         }
     }
@@ -29,23 +39,44 @@ fn windows_make_every_item_after_the_first_a_target_exactly_once() {
 
 /// The loss and the gradients of every item embedding and position embedding, through
 /// `loss_of(model, hidden)`, `hidden` being the network's output `[18, 16]` for three sessions.
-fn loss_and_gradients(model: &Awrsr, loss_of: impl Fn(&Awrsr, Tensor<2>) -> Tensor<1>) -> (f32, Vec<f32>, Vec<f32>) {
+fn loss_and_gradients(
+    model: &Awrsr,
+    loss_of: impl Fn(&Awrsr, Tensor<2>) -> Tensor<1>,
+) -> (f32, Vec<f32>, Vec<f32>) {
     let device = model.items.weight.val().device();
     let sessions: [&[u32]; 3] = [&[3, 9, 27, 4, 5, 6], &[11, 2], &[40, 39, 38, 1]];
-    let hidden = model.encode(input_tensor(&sessions, 6, &device)).hidden.reshape([18, 16]);
+    let hidden = model
+        .encode(input_tensor(&sessions, 6, &device))
+        .hidden
+        .reshape([18, 16]);
     let loss = loss_of(model, hidden);
     let value = loss.clone().into_scalar::<f32>();
     let grads = loss.backward();
-    let items = model.items.weight.grad(&grads).expect("item embeddings have a gradient");
-    let positions = model.positions.weight.grad(&grads).expect("position embeddings have a gradient");
-    (value, items.into_data().try_to_vec().unwrap(), positions.into_data().try_to_vec().unwrap())
+    let items = model
+        .items
+        .weight
+        .grad(&grads)
+        .expect("item embeddings have a gradient");
+    let positions = model
+        .positions
+        .weight
+        .grad(&grads)
+        .expect("position embeddings have a gradient");
+    (
+        value,
+        items.into_data().try_to_vec().unwrap(),
+        positions.into_data().try_to_vec().unwrap(),
+    )
 }
 
 fn assert_close(what: &str, a: &[f32], b: &[f32]) {
     let largest = b.iter().fold(0f32, |m, x| m.max(x.abs()));
     assert!(largest > 0.0, "{what}: the reference gradient is zero");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= 1e-5 + 1e-4 * largest, "{what}[{i}]: {x} against {y}");
+        assert!(
+            (x - y).abs() <= 1e-5 + 1e-4 * largest,
+            "{what}[{i}]: {x} against {y}"
+        );
     }
 }
 
@@ -62,7 +93,9 @@ fn model_with_spread_items(config: &ModelConfig, spread: f64) -> Awrsr {
     let mut model = config.init(&Device::flex().autodiff());
     model.items.weight = model.items.weight.map(|w| {
         let w = w.inner();
-        (w.clone() + w.random_like(Distribution::Normal(0.0, spread))).autodiff().require_grad()
+        (w.clone() + w.random_like(Distribution::Normal(0.0, spread)))
+            .autodiff()
+            .require_grad()
     });
     model
 }
@@ -82,15 +115,45 @@ fn the_full_softmax_loss_has_the_value_and_gradients_of_log_softmax_through_auto
     for spread in [1.0, 40.0] {
         let model = model_with_spread_items(&config, spread);
         if spread > 1.0 {
-            let lowest = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).min());
-            assert!(lowest.0 < -110.0, "no target's probability underflows f32 (lowest log-probability {})", lowest.0);
+            let lowest = loss_and_gradients(&model, |model, hidden| {
+                target_log_probs(model, hidden, &targets).min()
+            });
+            assert!(
+                lowest.0 < -110.0,
+                "no target's probability underflows f32 (lowest log-probability {})",
+                lowest.0
+            );
         }
-        let fused = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, scale));
-        let reference = loss_and_gradients(&model, |model, hidden| target_log_probs(model, hidden, &targets).sum().neg().mul_scalar(scale));
-        assert!(reference.0.is_finite() && reference.0 > 0.0, "spread {spread}: reference loss {}", reference.0);
-        assert!((fused.0 - reference.0).abs() <= 1e-5 * reference.0, "spread {spread}: loss {} against {}", fused.0, reference.0);
-        assert_close(&format!("spread {spread}: item embedding gradient"), &fused.1, &reference.1);
-        assert_close(&format!("spread {spread}: position embedding gradient"), &fused.2, &reference.2);
+        let fused = loss_and_gradients(&model, |model, hidden| {
+            full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, scale)
+        });
+        let reference = loss_and_gradients(&model, |model, hidden| {
+            target_log_probs(model, hidden, &targets)
+                .sum()
+                .neg()
+                .mul_scalar(scale)
+        });
+        assert!(
+            reference.0.is_finite() && reference.0 > 0.0,
+            "spread {spread}: reference loss {}",
+            reference.0
+        );
+        assert!(
+            (fused.0 - reference.0).abs() <= 1e-5 * reference.0,
+            "spread {spread}: loss {} against {}",
+            fused.0,
+            reference.0
+        );
+        assert_close(
+            &format!("spread {spread}: item embedding gradient"),
+            &fused.1,
+            &reference.1,
+        );
+        assert_close(
+            &format!("spread {spread}: position embedding gradient"),
+            &fused.2,
+            &reference.2,
+        );
     }
 }
 
@@ -108,12 +171,26 @@ fn the_sampled_softmax_over_every_item_is_the_full_softmax() {
         let rows = (0..targets.len()).map(|r| {
             let others: Vec<i64> = (1..=40).filter(|&i| i != targets[r]).collect();
             let row = hidden.clone().slice(r..r + 1);
-            sampled_softmax_cross_entropy(model.item_vectors(), row, &targets[r..r + 1], &others, |_| 0.0, 0.5)
+            sampled_softmax_cross_entropy(
+                model.item_vectors(),
+                row,
+                &targets[r..r + 1],
+                &others,
+                |_| 0.0,
+                0.5,
+            )
         });
         rows.reduce(|a, b| a + b).unwrap()
     });
-    let full = loss_and_gradients(&model, |model, hidden| full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, 0.5));
-    assert!((sampled.0 - full.0).abs() <= 1e-5 * full.0, "loss {} against {}", sampled.0, full.0);
+    let full = loss_and_gradients(&model, |model, hidden| {
+        full_softmax_cross_entropy(model.item_vectors(), hidden, &targets, 0.5)
+    });
+    assert!(
+        (sampled.0 - full.0).abs() <= 1e-5 * full.0,
+        "loss {} against {}",
+        sampled.0,
+        full.0
+    );
     assert_close("item embedding gradient", &sampled.1, &full.1);
     assert_close("position embedding gradient", &sampled.2, &full.2);
 }
@@ -128,12 +205,31 @@ fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() 
     config.dropout = 0.0;
     let model = model_with_spread_items(&config, 1.0);
     let once = loss_and_gradients(&model, |model, hidden| {
-        sampled_softmax_cross_entropy(model.item_vectors(), hidden.slice(0..1), &[2], &[1, 3, 4, 5, 6], |_| 0.0, 1.0)
+        sampled_softmax_cross_entropy(
+            model.item_vectors(),
+            hidden.slice(0..1),
+            &[2],
+            &[1, 3, 4, 5, 6],
+            |_| 0.0,
+            1.0,
+        )
     });
     let doubled = loss_and_gradients(&model, |model, hidden| {
         let count = |i: i64| if i == 2 { 0.0 } else { 2f32.ln() };
-        sampled_softmax_cross_entropy(model.item_vectors(), hidden.slice(0..1), &[2], &[1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 2], count, 1.0)
+        sampled_softmax_cross_entropy(
+            model.item_vectors(),
+            hidden.slice(0..1),
+            &[2],
+            &[1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 2],
+            count,
+            1.0,
+        )
     });
-    assert!((once.0 - doubled.0).abs() <= 1e-5 * once.0, "loss {} against {}", doubled.0, once.0);
+    assert!(
+        (once.0 - doubled.0).abs() <= 1e-5 * once.0,
+        "loss {} against {}",
+        doubled.0,
+        once.0
+    );
     assert_close("item embedding gradient", &doubled.1, &once.1);
 }

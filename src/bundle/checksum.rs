@@ -13,7 +13,12 @@ use safetensors::tensor::TensorView;
 /// Prefix of the checksum value, naming the algorithm.
 const PREFIX: &str = "crc32:";
 /// The metadata entries covered, in this order.
-pub const COVERED: [&str; 4] = ["awrsr.config", "awrsr.items", "awrsr.titles", "awrsr.precision"];
+pub const COVERED: [&str; 4] = [
+    "awrsr.config",
+    "awrsr.items",
+    "awrsr.titles",
+    "awrsr.precision",
+];
 
 /// The checksum value for `meta` and `tensors` (a container's tensors, in any order).
 pub fn compute(meta: &HashMap<String, String>, tensors: &[(String, TensorView)]) -> String {
@@ -43,5 +48,10 @@ pub fn compute(meta: &HashMap<String, String>, tensors: &[(String, TensorView)])
 
 /// Whether `stored` has the form this build writes (`crc32:` and 8 lowercase hex digits).
 pub fn well_formed(stored: &str) -> bool {
-    stored.strip_prefix(PREFIX).is_some_and(|hex| hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    stored.strip_prefix(PREFIX).is_some_and(|hex| {
+        hex.len() == 8
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }

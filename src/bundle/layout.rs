@@ -54,7 +54,9 @@ pub fn tensors(config: &ModelConfig) -> Vec<Expected> {
 /// Number of f32 values in `tensors`, or `None` past `u64`.
 pub fn parameter_count(tensors: &[Expected]) -> Option<u64> {
     tensors.iter().try_fold(0u64, |total, (_, shape)| {
-        let size = shape.iter().try_fold(1u64, |size, &dim| size.checked_mul(dim as u64))?;
+        let size = shape
+            .iter()
+            .try_fold(1u64, |size, &dim| size.checked_mul(dim as u64))?;
         total.checked_add(size)
     })
 }

@@ -47,7 +47,9 @@ impl Precision {
 
     /// Reads an `awrsr.precision` value.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::F32, Self::F16, Self::Int8].into_iter().find(|p| p.name() == text)
+        [Self::F32, Self::F16, Self::Int8]
+            .into_iter()
+            .find(|p| p.name() == text)
     }
 
     /// The tensors stored for the model tensors `expected`, with their dtypes, sorted by name.
@@ -57,10 +59,16 @@ impl Precision {
             match self {
                 Self::F32 => stored.push((name.clone(), Dtype::F32, shape.clone())),
                 Self::F16 => stored.push((name.clone(), Dtype::F16, shape.clone())),
-                Self::Int8 if shape.len() < 2 => stored.push((name.clone(), Dtype::F32, shape.clone())),
+                Self::Int8 if shape.len() < 2 => {
+                    stored.push((name.clone(), Dtype::F32, shape.clone()))
+                }
                 Self::Int8 => {
                     stored.push((name.clone(), Dtype::I8, shape.clone()));
-                    stored.push((format!("{name}{SCALE_SUFFIX}"), Dtype::F16, shape[..shape.len() - 1].to_vec()));
+                    stored.push((
+                        format!("{name}{SCALE_SUFFIX}"),
+                        Dtype::F16,
+                        shape[..shape.len() - 1].to_vec(),
+                    ));
                 }
             }
         }
@@ -80,14 +88,23 @@ pub fn dtype_bytes(dtype: Dtype) -> u64 {
 
 /// The f32 values of model tensor `name` (stored in any precision), row-major.
 pub fn read_f32(container: &SafeTensors, name: &str) -> Result<Vec<f32>, BundleError> {
-    let view = container.tensor(name).map_err(|_| BundleError::MissingTensor(name.to_string()))?;
+    let view = container
+        .tensor(name)
+        .map_err(|_| BundleError::MissingTensor(name.to_string()))?;
     match view.dtype() {
         Dtype::I8 => {
             let scale_name = format!("{name}{SCALE_SUFFIX}");
-            let scales = container.tensor(&scale_name).map_err(|_| BundleError::MissingTensor(scale_name.clone()))?;
+            let scales = container
+                .tensor(&scale_name)
+                .map_err(|_| BundleError::MissingTensor(scale_name.clone()))?;
             let scales = real_values(&scale_name, scales.dtype(), scales.data())?;
             let row = view.shape().last().copied().unwrap_or(1).max(1);
-            Ok(view.data().iter().enumerate().map(|(i, &q)| f32::from(q as i8) * scales.get(i / row).copied().unwrap_or(0.0)).collect())
+            Ok(view
+                .data()
+                .iter()
+                .enumerate()
+                .map(|(i, &q)| f32::from(q as i8) * scales.get(i / row).copied().unwrap_or(0.0))
+                .collect())
         }
         dtype => real_values(name, dtype, view.data()),
     }
@@ -97,14 +114,21 @@ pub fn read_f32(container: &SafeTensors, name: &str) -> Result<Vec<f32>, BundleE
 pub fn real_values(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>, BundleError> {
     match dtype {
         Dtype::F32 => Ok(floats(data)),
-        Dtype::F16 => Ok(data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()),
-        other => Err(BundleError::Weights(format!("tensor {name:?} has unsupported dtype {other:?}"))),
+        Dtype::F16 => Ok(data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect()),
+        other => Err(BundleError::Weights(format!(
+            "tensor {name:?} has unsupported dtype {other:?}"
+        ))),
     }
 }
 
 /// Little-endian f32 values.
 pub fn floats(data: &[u8]) -> Vec<f32> {
-    data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    data.chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 /// The bundle's tensors as an f32 safetensors container (what burn's store loads): the
@@ -130,37 +154,77 @@ pub fn widened<'a>(
         .collect::<Result<Vec<_>, BundleError>>()?;
     let views = tensors
         .iter()
-        .map(|(name, shape, data)| Ok((name.clone(), safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data).map_err(weights)?)))
+        .map(|(name, shape, data)| {
+            Ok((
+                name.clone(),
+                safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
+                    .map_err(weights)?,
+            ))
+        })
         .collect::<Result<Vec<_>, BundleError>>()?;
-    Ok(Cow::Owned(safetensors::serialize(views, None).map_err(weights)?))
+    Ok(Cow::Owned(
+        safetensors::serialize(views, None).map_err(weights)?,
+    ))
 }
 
 /// Stores f32 `values` (a tensor of `shape`) in `precision`: the tensors to write, named
 /// from `name`.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn narrow(name: &str, shape: &[usize], values: &[f32], precision: Precision) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+pub fn narrow(
+    name: &str,
+    shape: &[usize],
+    values: &[f32],
+    precision: Precision,
+) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
     match precision {
-        Precision::F32 => vec![(name.to_string(), Dtype::F32, shape.to_vec(), to_bytes(values))],
+        Precision::F32 => vec![(
+            name.to_string(),
+            Dtype::F32,
+            shape.to_vec(),
+            to_bytes(values),
+        )],
         Precision::F16 => {
-            let data = values.iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+            let data = values
+                .iter()
+                .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+                .collect();
             vec![(name.to_string(), Dtype::F16, shape.to_vec(), data)]
         }
-        Precision::Int8 if shape.len() < 2 => vec![(name.to_string(), Dtype::F32, shape.to_vec(), to_bytes(values))],
+        Precision::Int8 if shape.len() < 2 => vec![(
+            name.to_string(),
+            Dtype::F32,
+            shape.to_vec(),
+            to_bytes(values),
+        )],
         Precision::Int8 => {
             let row = shape[shape.len() - 1].max(1);
-            let scales: Vec<half::f16> = values.chunks(row).map(|r| f16_at_least(r.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0)).collect();
+            let scales: Vec<half::f16> = values
+                .chunks(row)
+                .map(|r| f16_at_least(r.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0))
+                .collect();
             let data = values
                 .chunks(row)
                 .zip(&scales)
                 .flat_map(|(r, s)| {
                     let s = s.to_f32();
-                    r.iter().map(move |&v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 as u8 } else { 0 })
+                    r.iter().map(move |&v| {
+                        if s > 0.0 {
+                            (v / s).round().clamp(-127.0, 127.0) as i8 as u8
+                        } else {
+                            0
+                        }
+                    })
                 })
                 .collect();
             let scale_bytes = scales.iter().flat_map(|s| s.to_le_bytes()).collect();
             vec![
                 (name.to_string(), Dtype::I8, shape.to_vec(), data),
-                (format!("{name}{SCALE_SUFFIX}"), Dtype::F16, shape[..shape.len() - 1].to_vec(), scale_bytes),
+                (
+                    format!("{name}{SCALE_SUFFIX}"),
+                    Dtype::F16,
+                    shape[..shape.len() - 1].to_vec(),
+                    scale_bytes,
+                ),
             ]
         }
     }

@@ -19,19 +19,27 @@ pub fn read_bundle(path: &Path) -> Result<Vec<u8>, String> {
     })?;
     let size = file.metadata().map_err(cannot)?.len();
     if size > MAX_BUNDLE_BYTES {
-        return Err(refuse(format!("{size} bytes is above the limit of {MAX_BUNDLE_BYTES} bytes for a model")));
+        return Err(refuse(format!(
+            "{size} bytes is above the limit of {MAX_BUNDLE_BYTES} bytes for a model"
+        )));
     }
     let not_bundle = |reason: &str| refuse(format!("not an awrsr model bundle: {reason}"));
     let mut bytes = vec![0u8; 8];
-    file.read_exact(&mut bytes).map_err(|_| not_bundle("shorter than a safetensors header"))?;
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().map_err(|_| not_bundle("no header"))?);
+    file.read_exact(&mut bytes)
+        .map_err(|_| not_bundle("shorter than a safetensors header"))?;
+    let header_len =
+        u64::from_le_bytes(bytes[..8].try_into().map_err(|_| not_bundle("no header"))?);
     if header_len > MAX_HEADER_BYTES || 8 + header_len > size {
-        return Err(not_bundle(&format!("header length {header_len} does not fit a file of {size} bytes")));
+        return Err(not_bundle(&format!(
+            "header length {header_len} does not fit a file of {size} bytes"
+        )));
     }
     read_more(&mut file, &mut bytes, header_len).map_err(cannot)?;
     let declared = bundle::declared_len(&bytes).map_err(|e| refuse(e.to_string()))?;
     if declared != size {
-        return Err(not_bundle(&format!("the file is {size} bytes but its header describes {declared}")));
+        return Err(not_bundle(&format!(
+            "the file is {size} bytes but its header describes {declared}"
+        )));
     }
     read_more(&mut file, &mut bytes, size - 8 - header_len).map_err(cannot)?;
     let mut extra = [0u8; 1];
@@ -61,10 +69,17 @@ pub fn check_output(path: &Path, what: &str, taken: &[PathBuf]) -> Result<(), St
         }
     }
     if let Some(other) = taken.iter().find(|other| same_file(path, other)) {
-        return Err(refuse(&format!("would overwrite {}, an input or another output of this command", other.display())));
+        return Err(refuse(&format!(
+            "would overwrite {}, an input or another output of this command",
+            other.display()
+        )));
     }
     let probe = temporary(&dir, "probe");
-    OpenOptions::new().write(true).create_new(true).open(&probe).map_err(|e| refuse(&format!("cannot write in {}: {e}", dir.display())))?;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| refuse(&format!("cannot write in {}: {e}", dir.display())))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
@@ -77,7 +92,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let (dir, name) = split(&target)?;
     let temp = temporary(&dir, &name);
     let written = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, &target)?;
@@ -96,14 +114,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// replaces that file and leaves the link as it was; `path` itself otherwise.
 fn link_target(path: &Path) -> PathBuf {
     match std::fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
         _ => path.to_path_buf(),
     }
 }
 
 /// The folder (`.` for a bare name) and file name of an output path.
 fn split(path: &Path) -> Result<(PathBuf, String), String> {
-    let name = path.file_name().ok_or_else(|| format!("{} is not a file path", path.display()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -125,7 +147,11 @@ fn temporary(dir: &Path, name: &str) -> PathBuf {
 /// Whether two paths name the same file: the same folder and name, or (when both exist)
 /// the same file through links.
 fn same_file(a: &Path, b: &Path) -> bool {
-    let target = |p: &Path| split(p).ok().and_then(|(dir, name)| Some(dir.canonicalize().ok()?.join(name)));
+    let target = |p: &Path| {
+        split(p)
+            .ok()
+            .and_then(|(dir, name)| Some(dir.canonicalize().ok()?.join(name)))
+    };
     if target(a).is_some_and(|t| Some(t) == target(b)) {
         return true;
     }

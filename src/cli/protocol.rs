@@ -32,15 +32,26 @@ pub(super) struct Prepared {
 /// Splits `interactions` (`log`'s, maybe re-indexed for a model) as `args` asks: a click
 /// export or a test file means the session protocol. Validating sessions are the latest
 /// when the log has times, else drawn with `seed`.
-pub(super) fn prepare(args: &DataArgs, log: &Log, interactions: &Interactions, seed: u64) -> Result<Prepared, Box<dyn Error>> {
+pub(super) fn prepare(
+    args: &DataArgs,
+    log: &Log,
+    interactions: &Interactions,
+    seed: u64,
+) -> Result<Prepared, Box<dyn Error>> {
     let sessions_protocol = match args.split {
         SplitChoice::Auto => args.test.is_some() || log.format.is_click_export(),
         SplitChoice::Sessions => true,
-        SplitChoice::LeaveOneOut if args.test.is_some() => return Err("--test needs the session split, not --split leave-one-out".into()),
+        SplitChoice::LeaveOneOut if args.test.is_some() => {
+            return Err("--test needs the session split, not --split leave-one-out".into());
+        }
         SplitChoice::LeaveOneOut => false,
     };
     if !sessions_protocol {
-        return Ok(Prepared { split: Split::leave_one_out(interactions), protocol: Protocol::LeaveOneOut, sessions: Vec::new() });
+        return Ok(Prepared {
+            split: Split::leave_one_out(interactions),
+            protocol: Protocol::LeaveOneOut,
+            sessions: Vec::new(),
+        });
     }
     let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
     let test = match &args.test {
@@ -57,32 +68,73 @@ pub(super) fn prepare(args: &DataArgs, log: &Log, interactions: &Interactions, s
         }
         None if log.held_out.is_some() => {
             let held_out = log.held_out.as_deref().unwrap_or_default();
-            let indexed: Vec<Vec<u32>> = held_out.iter().map(|s| s.iter().filter_map(|id| interactions.catalogue.index_of(id)).collect()).collect();
-            let cases = data::prefix_cases(&known_only(indexed, &sessions, interactions.catalogue.len()));
-            say(format!("test: the {} sessions the preprocessing held out — {} cases", held_out.len(), cases.len()));
+            let indexed: Vec<Vec<u32>> = held_out
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|id| interactions.catalogue.index_of(id))
+                        .collect()
+                })
+                .collect();
+            let cases = data::prefix_cases(&known_only(
+                indexed,
+                &sessions,
+                interactions.catalogue.len(),
+            ));
+            say(format!(
+                "test: the {} sessions the preprocessing held out — {} cases",
+                held_out.len(),
+                cases.len()
+            ));
             cases
         }
         None => {
             let held = sessions.len() / 10;
-            let test_sessions = known_only(sessions.split_off(sessions.len() - held), &sessions, interactions.catalogue.len());
+            let test_sessions = known_only(
+                sessions.split_off(sessions.len() - held),
+                &sessions,
+                interactions.catalogue.len(),
+            );
             let cases = data::prefix_cases(&test_sessions);
-            say(format!("test: the last {held} sessions of the log — {} cases", cases.len()));
+            say(format!(
+                "test: the last {held} sessions of the log — {} cases",
+                cases.len()
+            ));
             cases
         }
     };
-    let (holdout, which) = if log.timed { (Holdout::Latest, "the latest") } else { (Holdout::Random(seed), "a random") };
+    let (holdout, which) = if log.timed {
+        (Holdout::Latest, "the latest")
+    } else {
+        (Holdout::Random(seed), "a random")
+    };
     let split = Split::sessions(&sessions, holdout, test);
-    say(format!("split: {} training sessions, {} validation cases (every prefix of {which} 10%)", split.train.len(), split.valid.len()));
-    Ok(Prepared { split, protocol: Protocol::Sessions, sessions })
+    say(format!(
+        "split: {} training sessions, {} validation cases (every prefix of {which} 10%)",
+        split.train.len(),
+        split.valid.len()
+    ));
+    Ok(Prepared {
+        split,
+        protocol: Protocol::Sessions,
+        sessions,
+    })
 }
 
 /// `test` sessions without the items that no `train` session has (the protocol's rule: a
 /// model cannot know them), keeping those still two clicks long.
 fn known_only(test: Vec<Vec<u32>>, train: &[Vec<u32>], num_items: usize) -> Vec<Vec<u32>> {
     let mut known = vec![false; num_items + 1];
-    train.iter().flatten().for_each(|&i| known[i as usize] = true);
+    train
+        .iter()
+        .flatten()
+        .for_each(|&i| known[i as usize] = true);
     test.into_iter()
-        .map(|s| s.into_iter().filter(|&i| known[i as usize]).collect::<Vec<u32>>())
+        .map(|s| {
+            s.into_iter()
+                .filter(|&i| known[i as usize])
+                .collect::<Vec<u32>>()
+        })
         .filter(|s| s.len() >= 2)
         .collect()
 }

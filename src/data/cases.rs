@@ -31,20 +31,35 @@ pub fn load_cases(path: &Path, catalogue: &Catalogue) -> Result<CaseFile, DataEr
         let name = fields.next().unwrap_or_default();
         let ids: Vec<&str> = fields.collect();
         let Some((target, input)) = ids.split_last() else {
-            let reason = format!("case {} has no items: expected `name item … target`", excerpt(name));
+            let reason = format!(
+                "case {} has no items: expected `name item … target`",
+                excerpt(name)
+            );
             return Err(malformed(path, number, reason));
         };
         let Some(target) = catalogue.index_of(target) else {
             file.unknown_targets += 1;
             continue;
         };
-        let known: Vec<u32> = input.iter().filter_map(|id| catalogue.index_of(id)).collect();
+        let known: Vec<u32> = input
+            .iter()
+            .filter_map(|id| catalogue.index_of(id))
+            .collect();
         file.unknown_inputs += input.len() - known.len();
-        file.cases.push(Case { input: known, target });
+        file.cases.push(Case {
+            input: known,
+            target,
+        });
     }
     if file.cases.is_empty() {
-        let reason = format!("none of its {} cases has a target the model knows", file.unknown_targets);
-        return Err(DataError::Empty { path: path.into(), reason });
+        let reason = format!(
+            "none of its {} cases has a target the model knows",
+            file.unknown_targets
+        );
+        return Err(DataError::Empty {
+            path: path.into(),
+            reason,
+        });
     }
     Ok(file)
 }
@@ -54,6 +69,11 @@ pub fn load_cases(path: &Path, catalogue: &Catalogue) -> Result<CaseFile, DataEr
 pub fn prefix_cases(sessions: &[Vec<u32>]) -> Vec<Case> {
     sessions
         .iter()
-        .flat_map(|s| (1..s.len()).map(move |t| Case { input: s[..t].to_vec(), target: s[t] }))
+        .flat_map(|s| {
+            (1..s.len()).map(move |t| Case {
+                input: s[..t].to_vec(),
+                target: s[t],
+            })
+        })
         .collect()
 }

@@ -301,7 +301,14 @@ pub enum RawFormat {
 
 /// Common names of each column, tried in order.
 const SESSION_NAMES: &[&str] = &["session_id", "sessionId", "session"];
-const VISITOR_NAMES: &[&str] = &["visitorid", "visitor_id", "visitor", "user_id", "userId", "user"];
+const VISITOR_NAMES: &[&str] = &[
+    "visitorid",
+    "visitor_id",
+    "visitor",
+    "user_id",
+    "userId",
+    "user",
+];
 const ITEM_NAMES: &[&str] = &["item_id", "itemid", "itemId", "product_id", "item", "sku"];
 const TIME_NAMES: &[&str] = &["timestamp", "time", "ts", "eventdate", "date"];
 const EVENT_NAMES: &[&str] = &["event", "event_type", "type"];
@@ -505,7 +512,11 @@ fn find_column(names: &[String], name: &str) -> Option<usize> {
 }
 
 fn list_columns(names: &[String]) -> String {
-    let listed = names.iter().map(|n| excerpt(n)).collect::<Vec<_>>().join(", ");
+    let listed = names
+        .iter()
+        .map(|n| excerpt(n))
+        .collect::<Vec<_>>()
+        .join(", ");
     // A header of binary junk escapes to several characters a byte: keep the message short.
     match listed.char_indices().nth(LISTED_CHARS) {
         Some((end, _)) => format!("{}… ({} columns)", &listed[..end], names.len()),
@@ -888,7 +899,11 @@ fn fixed_columns<const N: usize>(
     format: &str,
 ) -> Result<(usize, usize, [usize; N]), DataError> {
     let Some(header) = records.next() else {
-        return Err(malformed(path, 1, format!("the file is empty: expected the header {full}")));
+        return Err(malformed(
+            path,
+            1,
+            format!("the file is empty: expected the header {full}"),
+        ));
     };
     let (line, header) = header?;
     let names: Vec<String> = header.iter().map(str::to_string).collect();

@@ -64,7 +64,10 @@ pub enum Format {
 impl Format {
     /// True for the click exports, read as anonymous sessions in time order.
     pub fn is_click_export(self) -> bool {
-        matches!(self, Self::Events | Self::Diginetica | Self::Yoochoose | Self::Retailrocket)
+        matches!(
+            self,
+            Self::Events | Self::Diginetica | Self::Yoochoose | Self::Retailrocket
+        )
     }
 }
 
@@ -83,7 +86,12 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { format: None, min_interactions: 1, events: EventOptions::default(), preprocess: None }
+        Self {
+            format: None,
+            min_interactions: 1,
+            events: EventOptions::default(),
+            preprocess: None,
+        }
     }
 }
 
@@ -126,14 +134,34 @@ pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
         _ => parse_pairs(&file, &text)?,
     };
     let titles = load_titles(&file, format)?;
-    let interactions = non_empty_log(&file, assemble(events, &titles, options.min_interactions), options)?;
-    Ok(Log { interactions, format, held_out: None, timed: false, notes: Vec::new() })
+    let interactions = non_empty_log(
+        &file,
+        assemble(events, &titles, options.min_interactions),
+        options,
+    )?;
+    Ok(Log {
+        interactions,
+        format,
+        held_out: None,
+        timed: false,
+        notes: Vec::new(),
+    })
 }
 
-fn non_empty_log(file: &Path, interactions: Interactions, options: &LoadOptions) -> Result<Interactions, DataError> {
+fn non_empty_log(
+    file: &Path,
+    interactions: Interactions,
+    options: &LoadOptions,
+) -> Result<Interactions, DataError> {
     if interactions.is_empty() {
-        let reason = format!("no user has {} or more interactions", options.min_interactions);
-        return Err(DataError::Empty { path: file.into(), reason });
+        let reason = format!(
+            "no user has {} or more interactions",
+            options.min_interactions
+        );
+        return Err(DataError::Empty {
+            path: file.into(),
+            reason,
+        });
     }
     Ok(interactions)
 }
@@ -151,18 +179,40 @@ fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Resu
     let mut notes = log.notes.clone();
     let (train, held_out) = match &options.preprocess {
         Some(settings) => {
-            let done = standard(log, settings).map_err(|reason| DataError::Unrecognised { path: file.into(), reason })?;
+            let done = standard(log, settings).map_err(|reason| DataError::Unrecognised {
+                path: file.into(),
+                reason,
+            })?;
             notes.extend(done.notes);
-            (done.train, Some(done.test.into_iter().map(|s| s.items).collect()))
+            (
+                done.train,
+                Some(done.test.into_iter().map(|s| s.items).collect()),
+            )
         }
         None => (log.sessions, None),
     };
     let events = train
         .into_iter()
-        .flat_map(|s| s.items.into_iter().map(move |item| Event { user: s.id.clone(), item, time: None }))
+        .flat_map(|s| {
+            s.items.into_iter().map(move |item| Event {
+                user: s.id.clone(),
+                item,
+                time: None,
+            })
+        })
         .collect();
-    let interactions = non_empty_log(file, assemble(events, &HashMap::new(), options.min_interactions), options)?;
-    Ok(Log { interactions, format, held_out, timed, notes })
+    let interactions = non_empty_log(
+        file,
+        assemble(events, &HashMap::new(), options.min_interactions),
+        options,
+    )?;
+    Ok(Log {
+        interactions,
+        format,
+        held_out,
+        timed,
+        notes,
+    })
 }
 
 /// Reads the log at `path` (a file, or a folder holding `ratings.csv`, `ratings.dat` or one
@@ -175,7 +225,11 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Interactions, DataErro
 /// Writers use it to refuse overwriting their own input.
 pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
     let log = resolve(path)?;
-    let companions = [log.with_file_name("movies.csv"), log.with_file_name("movies.dat"), log.with_extension("item")];
+    let companions = [
+        log.with_file_name("movies.csv"),
+        log.with_file_name("movies.dat"),
+        log.with_extension("item"),
+    ];
     let mut files = vec![log];
     files.extend(companions.into_iter().filter(|c| c.is_file()));
     Ok(files)
@@ -192,7 +246,10 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
         }
     }
     let inter = std::fs::read_dir(path)
-        .map_err(|source| DataError::Io { path: path.into(), source })?
+        .map_err(|source| DataError::Io {
+            path: path.into(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "inter"));
     inter.ok_or_else(|| DataError::Unrecognised {
@@ -205,19 +262,31 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
 /// byte-order mark; a file that is not UTF-8 (old MovieLens `.dat` files are Latin-1) is
 /// read as Latin-1, unless it also holds UTF-8 text. UTF-16 is refused.
 pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
-    let io = |source| DataError::Io { path: path.into(), source };
-    let refuse = |reason: &str| DataError::Unrecognised { path: path.into(), reason: reason.into() };
+    let io = |source| DataError::Io {
+        path: path.into(),
+        source,
+    };
+    let refuse = |reason: &str| DataError::Unrecognised {
+        path: path.into(),
+        reason: reason.into(),
+    };
     let file = super::open_regular(path).map_err(|e| match e {
         Some(source) => io(source),
         None => refuse("not a regular file"),
     })?;
     let mut bytes = Vec::new();
-    file.take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    file.take(MAX_LOG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     if bytes.len() as u64 > MAX_LOG_BYTES {
-        return Err(refuse(&format!("larger than the limit of {MAX_LOG_BYTES} bytes")));
+        return Err(refuse(&format!(
+            "larger than the limit of {MAX_LOG_BYTES} bytes"
+        )));
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(refuse("UTF-16 text is not supported: save the file as UTF-8"));
+        return Err(refuse(
+            "UTF-16 text is not supported: save the file as UTF-8",
+        ));
     }
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
@@ -232,13 +301,16 @@ pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
 /// it also holds UTF-8 text: then either reading garbles some ids, so the lines are named.
 fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
     // Line ends as `lines` counts them: `\n`, `\r\n` and a lone `\r`.
-    let ends_line = |i: usize| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let ends_line =
+        |i: usize| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
     let line = |offset: usize| (0..offset).filter(|&i| ends_line(i)).count() + 1;
     let mut offset = 0;
     for chunk in bytes.utf8_chunks() {
         if let Some(i) = chunk.valid().find(|c: char| !c.is_ascii()) {
             let (bad, good) = (line(invalid_at), line(offset + i));
-            return Err(format!("mixes encodings: line {bad} is not UTF-8 but line {good} is; save the file as UTF-8"));
+            return Err(format!(
+                "mixes encodings: line {bad} is not UTF-8 but line {good} is; save the file as UTF-8"
+            ));
         }
         offset += chunk.valid().len() + chunk.invalid().len();
     }
@@ -248,8 +320,17 @@ fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
 /// True when `header` is a click export's: delimited column names, one of them a session or
 /// visitor column.
 fn is_click_header(header: &str) -> bool {
-    let names: Vec<String> = header.split([',', ';', '\t']).map(|n| n.trim().trim_matches('"').to_ascii_lowercase()).collect();
-    names.len() >= 2 && names.iter().any(|n| matches!(n.as_str(), "session_id" | "sessionid" | "session" | "visitorid" | "visitor_id" | "visitor"))
+    let names: Vec<String> = header
+        .split([',', ';', '\t'])
+        .map(|n| n.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    names.len() >= 2
+        && names.iter().any(|n| {
+            matches!(
+                n.as_str(),
+                "session_id" | "sessionid" | "session" | "visitorid" | "visitor_id" | "visitor"
+            )
+        })
 }
 
 /// The click-export format of a header [`is_click_header`] accepts: a public data set's raw
@@ -265,7 +346,10 @@ fn click_format(header: &str) -> Format {
 /// True for a YooChoose click row: `session,2014-04-06T20:21:58.444Z,item,category`.
 fn is_yoochoose_row(line: &str) -> bool {
     let fields: Vec<&str> = line.split(',').collect();
-    fields.len() == 4 && fields[0].bytes().all(|b| b.is_ascii_digit()) && fields[1].len() > 10 && fields[1].as_bytes()[10] == b'T'
+    fields.len() == 4
+        && fields[0].bytes().all(|b| b.is_ascii_digit())
+        && fields[1].len() > 10
+        && fields[1].as_bytes()[10] == b'T'
 }
 
 /// Picks the format from the extension, then from the shape of the first lines: `::`
@@ -285,7 +369,10 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         _ => {}
     }
     if sample.is_empty() {
-        return Err(DataError::Empty { path: path.into(), reason: "the file is empty".into() });
+        return Err(DataError::Empty {
+            path: path.into(),
+            reason: "the file is empty".into(),
+        });
     }
     if first.contains("::") {
         return Ok(Format::Dat);
@@ -297,8 +384,13 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         return Ok(Format::Atomic);
     }
     let mut users = std::collections::HashSet::new();
-    let repeated = sample.iter().any(|l| !users.insert(l.split_whitespace().next().unwrap_or_default()));
-    let two_fields = sample.iter().filter(|l| l.split_whitespace().count() == 2).count();
+    let repeated = sample
+        .iter()
+        .any(|l| !users.insert(l.split_whitespace().next().unwrap_or_default()));
+    let two_fields = sample
+        .iter()
+        .filter(|l| l.split_whitespace().count() == 2)
+        .count();
     if two_fields == sample.len() || (repeated && 2 * two_fields > sample.len()) {
         Ok(Format::Pairs)
     } else {
@@ -307,7 +399,11 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
 }
 
 pub(crate) fn malformed(path: &Path, line: usize, reason: impl Into<String>) -> DataError {
-    DataError::Malformed { path: path.into(), line, reason: reason.into() }
+    DataError::Malformed {
+        path: path.into(),
+        line,
+        reason: reason.into(),
+    }
 }
 
 /// The lines of `text`: `\n`, `\r\n` and a lone `\r` each end one.
@@ -321,7 +417,12 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
             return Some(std::mem::take(&mut rest));
         };
         let line = &rest[..end];
-        rest = &rest[end + if rest[end..].starts_with("\r\n") { 2 } else { 1 }..];
+        rest = &rest[end
+            + if rest[end..].starts_with("\r\n") {
+                2
+            } else {
+                1
+            }..];
         Some(line)
     })
 }
@@ -340,10 +441,21 @@ fn parse_time(path: &Path, line: usize, field: &str) -> Result<f64, DataError> {
         .parse::<f64>()
         .ok()
         .filter(|t| t.is_finite())
-        .ok_or_else(|| malformed(path, line, format!("timestamp {} is not a number", excerpt(field))))
+        .ok_or_else(|| {
+            malformed(
+                path,
+                line,
+                format!("timestamp {} is not a number", excerpt(field)),
+            )
+        })
 }
 
-fn non_empty<'a>(path: &Path, line: usize, what: &str, field: &'a str) -> Result<&'a str, DataError> {
+fn non_empty<'a>(
+    path: &Path,
+    line: usize,
+    what: &str,
+    field: &'a str,
+) -> Result<&'a str, DataError> {
     let field = field.trim();
     if field.is_empty() {
         return Err(malformed(path, line, format!("empty {what}")));
@@ -360,14 +472,20 @@ fn parse_table(
     header_name: fn(&str) -> &str,
 ) -> Result<Vec<Event>, DataError> {
     let mut lines = numbered_lines(text);
-    let (_, header) = lines
-        .next()
-        .ok_or_else(|| DataError::Empty { path: path.into(), reason: "the file is empty".into() })?;
+    let (_, header) = lines.next().ok_or_else(|| DataError::Empty {
+        path: path.into(),
+        reason: "the file is empty".into(),
+    })?;
     let names: Vec<&str> = split(header).into_iter().map(header_name).collect();
     let position = |name: &str| names.iter().position(|n| n.trim() == name);
     let [user_col, item_col, time_col] = columns.map(position);
     let (Some(user_col), Some(item_col)) = (user_col, item_col) else {
-        let reason = format!("header {} lacks the columns {} and {}", excerpt(header), columns[0], columns[1]);
+        let reason = format!(
+            "header {} lacks the columns {} and {}",
+            excerpt(header),
+            columns[0],
+            columns[1]
+        );
         return Err(malformed(path, 1, reason));
     };
     lines
@@ -380,7 +498,9 @@ fn parse_table(
             Ok(Event {
                 user: non_empty(path, number, "user id", fields[user_col])?.to_string(),
                 item: non_empty(path, number, "item id", fields[item_col])?.to_string(),
-                time: time_col.map(|c| parse_time(path, number, fields[c])).transpose()?,
+                time: time_col
+                    .map(|c| parse_time(path, number, fields[c]))
+                    .transpose()?,
             })
         })
         .collect()
@@ -392,11 +512,23 @@ fn field_name(field: &str) -> &str {
 }
 
 fn parse_movielens_csv(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
-    parse_table(path, text, |l| l.split(',').collect(), ["userId", "movieId", "timestamp"], |h| h)
+    parse_table(
+        path,
+        text,
+        |l| l.split(',').collect(),
+        ["userId", "movieId", "timestamp"],
+        |h| h,
+    )
 }
 
 fn parse_atomic(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
-    parse_table(path, text, |l| l.split('\t').collect(), ["user_id", "item_id", "timestamp"], field_name)
+    parse_table(
+        path,
+        text,
+        |l| l.split('\t').collect(),
+        ["user_id", "item_id", "timestamp"],
+        field_name,
+    )
 }
 
 /// `user::item::rating::timestamp`; every row must have as many fields as the first (so
@@ -432,10 +564,17 @@ fn parse_sequences(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
         let user = fields.next().unwrap_or_default();
         let items: Vec<&str> = fields.collect();
         if items.is_empty() {
-            return Err(malformed(path, number, format!("user {} has no items", excerpt(user))));
+            return Err(malformed(
+                path,
+                number,
+                format!("user {} has no items", excerpt(user)),
+            ));
         }
         if let Some(first) = users.insert(user, number) {
-            let reason = format!("user {} already had line {first}: a sequences file has one line per user", excerpt(user));
+            let reason = format!(
+                "user {} already had line {first}: a sequences file has one line per user",
+                excerpt(user)
+            );
             return Err(malformed(path, number, reason));
         }
         events.extend(items.into_iter().map(|item| Event {
@@ -450,10 +589,20 @@ fn parse_sequences(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
 /// `user item`, one interaction per line.
 fn parse_pairs(path: &Path, text: &str) -> Result<Vec<Event>, DataError> {
     numbered_lines(text)
-        .map(|(number, line)| match line.split_whitespace().collect::<Vec<_>>()[..] {
-            [user, item] => Ok(Event { user: user.into(), item: item.into(), time: None }),
-            ref fields => Err(malformed(path, number, format!("expected `user item`, found {} fields", fields.len()))),
-        })
+        .map(
+            |(number, line)| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [user, item] => Ok(Event {
+                    user: user.into(),
+                    item: item.into(),
+                    time: None,
+                }),
+                ref fields => Err(malformed(
+                    path,
+                    number,
+                    format!("expected `user item`, found {} fields", fields.len()),
+                )),
+            },
+        )
         .collect()
 }
 
@@ -500,16 +649,27 @@ fn parse_movies_csv(path: &Path, text: &str) -> Result<HashMap<String, String>, 
 /// RecBole `.item`: `item_id` and the first column whose name contains `title`.
 fn parse_item_titles(path: &Path, text: &str) -> Result<HashMap<String, String>, DataError> {
     let mut lines = numbered_lines(text);
-    let Some((_, header)) = lines.next() else { return Ok(HashMap::new()) };
-    let names: Vec<&str> = header.split('\t').map(|h| h.split(':').next().unwrap_or(h)).collect();
+    let Some((_, header)) = lines.next() else {
+        return Ok(HashMap::new());
+    };
+    let names: Vec<&str> = header
+        .split('\t')
+        .map(|h| h.split(':').next().unwrap_or(h))
+        .collect();
     let id_col = names.iter().position(|n| *n == "item_id");
     let title_col = names.iter().position(|n| n.contains("title"));
-    let (Some(id_col), Some(title_col)) = (id_col, title_col) else { return Ok(HashMap::new()) };
+    let (Some(id_col), Some(title_col)) = (id_col, title_col) else {
+        return Ok(HashMap::new());
+    };
     let mut titles = HashMap::new();
     for (number, line) in lines {
         let fields: Vec<&str> = line.split('\t').collect();
         let (Some(id), Some(title)) = (fields.get(id_col), fields.get(title_col)) else {
-            return Err(malformed(path, number, format!("expected {} tab-separated fields", names.len())));
+            return Err(malformed(
+                path,
+                number,
+                format!("expected {} tab-separated fields", names.len()),
+            ));
         };
         titles.insert(id.to_string(), title.to_string());
     }

@@ -13,9 +13,9 @@ use std::path::PathBuf;
 
 use crate::catalogue::Catalogue;
 
+pub use cases::{CaseFile, load_cases, prefix_cases};
 pub use events::{EventOptions, RawFormat, Session, SessionLog, TimeFormat, read_events, read_raw};
 pub use formats::{Format, LoadOptions, Log, MAX_LOG_BYTES, input_files, load, read};
-pub use cases::{CaseFile, load_cases, prefix_cases};
 pub use preprocess::{Preprocessed, Standard};
 pub use split::{Case, Holdout, Split, VALID_SHARE};
 
@@ -60,7 +60,9 @@ pub enum DataError {
 
 /// Opens `path` for reading if it is a regular file (`None`: it is not), without blocking
 /// on a FIFO or a device on the way.
-pub(crate) fn open_regular(path: &std::path::Path) -> Result<std::fs::File, Option<std::io::Error>> {
+pub(crate) fn open_regular(
+    path: &std::path::Path,
+) -> Result<std::fs::File, Option<std::io::Error>> {
     if !std::fs::metadata(path).map_err(Some)?.is_file() {
         return Err(None);
     }
@@ -128,7 +130,9 @@ pub(crate) fn assemble(
             by_user.push((event.user.clone(), Vec::new()));
             by_user.len() - 1
         });
-        by_user[slot].1.push((event.time.unwrap_or(order as f64), event.item));
+        by_user[slot]
+            .1
+            .push((event.time.unwrap_or(order as f64), event.item));
     }
 
     let mut ids: Vec<String> = Vec::new();
@@ -164,11 +168,24 @@ impl Interactions {
             .users
             .iter()
             .map(|u| {
-                let items: Vec<u32> = u.items.iter().filter_map(|&i| catalogue.index_of(self.catalogue.id(i))).collect();
+                let items: Vec<u32> = u
+                    .items
+                    .iter()
+                    .filter_map(|&i| catalogue.index_of(self.catalogue.id(i)))
+                    .collect();
                 dropped += u.items.len() - items.len();
-                UserHistory { user: u.user.clone(), items }
+                UserHistory {
+                    user: u.user.clone(),
+                    items,
+                }
             })
             .collect();
-        (Interactions { catalogue: catalogue.clone(), users }, dropped)
+        (
+            Interactions {
+                catalogue: catalogue.clone(),
+                users,
+            },
+            dropped,
+        )
     }
 }

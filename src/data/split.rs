@@ -55,8 +55,14 @@ impl Split {
                 continue;
             }
             split.train.push(items[..n - 2].to_vec());
-            split.valid.push(Case { input: items[..n - 2].to_vec(), target: items[n - 2] });
-            split.test.push(Case { input: items[..n - 1].to_vec(), target: items[n - 1] });
+            split.valid.push(Case {
+                input: items[..n - 2].to_vec(),
+                target: items[n - 2],
+            });
+            split.test.push(Case {
+                input: items[..n - 1].to_vec(),
+                target: items[n - 1],
+            });
         }
         split
     }
@@ -80,8 +86,13 @@ impl Split {
         for &i in &order[..held] {
             is_valid[i] = true;
         }
-        let (valid, train): (Vec<_>, Vec<_>) = usable.into_iter().zip(is_valid).partition(|(_, v)| *v);
+        let (valid, train): (Vec<_>, Vec<_>) =
+            usable.into_iter().zip(is_valid).partition(|(_, v)| *v);
         let valid: Vec<Vec<u32>> = valid.into_iter().map(|(s, _)| s.clone()).collect();
-        Self { train: train.into_iter().map(|(s, _)| s.clone()).collect(), valid: prefix_cases(&valid), test }
+        Self {
+            train: train.into_iter().map(|(s, _)| s.clone()).collect(),
+            valid: prefix_cases(&valid),
+            test,
+        }
     }
 }

@@ -78,7 +78,9 @@ impl Refiner {
 
     /// The mixing gate `g` as a `[1, 1, 1, 1]` tensor.
     fn gate(&self) -> Option<Tensor<4>> {
-        self.gate.as_ref().map(|g| sigmoid(g.val()).reshape([1, 1, 1, 1]))
+        self.gate
+            .as_ref()
+            .map(|g| sigmoid(g.val()).reshape([1, 1, 1, 1]))
     }
 }
 
@@ -161,7 +163,10 @@ impl RefinedAttention {
         let applied = weights.clone().slice([0..b, 0..self.heads, rows.clone()]);
         let heads = self.dropout.forward(applied).matmul(v);
         let context = heads.swap_dims(1, 2).reshape([b, rows.len(), d]);
-        AttentionOutput { context: self.output.forward(context), weights }
+        AttentionOutput {
+            context: self.output.forward(context),
+            weights,
+        }
     }
 
     /// The effective weights: the matrix that multiplies V.
@@ -182,6 +187,7 @@ impl RefinedAttention {
     /// `[b, n, d]` → `[b, heads, n, d / heads]`.
     fn split_heads(&self, x: Tensor<3>) -> Tensor<4> {
         let [b, n, d] = x.dims();
-        x.reshape([b, n, self.heads, d / self.heads]).swap_dims(1, 2)
+        x.reshape([b, n, self.heads, d / self.heads])
+            .swap_dims(1, 2)
     }
 }

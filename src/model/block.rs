@@ -47,10 +47,21 @@ impl Block {
 
     /// Returns the block output `[b, n, d]` (with `last_only`, `[b, 1, d]`: the newest
     /// position alone) and the layer's effective attention weights.
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4, Bool>, last_only: bool) -> (Tensor<3>, Tensor<4>) {
-        let attended = self.attention.forward(self.norm_attention.forward(x.clone()), mask, last_only);
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        mask: Tensor<4, Bool>,
+        last_only: bool,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let attended =
+            self.attention
+                .forward(self.norm_attention.forward(x.clone()), mask, last_only);
         let [b, n, _] = x.dims();
-        let x = if last_only { x.slice([0..b, n - 1..n]) } else { x };
+        let x = if last_only {
+            x.slice([0..b, n - 1..n])
+        } else {
+            x
+        };
         let h = x + self.dropout.forward(attended.context);
         let ffn = self.ffn_in.forward(self.norm_ffn.forward(h.clone()));
         let ffn = match self.activation {

@@ -6,7 +6,9 @@ pub mod attention;
 mod block;
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +84,10 @@ impl ModelConfig {
 
     /// The default configuration for a catalogue of `num_items`.
     pub fn new(num_items: usize) -> Self {
-        Self { num_items, ..Self::DEFAULTS }
+        Self {
+            num_items,
+            ..Self::DEFAULTS
+        }
     }
 
     /// Largest catalogue a bundle may describe.
@@ -107,7 +112,11 @@ impl ModelConfig {
             ("d_model", self.d_model, Self::MAX_D_MODEL),
             ("layers", self.layers, Self::MAX_LAYERS),
             ("heads", self.heads, Self::MAX_D_MODEL),
-            ("ffn_multiplier", self.ffn_multiplier, Self::MAX_FFN_MULTIPLIER),
+            (
+                "ffn_multiplier",
+                self.ffn_multiplier,
+                Self::MAX_FFN_MULTIPLIER,
+            ),
         ];
         for (name, value, max) in sizes {
             if value == 0 {
@@ -118,13 +127,20 @@ impl ModelConfig {
             }
         }
         if self.d_model % self.heads != 0 {
-            return Err(format!("d_model {} is not divisible by heads {}", self.d_model, self.heads));
+            return Err(format!(
+                "d_model {} is not divisible by heads {}",
+                self.d_model, self.heads
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} is not in [0, 1)", self.dropout));
         }
         if !(self.refine_scale.abs() <= Self::MAX_REFINE_SCALE) {
-            return Err(format!("refine_scale {} is not a number in [-{m}, {m}]", self.refine_scale, m = Self::MAX_REFINE_SCALE));
+            return Err(format!(
+                "refine_scale {} is not a number in [-{m}, {m}]",
+                self.refine_scale,
+                m = Self::MAX_REFINE_SCALE
+            ));
         }
         Ok(())
     }
@@ -191,18 +207,30 @@ impl Awrsr {
         // Left padding puts the newest item at the last position, so a batch narrower than
         // max_len (trimmed to its longest session) takes the last n position embeddings.
         let max_len = self.positions.weight.dims()[0];
-        let positions = self.positions.weight.val().slice(max_len - n..max_len).unsqueeze_dim::<3>(0);
+        let positions = self
+            .positions
+            .weight
+            .val()
+            .slice(max_len - n..max_len)
+            .unsqueeze_dim::<3>(0);
         let x = embedded.mul_scalar((self.d_model as f32).sqrt()) + positions;
         let mut x = self.dropout.forward(x) * keep.clone();
         let mut attention = Vec::with_capacity(self.blocks.len());
         for (i, block) in self.blocks.iter().enumerate() {
             let last = last_only && i + 1 == self.blocks.len();
             let (out, weights) = block.forward(x, mask.clone(), last);
-            let keep = if last { keep.clone().slice([0..b, n - 1..n]) } else { keep.clone() };
+            let keep = if last {
+                keep.clone().slice([0..b, n - 1..n])
+            } else {
+                keep.clone()
+            };
             x = out * keep;
             attention.push(weights);
         }
-        Encoded { hidden: self.final_norm.forward(x), attention }
+        Encoded {
+            hidden: self.final_norm.forward(x),
+            attention,
+        }
     }
 
     /// Scores of every real item (column j is item j + 1) for hidden states `[m, d]`.
@@ -228,7 +256,11 @@ impl Awrsr {
     /// Hidden state at the newest (last) position of each sequence, `[b, d]`.
     pub fn last_hidden(encoded: &Encoded) -> Tensor<2> {
         let [b, n, d] = encoded.hidden.dims();
-        encoded.hidden.clone().slice([0..b, n - 1..n]).reshape([b, d])
+        encoded
+            .hidden
+            .clone()
+            .slice([0..b, n - 1..n])
+            .reshape([b, d])
     }
 }
 
@@ -283,7 +315,10 @@ pub struct Input {
 pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> Input {
     let (b, n) = (sequences.len(), max_len);
     let ids = left_padded(sequences, n);
-    let keep: Vec<f32> = ids.iter().map(|&id| if id == 0 { 0.0 } else { 1.0 }).collect();
+    let keep: Vec<f32> = ids
+        .iter()
+        .map(|&id| if id == 0 { 0.0 } else { 1.0 })
+        .collect();
     let mut mask = vec![false; b * n * n];
     for (row, cells) in mask.chunks_mut(n * n).enumerate() {
         let padding = &ids[row * n..(row + 1) * n];
@@ -302,7 +337,12 @@ pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> In
 /// batch built at this width instead of `max_len` encodes to the same outputs at its real
 /// positions, with less work when the sessions are short.
 pub fn trimmed_width(sequences: &[&[u32]], max_len: usize) -> usize {
-    sequences.iter().map(|s| s.len()).max().unwrap_or(0).clamp(1, max_len.max(1))
+    sequences
+        .iter()
+        .map(|s| s.len())
+        .max()
+        .unwrap_or(0)
+        .clamp(1, max_len.max(1))
 }
 
 /// The row-major `[b, max_len]` ids of [`input_tensor`], on the host.

@@ -22,18 +22,29 @@ pub fn shared(relative: &str) -> PathBuf {
         .flatten()
         .map(|root| root.join(relative))
         .find(|path| path.exists())
-        .unwrap_or_else(|| panic!("test data {relative} is missing: set AWRSR_SHARED_DATA to the shared data folder"))
+        .unwrap_or_else(|| {
+            panic!(
+                "test data {relative} is missing: set AWRSR_SHARED_DATA to the shared data folder"
+            )
+        })
 }
 
 /// Runs the `awrsr` binary with `args`.
 pub fn awrsr(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_awrsr")).args(args).output().expect("the binary runs")
+    std::process::Command::new(env!("CARGO_BIN_EXE_awrsr"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 /// The standard output of a run that must succeed.
 pub fn ok(output: std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
