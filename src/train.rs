@@ -677,11 +677,22 @@ impl Objective {
     /// The item table `[N + 1, d]` as scored and fed to the encoder: the embeddings, at unit
     /// length when scoring by cosine similarity.
     fn item_table(&self, model: &Awrsr) -> Tensor<2> {
-        let weights = model.items.weight.val();
+        self.served(model.items.weight.val())
+    }
+
+    /// Rows `ids` of [`Self::item_table`], normalising only those rows: the same values, without a
+    /// pass (forward and backward) over the whole table for the few thousand rows a sampled
+    /// batch reads.
+    fn item_rows(&self, model: &Awrsr, ids: Tensor<1, Int>) -> Tensor<2> {
+        self.served(model.items.weight.val().select(0, ids))
+    }
+
+    /// Embedding rows as scored: at unit length under cosine scoring.
+    fn served(&self, rows: Tensor<2>) -> Tensor<2> {
         if self.temperature > 0.0 {
-            unit_rows(weights)
+            unit_rows(rows)
         } else {
-            weights
+            rows
         }
     }
 }
@@ -728,11 +739,9 @@ fn batch_loss(
     let targets: Vec<i64> = positions.iter().map(|&p| target_ids[p as usize]).collect();
     let m = positions.len();
 
-    let table = objective.item_table(model);
     let input = input_tensor(&inputs, n, device);
-    let embedded = table
-        .clone()
-        .select(0, input.items.clone().reshape([batch.len() * n]))
+    let embedded = objective
+        .item_rows(model, input.items.clone().reshape([batch.len() * n]))
         .reshape([batch.len(), n, config.d_model]);
     let encoded = model.encode_embedded(embedded, input, false);
     let hidden = encoded.hidden.reshape([batch.len() * n, config.d_model]);
@@ -743,10 +752,10 @@ fn batch_loss(
     if objective.temperature > 0.0 {
         hidden = unit_rows(hidden).div_scalar(objective.temperature);
     }
-    let items = table.clone().slice(1..config.num_items + 1);
+    let items = || objective.item_table(model).slice(1..config.num_items + 1);
     let scale = 1.0 / per_batch.unwrap_or(m as f32);
     match objective.loss {
-        Loss::Ce => full_softmax_cross_entropy(items, hidden, &targets, scale),
+        Loss::Ce => full_softmax_cross_entropy(items(), hidden, &targets, scale),
         Loss::Sampled => {
             let negatives: Vec<i64> = (0..objective.negatives)
                 .map(|_| rng.random_range(1..=config.num_items as i64))
@@ -754,7 +763,11 @@ fn batch_loss(
             let uniform = objective.negatives as f32 / config.num_items as f32;
             let log_expected =
                 |item: i64| (m as f32 * objective.target_share[item as usize - 1] + uniform).ln();
-            sampled_softmax_cross_entropy(items, hidden, &targets, &negatives, log_expected, scale)
+            let ids: Vec<i64> = targets.iter().chain(&negatives).copied().collect();
+            let ids =
+                Tensor::<1, Int>::from_data(TensorData::new(ids, [m + negatives.len()]), device);
+            let chosen = objective.item_rows(model, ids);
+            sampled_softmax_cross_entropy(chosen, hidden, &targets, &negatives, log_expected, scale)
         }
         Loss::Bce => {
             let mut pairs = Vec::with_capacity(2 * m);
@@ -763,7 +776,7 @@ fn batch_loss(
                 pairs.push(rng.random_range(0..config.num_items as i64));
             }
             let pairs = Tensor::<1, Int>::from_data(TensorData::new(pairs, [2 * m]), device);
-            let paired = items.select(0, pairs).reshape([m, 2, config.d_model]);
+            let paired = items().select(0, pairs).reshape([m, 2, config.d_model]);
             let logits = paired.matmul(hidden.unsqueeze_dim::<3>(2)).reshape([m, 2]);
             let positive = logits.clone().slice([0..m, 0..1]);
             let negative = logits.slice([0..m, 1..2]);
@@ -775,7 +788,8 @@ fn batch_loss(
 }
 
 /// The sampled softmax cross-entropy of hidden states `[m, d]` against their `targets`
-/// (1-based item ids) over `items` `[N, d]`, summed and multiplied by `scale`. Each target
+/// (1-based item ids), summed and multiplied by `scale`; `chosen` holds the candidates'
+/// embeddings, the targets' rows and then the negatives' (`[m + negatives, d]`). Each target
 /// competes with the candidates: every target of the batch (drawn, in effect, by
 /// popularity) and `negatives` (drawn uniformly). A candidate's logit is lowered by
 /// `log_expected(item)`, the log of its expected count among them, and so is the target's
@@ -787,7 +801,7 @@ fn batch_loss(
 /// own logit (which sits at column i of row i: candidate i is target i), ∂L/∂h = scale·R·C
 /// and ∂L/∂C = scale·Rᵀ·h for the candidates' embeddings C; only those enter the graph.
 pub fn sampled_softmax_cross_entropy(
-    items: Tensor<2>,
+    chosen: Tensor<2>,
     hidden: Tensor<2>,
     targets: &[i64],
     negatives: &[i64],
@@ -798,11 +812,6 @@ pub fn sampled_softmax_cross_entropy(
     let (m, c) = (targets.len(), targets.len() + negatives.len());
     let candidates: Vec<i64> = targets.iter().chain(negatives).copied().collect();
     let correction: Vec<f32> = candidates.iter().map(|&i| log_expected(i)).collect();
-    let rows: Vec<i64> = candidates.iter().map(|i| i - 1).collect();
-    let chosen = items.select(
-        0,
-        Tensor::<1, Int>::from_data(TensorData::new(rows, [c]), &device),
-    );
     let (h, e) = (hidden.clone().inner(), chosen.clone().inner());
     let correction = Tensor::from_data(TensorData::new(correction, [1, c]), &device);
     let own = (h.clone() * e.clone().slice(0..m)).sum_dim(1)

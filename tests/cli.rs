@@ -653,6 +653,44 @@ fn epoch_figures(stdout: &str, epoch: usize) -> Option<String> {
     Some(format!("{loss} | {valid}"))
 }
 
+/// Dropout's masks come from the seed: the same seed repeats a run figure for figure, another
+/// seed gives other figures.
+#[test]
+fn a_seeded_run_with_dropout_repeats_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = slice(dir.path(), 60);
+    let out = dir.path().join("m.awrsr");
+    let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let run = |seed: &str| {
+        let args = [
+            "train",
+            "--data",
+            data,
+            "--out",
+            out,
+            "--quiet",
+            "--epochs",
+            "2",
+            "--dropout",
+            "0.5",
+            "--d-model",
+            "16",
+            "--max-len",
+            "20",
+            "--batch-size",
+            "16",
+            "--seed",
+            seed,
+        ];
+        let stdout = ok(awrsr(&args));
+        (epoch_figures(&stdout, 1), epoch_figures(&stdout, 2))
+    };
+    let first = run("3");
+    assert!(first.1.is_some(), "two epochs reported: {first:?}");
+    assert_eq!(first, run("3"), "same seed, same figures");
+    assert_ne!(first, run("4"), "another seed, other figures");
+}
+
 #[test]
 fn a_resumed_run_continues_exactly_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();

@@ -89,6 +89,18 @@ fn target_log_probs(model: &Awrsr, hidden: Tensor<2>, targets: &[i64]) -> Tensor
 }
 
 /// The model of `config` with its item vectors enlarged by noise of standard deviation `spread`.
+/// The embeddings of the sampled softmax's candidates: `targets`' rows, then `negatives`'.
+fn candidate_rows(model: &Awrsr, targets: &[i64], negatives: &[i64]) -> Tensor<2> {
+    let rows: Vec<i64> = targets.iter().chain(negatives).map(|i| i - 1).collect();
+    let n = rows.len();
+    let vectors = model.item_vectors();
+    let device = vectors.device();
+    vectors.select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), &device),
+    )
+}
+
 fn model_with_spread_items(config: &ModelConfig, spread: f64) -> Awrsr {
     let mut model = config.init(&Device::flex().autodiff());
     model.items.weight = model.items.weight.map(|w| {
@@ -172,7 +184,7 @@ fn the_sampled_softmax_over_every_item_is_the_full_softmax() {
             let others: Vec<i64> = (1..=40).filter(|&i| i != targets[r]).collect();
             let row = hidden.clone().slice(r..r + 1);
             sampled_softmax_cross_entropy(
-                model.item_vectors(),
+                candidate_rows(model, &targets[r..r + 1], &others),
                 row,
                 &targets[r..r + 1],
                 &others,
@@ -206,7 +218,7 @@ fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() 
     let model = model_with_spread_items(&config, 1.0);
     let once = loss_and_gradients(&model, |model, hidden| {
         sampled_softmax_cross_entropy(
-            model.item_vectors(),
+            candidate_rows(model, &[2], &[1, 3, 4, 5, 6]),
             hidden.slice(0..1),
             &[2],
             &[1, 3, 4, 5, 6],
@@ -217,7 +229,7 @@ fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() 
     let doubled = loss_and_gradients(&model, |model, hidden| {
         let count = |i: i64| if i == 2 { 0.0 } else { 2f32.ln() };
         sampled_softmax_cross_entropy(
-            model.item_vectors(),
+            candidate_rows(model, &[2], &[1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 2]),
             hidden.slice(0..1),
             &[2],
             &[1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 2],

@@ -12,6 +12,8 @@ use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::{Bool, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::dropout::dropout;
+
 /// Value written into masked attention scores before the softmax (exp underflows to 0).
 const MASKED_SCORE: f32 = -1.0e9;
 
@@ -161,7 +163,7 @@ impl RefinedAttention {
 
         let rows = if last_only { n - 1..n } else { 0..n };
         let applied = weights.clone().slice([0..b, 0..self.heads, rows.clone()]);
-        let heads = self.dropout.forward(applied).matmul(v);
+        let heads = dropout(&self.dropout, applied).matmul(v);
         let context = heads.swap_dims(1, 2).reshape([b, rows.len(), d]);
         AttentionOutput {
             context: self.output.forward(context),

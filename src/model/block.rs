@@ -7,6 +7,7 @@ use burn::tensor::activation::{gelu, relu};
 use burn::tensor::{Bool, Device, Tensor};
 
 use super::attention::RefinedAttention;
+use super::dropout::dropout;
 use super::{Activation, ModelConfig};
 
 /// `h = x + Dropout(MHA(LN₁(x)))`, `out = h + Dropout(FFN(LN₂(h)))`.
@@ -62,13 +63,13 @@ impl Block {
         } else {
             x
         };
-        let h = x + self.dropout.forward(attended.context);
+        let h = x + dropout(&self.dropout, attended.context);
         let ffn = self.ffn_in.forward(self.norm_ffn.forward(h.clone()));
         let ffn = match self.activation {
             Activation::Gelu => gelu(ffn),
             Activation::Relu => relu(ffn),
         };
-        let ffn = self.ffn_out.forward(self.dropout.forward(ffn));
-        (h + self.dropout.forward(ffn), attended.weights)
+        let ffn = self.ffn_out.forward(dropout(&self.dropout, ffn));
+        (h + dropout(&self.dropout, ffn), attended.weights)
     }
 }

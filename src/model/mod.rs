@@ -4,6 +4,7 @@
 
 pub mod attention;
 mod block;
+mod dropout;
 
 use burn::module::Module;
 use burn::nn::{
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attention::Refinement;
 use block::Block;
+use dropout::dropout;
 
 /// Non-linearity of the position-wise feed-forward network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,7 +216,7 @@ impl Awrsr {
             .slice(max_len - n..max_len)
             .unsqueeze_dim::<3>(0);
         let x = embedded.mul_scalar((self.d_model as f32).sqrt()) + positions;
-        let mut x = self.dropout.forward(x) * keep.clone();
+        let mut x = dropout(&self.dropout, x) * keep.clone();
         let mut attention = Vec::with_capacity(self.blocks.len());
         for (i, block) in self.blocks.iter().enumerate() {
             let last = last_only && i + 1 == self.blocks.len();
