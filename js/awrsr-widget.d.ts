@@ -23,6 +23,11 @@ export interface WidgetConfig {
   backend?: Backend;
   /** Default 'auto': a Worker wherever there is one, so no recommendation work runs on the page's thread. */
   worker?: WorkerMode;
+  /**
+   * An A/B split for this page's widgets and conversions; `null` (or `false`) ends it.
+   * Wrong values throw a `TypeError` (in the queue: logged, the rest still runs).
+   */
+  ab?: AbConfig | null | false;
 }
 
 /** The settings in force, with `pkg` as an absolute URL ending in '/'. */
@@ -30,6 +35,34 @@ export interface ResolvedConfig {
   pkg: string;
   backend: string;
   worker: WorkerMode;
+  /** The experiment in force, with its defaults filled in, or null. */
+  ab: Required<AbConfig> | null;
+}
+
+/**
+ * The arm a visitor is in: 'awrsr' (the model's rail; also the value without any A/B setting),
+ * 'control' (the shop's list, same cards) or 'holdout' (no rail at all).
+ */
+export type Variant = 'awrsr' | 'control' | 'holdout';
+
+/**
+ * An A/B split (`config({ ab })`, or the element's `ab`, `ab-share`, `ab-holdout`,
+ * `ab-control` attributes). Each visitor is drawn once, at random (`crypto.getRandomValues`,
+ * nothing about the visitor), into an arm kept in localStorage under `awrsr.ab.<name>`: a
+ * new `name` draws anew; changing the shares of a running name keeps earlier assignments.
+ */
+export interface AbConfig {
+  /** The experiment's name (default 'ab'). */
+  name?: string;
+  /** Of the visitors not held out, the share shown the model's rail, 0–1 (default 0.5); the rest get the control list. */
+  share?: number;
+  /** The share of all visitors shown no rail, 0–1 (default 0). */
+  holdout?: number;
+  /**
+   * What the control arm shows: 'bestsellers' (default), the model's list for an empty
+   * session (its learned best sellers), or the shop's own item ids, in this order (cut to `k`).
+   */
+  control?: 'bestsellers' | Array<string | number>;
 }
 
 /** A product in the shop's catalogue. `url` (or `href`) and `image`: http(s) or relative only. */
@@ -56,7 +89,9 @@ export type Command =
   | ['forget']
   | ['config', WidgetConfig]
   /** Product details, or the URL of a JSON file holding them. */
-  | ['catalogue', CatalogueData | string | URL];
+  | ['catalogue', CatalogueData | string | URL]
+  /** A purchase or add-to-cart of an item: fires `awrsr:conversion`. */
+  | ['convert', string];
 
 /** The visitor's session: viewed ids, oldest first, kept in localStorage only. */
 export interface Session {
@@ -76,6 +111,10 @@ export interface AwrsrApi {
   forget(): void;
   config(options?: WidgetConfig): ResolvedConfig;
   catalogue(data: CatalogueData): void;
+  /** Reports a purchase or add-to-cart: fires `awrsr:conversion` on the document; returns its detail (null without an id). */
+  convert(id: string): ConversionDetail | null;
+  /** The visitor's arm in the page's experiment ('awrsr' without one). */
+  variant(): Variant;
   readonly session: Session;
 }
 
@@ -107,6 +146,48 @@ export interface SessionDetail { ids: string[] }
 export interface ViewDetail { id: string }
 
 /**
+ * The model's identity in the analytics events: `sha256:` and the SHA-256 of the bundle's
+ * bytes in hex (computed where the bundle is downloaded, in the Worker), or, where
+ * SubtleCrypto is missing (plain http from a host other than localhost), the bundle's
+ * absolute URL.
+ */
+export type ModelId = string;
+
+/**
+ * Detail of `awrsr:impression`, fired on the element (bubbling) when at least half of a rail
+ * with items is in the viewport: once per distinct list of items, not on every scroll.
+ */
+export interface ImpressionDetail {
+  /** The items shown, `position` 1-based in the rail. */
+  items: Array<{ id: string; position: number }>;
+  variant: Variant;
+  model: ModelId;
+}
+
+/** Detail of `awrsr:click`, fired on the element (bubbling) when a card is followed (its link, or a `data-action="view"` control). */
+export interface ClickDetail {
+  id: string;
+  /** 1-based position in the rail. */
+  position: number;
+  variant: Variant;
+  model: ModelId;
+}
+
+/**
+ * Detail of `awrsr:conversion`, fired on the document (bubbling) by `convert(id)` or
+ * `['convert', id]`.
+ */
+export interface ConversionDetail {
+  id: string;
+  /** The visitor's arm in the page's experiment ('holdout' visitors convert too). */
+  variant: Variant;
+  /** Whether a rail showed this item to this visitor (an impression; the newest 500 shown ids are kept). */
+  recommended: boolean;
+  /** Whether the visitor followed it from a rail (the newest 500 clicked ids are kept). */
+  clicked: boolean;
+}
+
+/**
  * `<awrsr-recommendations>`: a rail of recommendations for the visitor's session.
  *
  * Attributes:
@@ -117,17 +198,25 @@ export interface ViewDetail { id: string }
  * - `catalogue`: URL of a JSON catalogue ({@link CatalogueData}) for titles, links and images.
  * - `loading`: 'lazy' loads the engine and model only when the element comes within 200 px of the viewport.
  * - `label`: the accessible name of the list (default "Recommendations").
+ * - `ab`: the name of an A/B experiment for this element ({@link AbConfig}; without it, the page's `config({ ab })`),
+ *   with `ab-share`, `ab-holdout` (numbers 0–1) and `ab-control` ('bestsellers', or item ids separated by commas or spaces).
+ *   Wrong values: a console warning, and the page's setting applies.
  *
  * A `<template>` child renders each card: `data-field="title|id|score|because"` receive text,
  * `data-field="href"` an `href`, `data-field="image"` a `src` (and `alt=""` unless the
  * template has an alt); `data-action="view"` records a view on click.
  *
  * Events (bubbling): `awrsr:recommendations` after each update, `awrsr:error` when it
- * cannot work (then it is `hidden`).
+ * cannot work (then it is `hidden`), `awrsr:impression` when a list is seen, `awrsr:click`
+ * when a card is followed. In the 'holdout' arm the element stays `hidden` and loads nothing;
+ * in the 'control' arm it shows the control list (no `score`, `because` empty, on its
+ * items) and does not follow the session.
  */
 export class AwrsrRecommendations extends HTMLElement {
   /** The `k` attribute, checked (default 8). */
   readonly k: number;
+  /** The visitor's arm for this element (fixed once it has started). */
+  readonly variant: Variant;
 }
 
 /** Page-wide settings; returns those in force. */
@@ -139,8 +228,12 @@ export const session: Session;
  * loaded model does not know are reported with `awrsr:unknown` and left out).
  */
 export function view(id: string): Promise<boolean>;
-/** Forgets the visitor's session. */
+/** Forgets the visitor's session, and which items rails showed and the visitor clicked (the A/B arm stays). */
 export function forget(): void;
+/** Reports a purchase or add-to-cart: fires `awrsr:conversion` on the document; returns its detail (null without an id). */
+export function convert(id: string): ConversionDetail | null;
+/** The visitor's arm in the page's experiment: `config({ ab })`, else the first widget's `ab` attributes; 'awrsr' without one. */
+export function variant(): Variant;
 /** Adds product details (titles, links, images); widgets already shown are drawn again. */
 export function catalogue(data: CatalogueData): void;
 /** Fetches a JSON catalogue once per URL; a failure is logged, not thrown. */
@@ -198,9 +291,14 @@ declare global {
     'awrsr:unknown': CustomEvent<UnknownDetail>;
     'awrsr:session': CustomEvent<SessionDetail>;
     'awrsr:view': CustomEvent<ViewDetail>;
+    'awrsr:impression': CustomEvent<ImpressionDetail>;
+    'awrsr:click': CustomEvent<ClickDetail>;
+    'awrsr:conversion': CustomEvent<ConversionDetail>;
   }
   interface HTMLElementEventMap {
     'awrsr:recommendations': CustomEvent<RecommendationsDetail>;
     'awrsr:error': CustomEvent<ErrorDetail>;
+    'awrsr:impression': CustomEvent<ImpressionDetail>;
+    'awrsr:click': CustomEvent<ClickDetail>;
   }
 }

@@ -16,7 +16,7 @@
 
 /** Where client.js is looked for unless a `pkg` attribute or `config({ pkg })` says otherwise. */
 const HERE = new URL('./', import.meta.url).href;
-const settings = { pkg: HERE, backend: 'auto', worker: 'auto' };
+const settings = { pkg: HERE, backend: 'auto', worker: 'auto', ab: null };
 
 /** A package folder as an absolute URL ending in '/'. */
 function folderUrl(pkg) {
@@ -27,14 +27,16 @@ function folderUrl(pkg) {
 
 /**
  * Page-wide settings: `pkg` (the folder holding client.js and the engine), `backend`
- * ('auto' | 'webgpu' | 'cpu') and `worker` ('auto' | true | false). Applies to models
- * loaded afterwards; returns the settings now in force.
+ * ('auto' | 'webgpu' | 'cpu'), `worker` ('auto' | true | false) and `ab` (an A/B split,
+ * `{ name, share, holdout, control }`, see "A/B split" below; `null` ends it). Applies to
+ * models and widgets started afterwards; returns the settings now in force.
  */
 export function config(options = {}) {
+  if (options.ab !== undefined) settings.ab = options.ab === null || options.ab === false ? null : checkedAb(options.ab);
   if (options.pkg != null) settings.pkg = folderUrl(options.pkg);
   if (options.backend != null) settings.backend = String(options.backend);
   if (options.worker != null) settings.worker = options.worker;
-  return { ...settings };
+  return { ...settings, ab: copyAb(settings.ab) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -44,16 +46,21 @@ const STORAGE_KEY = 'awrsr.session';
 /** Views kept per visitor (the model reads the newest ones anyway). */
 const MAX_SESSION = 200;
 
+/** A list of ids kept in localStorage under `key` (an empty list when storage is blocked or damaged). */
+function storedIds(key) {
+  try {
+    const ids = JSON.parse(localStorage.getItem(key) ?? '[]');
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The visitor's session: viewed item ids, oldest first, in localStorage. */
 export const session = {
   /** The stored ids, oldest first (an empty list when storage is blocked or damaged). */
   get() {
-    try {
-      const ids = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]');
-      return Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
-    } catch {
-      return [];
-    }
+    return storedIds(STORAGE_KEY);
   },
   /** Appends one id (unchecked: use `view` to report a view). */
   add(id) {
@@ -194,9 +201,184 @@ function viewRecommended(id) {
   session.add(id);
 }
 
-/** Forgets the visitor's session. */
+/** Forgets the visitor's session (and which items were shown and clicked; the A/B arm stays). */
 export function forget() {
+  forgetTracked();
   session.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// A/B split: each visitor is put, once and at random, in one arm of an experiment
+//
+// `awrsr.config({ ab: { name, share, holdout, control } })` or the element's attributes
+// `ab`, `ab-share`, `ab-holdout`, `ab-control`. Arms: 'awrsr' (the model's rail), 'control'
+// (the shop's list, by default the model's empty-session list, i.e. its best sellers) and
+// 'holdout' (no rail). The arm is drawn with crypto.getRandomValues, never from anything
+// about the visitor, and kept in localStorage under `awrsr.ab.<name>`: a new name draws anew.
+
+/** The arms a visitor can be in. */
+const ARMS = ['awrsr', 'control', 'holdout'];
+const AB_KEY = 'awrsr.ab.';
+const AB_OPTIONS = ['name', 'share', 'holdout', 'control'];
+/** Arms drawn on this page when localStorage is blocked (then stable for this page only). */
+const drawnArms = new Map();
+
+/** A share of visitors, checked: a number from 0 to 1. */
+function fraction(value, what) {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new TypeError(`awrsr ab: ${what} must be a number from 0 to 1`);
+  return value;
+}
+
+/** The control list, checked: 'bestsellers' or a list of the shop's item ids. */
+function controlOf(control) {
+  if (control === 'bestsellers') return control;
+  if (Array.isArray(control) && control.length && control.every((id) => typeof id === 'string' || Number.isFinite(id))) return control.map(String);
+  throw new TypeError("awrsr ab: control must be 'bestsellers' or a non-empty list of item ids");
+}
+
+/** An experiment's settings, checked, with defaults: `{ name: 'ab', share: 0.5, holdout: 0, control: 'bestsellers' }`. */
+function checkedAb(ab) {
+  if (ab === null || typeof ab !== 'object' || Array.isArray(ab)) throw new TypeError('awrsr config: ab must be an object { name, share, holdout, control }');
+  const unknown = Object.keys(ab).filter((key) => !AB_OPTIONS.includes(key));
+  if (unknown.length) throw new TypeError(`awrsr ab: unknown option ${unknown.join(', ')} (known: ${AB_OPTIONS.join(', ')})`);
+  const { name = 'ab', share = 0.5, holdout = 0, control = 'bestsellers' } = ab;
+  if (typeof name !== 'string' || !name.trim()) throw new TypeError('awrsr ab: name must be a non-empty string');
+  return Object.freeze({ name: name.trim(), share: fraction(share, 'share'), holdout: fraction(holdout, 'holdout'), control: controlOf(control) });
+}
+
+/** A copy the caller may change. */
+function copyAb(ab) {
+  return ab && { ...ab, control: Array.isArray(ab.control) ? [...ab.control] : ab.control };
+}
+
+/** Elements whose wrong `ab*` attributes were reported (once each). */
+const warnedAb = new WeakSet();
+
+/** An element's own experiment from its `ab*` attributes, or null without an `ab` attribute or when they are wrong. */
+function abFromAttributes(node) {
+  const name = node.getAttribute('ab');
+  if (name == null) return null;
+  const number = (attribute) => (node.hasAttribute(attribute) ? Number(node.getAttribute(attribute)) : undefined);
+  const control = node.getAttribute('ab-control')?.trim();
+  try {
+    return checkedAb({
+      name, share: number('ab-share'), holdout: number('ab-holdout'),
+      control: control == null || control === 'bestsellers' ? undefined : control.split(/[\s,]+/).filter(Boolean),
+    });
+  } catch (error) {
+    if (!warnedAb.has(node)) console.warn(`awrsr: the element's ab attributes are ignored: ${error.message}`);
+    warnedAb.add(node);
+    return null;
+  }
+}
+
+/** A fresh random arm: 'holdout' with probability `holdout`, else 'awrsr' with probability `share`, else 'control'. */
+function drawArm({ share, holdout }) {
+  const u = crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32; // uniform in [0, 1)
+  if (u < holdout) return 'holdout';
+  return u < holdout + (1 - holdout) * share ? 'awrsr' : 'control';
+}
+
+/** The visitor's arm in experiment `ab`: the stored one, else drawn now and stored; 'awrsr' without an experiment. */
+function armOf(ab) {
+  if (!ab) return 'awrsr';
+  const key = AB_KEY + ab.name;
+  let arm;
+  try { arm = localStorage.getItem(key); } catch { /* blocked: fall back to this page's draw */ }
+  if (ARMS.includes(arm)) return arm;
+  arm = drawnArms.get(key) ?? drawArm(ab);
+  drawnArms.set(key, arm);
+  try { localStorage.setItem(key, arm); } catch { /* storage full or blocked: stable for this page only */ }
+  return arm;
+}
+
+/** The page's experiment: the `ab` setting, else the first widget on the page with `ab` attributes, else null. */
+function pageExperiment() {
+  if (settings.ab) return settings.ab;
+  for (const widget of widgets) {
+    const ab = abFromAttributes(widget);
+    if (ab) return ab;
+  }
+  return null;
+}
+
+/**
+ * The visitor's arm in the page's experiment ('awrsr', 'control' or 'holdout'; 'awrsr' when
+ * there is no A/B setting). The first call for an experiment draws it; later calls, on any
+ * page and after reloads, give the same arm.
+ */
+export function variant() {
+  return armOf(pageExperiment());
+}
+
+/** The list a control rail shows: the shop's ids, or the model's answer for an empty session. */
+async function controlList(rec, ab, k) {
+  if (Array.isArray(ab.control)) return shopList(rec, ab.control.slice(0, k));
+  // An empty session (no `supersede`): a widget's newer recommendation may still abort it while it waits.
+  for (let tries = 1; ; tries++) {
+    try {
+      return await rec.recommend([], { k, explain: true });
+    } catch (error) {
+      if (error?.name !== 'AbortError' || tries >= 20) throw error;
+    }
+  }
+}
+
+/** The shop's own ids as a result, in the shop's order: no score, no reasons; ids the model does not know are listed in `unknown` (and still shown). */
+async function shopList(rec, ids) {
+  const started = performance.now();
+  const [known, found] = await Promise.all([rec.hasItems(ids), Promise.all(ids.map((id) => rec.title(id)))]);
+  ids.forEach((id, i) => { if (found[i] != null) titles.set(id, found[i]); });
+  return {
+    items: ids.map((id) => ({ id, because: [] })),
+    unknown: ids.filter((_, i) => !known[i]),
+    backend: rec.backend,
+    ms: performance.now() - started,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Analytics events: awrsr:impression, awrsr:click (on the element), awrsr:conversion (on
+// the document). DOM events only: nothing is sent anywhere. Which ids were shown (seen in
+// the viewport) and clicked is kept beside the session in localStorage, the newest
+// MAX_TRACKED of each, so a later conversion can say whether a rail led to it.
+
+const SHOWN_KEY = 'awrsr.shown';
+const CLICKED_KEY = 'awrsr.clicked';
+/** Ids kept per list (shown, clicked). */
+const MAX_TRACKED = 500;
+/** Share of the rail that must be in the viewport for an impression. */
+const IMPRESSION_RATIO = 0.5;
+
+/** Adds ids to a tracked list (newest last, each once, at most MAX_TRACKED). */
+function track(key, ids) {
+  const added = new Set(ids);
+  const kept = storedIds(key).filter((id) => !added.has(id));
+  try { localStorage.setItem(key, JSON.stringify([...kept, ...added].slice(-MAX_TRACKED))); } catch { /* storage full or blocked */ }
+}
+
+function forgetTracked() {
+  try {
+    localStorage.removeItem(SHOWN_KEY);
+    localStorage.removeItem(CLICKED_KEY);
+  } catch { /* blocked */ }
+}
+
+/**
+ * Reports a purchase or add-to-cart of item `id`: fires `awrsr:conversion` on the document
+ * (bubbling) with `{ id, variant, recommended, clicked }`: the visitor's arm, whether a rail
+ * showed the item to this visitor and whether they followed it from a rail. Returns the
+ * detail (null without an id). Nothing is sent anywhere.
+ */
+export function convert(id) {
+  if (id == null || id === '') {
+    console.warn('awrsr: convert() needs a product id');
+    return null;
+  }
+  const text = String(id);
+  const detail = { id: text, variant: variant(), recommended: storedIds(SHOWN_KEY).includes(text), clicked: storedIds(CLICKED_KEY).includes(text) };
+  document.dispatchEvent(new CustomEvent('awrsr:conversion', { bubbles: true, detail: { ...detail } }));
+  return detail;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -461,7 +643,7 @@ function intAttribute(node, name, fallback) {
 function cardValues(item, widget) {
   const details = product(item.id);
   return {
-    id: item.id, title: nameOf(item.id), score: item.score.toFixed(3),
+    id: item.id, title: nameOf(item.id), score: Number.isFinite(item.score) ? item.score.toFixed(3) : '',
     because: widget.because(item), href: details.url, image: details.image,
   };
 }
@@ -483,8 +665,10 @@ function fillField(node, field, values) {
  * `<awrsr-recommendations>`: a rail of recommendations for the visitor's session, updated
  * on every view. Attributes: `model` (URL, default "model.awrsr"), `k` (default 8),
  * `backend`, `pkg` (package folder), `catalogue` (JSON URL), `loading="lazy"`, `label`
- * (the list's accessible name). A `<template>` child renders each card. Fires
- * `awrsr:recommendations` after each update and `awrsr:error` (then hides) when it cannot work.
+ * (the list's accessible name), and an A/B split: `ab` (the experiment's name), `ab-share`,
+ * `ab-holdout`, `ab-control`. A `<template>` child renders each card. Fires
+ * `awrsr:recommendations` after each update, `awrsr:error` (then hides) when it cannot
+ * work, `awrsr:impression` when a list is seen and `awrsr:click` when a card is followed.
  */
 export class AwrsrRecommendations extends HTMLElement {
   /** How many items this widget shows. */
@@ -492,10 +676,16 @@ export class AwrsrRecommendations extends HTMLElement {
     return intAttribute(this, 'k', 8);
   }
 
+  /** The visitor's arm for this widget: 'awrsr', 'control' or 'holdout' (fixed once the widget starts). */
+  get variant() {
+    return this.arm ?? armOf(abFromAttributes(this) ?? settings.ab);
+  }
+
   connectedCallback() {
     widgets.add(this);
     if (!this.ui) this.build();
     if (this.group) this.group.widgets.add(this);
+    if (this.last) this.watchImpressions();
     if (this.started) return;
     if (this.getAttribute('loading') === 'lazy' && 'IntersectionObserver' in window) this.startWhenNear();
     else this.start();
@@ -506,6 +696,8 @@ export class AwrsrRecommendations extends HTMLElement {
     this.group?.widgets.delete(this);
     this.observer?.disconnect();
     this.observer = null;
+    this.sight?.disconnect();
+    this.sight = null;
   }
 
   build() {
@@ -539,16 +731,21 @@ export class AwrsrRecommendations extends HTMLElement {
     // is still being evaluated, before the module that imported it runs: wait for that, so
     // that a `config({ pkg })` written right after the import applies to them too.
     await null;
+    this.arm = this.variant;
+    if (this.arm === 'holdout') return this.holdOut();
     const file = this.getAttribute('catalogue');
     try {
+      this.model = new URL(this.getAttribute('model') ?? 'model.awrsr', document.baseURI).href;
       const [rec] = await Promise.all([
-        loadModel(this.getAttribute('model') ?? 'model.awrsr', {
+        loadModel(this.model, {
           backend: this.getAttribute('backend') ?? undefined,
           pkg: this.getAttribute('pkg') ?? undefined,
           onProgress: (p) => this.progress(p),
         }),
         file ? loadCatalogue(file) : null,
       ]);
+      this.modelId = rec.modelHash ?? this.model;
+      if (this.arm === 'control') return this.show(await controlList(rec, abFromAttributes(this) ?? settings.ab, this.k));
       this.group = groupOf(rec);
       if (this.isConnected) this.group.widgets.add(this);
       schedule(this.group);
@@ -572,6 +769,7 @@ export class AwrsrRecommendations extends HTMLElement {
     this.redraw();
     if (announce) this.ui.live.textContent = updateMessage(items, nameOf);
     this.dispatchEvent(new CustomEvent('awrsr:recommendations', { detail: this.last, bubbles: true }));
+    this.watchImpressions();
   }
 
   /** Draws the last result again (after the catalogue grew). */
@@ -579,7 +777,7 @@ export class AwrsrRecommendations extends HTMLElement {
     if (!this.last) return;
     const { items } = this.last;
     this.ui.message.textContent = items.length ? '' : 'Nothing to recommend yet.';
-    keepFocus(this.ui.rail, () => this.ui.rail.replaceChildren(...items.map((item) => this.card(item))), this);
+    keepFocus(this.ui.rail, () => this.ui.rail.replaceChildren(...items.map((item, i) => this.card(item, i + 1))), this);
   }
 
   /** Hides the widget and reports why, to the page's code and the console only. */
@@ -594,40 +792,94 @@ export class AwrsrRecommendations extends HTMLElement {
     return becauseText(item, nameOf);
   }
 
-  card(item) {
+  /** A card for `item`, at 1-based `position` in the rail. */
+  card(item, position) {
     const values = cardValues(item, this);
-    return this.template ? this.fromTemplate(item, values) : this.defaultCard(item, values);
+    return this.template ? this.fromTemplate(item, values, position) : this.defaultCard(item, values, position);
   }
 
-  defaultCard(item, values) {
+  defaultCard(item, values, position) {
     const picture = values.image
       ? el('img', { class: 'awrsr-image', src: values.image, alt: '', loading: 'lazy' })
       : cover(item.id, values.title);
     const parts = [picture, el('span', { class: 'awrsr-card-title', text: values.title }), el('span', { class: 'awrsr-card-because', text: values.because })];
+    const follow = () => {
+      this.followed(item.id, position);
+      viewRecommended(item.id);
+    };
     const control = values.href
-      ? el('a', { class: 'awrsr-card-button', href: values.href, 'data-id': item.id, onclick: () => viewRecommended(item.id) }, ...parts)
-      : el('button', { type: 'button', class: 'awrsr-card-button', 'data-id': item.id, onclick: () => viewRecommended(item.id) }, ...parts);
+      ? el('a', { class: 'awrsr-card-button', href: values.href, 'data-id': item.id, onclick: follow }, ...parts)
+      : el('button', { type: 'button', class: 'awrsr-card-button', 'data-id': item.id, onclick: follow }, ...parts);
     return el('div', { role: 'listitem', class: 'awrsr-card' }, control);
   }
 
-  fromTemplate(item, values) {
+  fromTemplate(item, values, position) {
     const card = this.template.content.cloneNode(true);
     for (const node of card.querySelectorAll('[data-field]')) fillField(node, node.dataset.field, values);
     for (const node of card.querySelectorAll('[data-action="view"]')) node.addEventListener('click', () => viewRecommended(item.id));
     const wrapper = el('div', { role: 'listitem', class: 'awrsr-card', 'data-id': item.id });
     wrapper.append(card);
+    // A card is followed by a click on its link or on its data-action="view" control (once, if both).
+    wrapper.addEventListener('click', (event) => {
+      const target = event.target instanceof Element ? event.target.closest('[data-action="view"], a[href]') : null;
+      if (target && wrapper.contains(target)) this.followed(item.id, position);
+    });
     return wrapper;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // A/B arms and analytics events (see "A/B split" and "Analytics events" above)
+
+  /** The holdout arm: no rail, nothing loaded; conversions still carry the arm. */
+  holdOut() {
+    this.hidden = true;
+    this.ui.progress.hidden = true;
+    this.ui.message.textContent = '';
+  }
+
+  /** Watches the rail anew after each drawing: an impression when at least half of it is in the viewport. */
+  watchImpressions() {
+    if (!('IntersectionObserver' in window)) return;
+    this.inView = false;
+    this.sight?.disconnect();
+    // Observing anew gives a first report on the layout as drawn now.
+    this.sight = new IntersectionObserver((entries) => {
+      const entry = entries.at(-1);
+      this.inView = entry.isIntersecting && entry.intersectionRatio >= IMPRESSION_RATIO;
+      this.impress();
+    }, { threshold: IMPRESSION_RATIO });
+    this.sight.observe(this.ui.rail);
+  }
+
+  /** Fires `awrsr:impression` once per distinct list of items seen in the viewport, and tracks the ids as shown. */
+  impress() {
+    const items = this.last?.items ?? [];
+    if (!this.inView || this.hidden || !items.length) return;
+    const ids = items.map((item) => item.id);
+    const key = JSON.stringify(ids);
+    this.impressed ??= new Set();
+    if (this.impressed.has(key)) return;
+    this.impressed.add(key);
+    track(SHOWN_KEY, ids);
+    const detail = { items: ids.map((id, i) => ({ id, position: i + 1 })), variant: this.variant, model: this.modelId };
+    this.dispatchEvent(new CustomEvent('awrsr:impression', { bubbles: true, detail }));
+  }
+
+  /** A card was followed: tracks the id as clicked and fires `awrsr:click`. */
+  followed(id, position) {
+    track(CLICKED_KEY, [id]);
+    this.dispatchEvent(new CustomEvent('awrsr:click', { bubbles: true, detail: { id, position, variant: this.variant, model: this.modelId } }));
   }
 }
 
 // ---------------------------------------------------------------------------------------
 // The `awrsr` global and its command queue
 
-const commands = { view, forget, config, catalogue };
+const commands = { view, forget, config, catalogue, convert };
 
 /**
- * Runs queued commands: `['view', id]`, `['forget']`, `['config', { pkg, backend, worker }]`,
- * `['catalogue', data or URL]`. Unknown commands are reported on the console.
+ * Runs queued commands: `['view', id]`, `['forget']`, `['config', { pkg, backend, worker, ab }]`,
+ * `['catalogue', data or URL]`, `['convert', id]`. Unknown commands are reported on the console.
  */
 export function push(...entries) {
   for (const entry of entries) {
@@ -648,7 +900,7 @@ function run(entry) {
 }
 
 /** The page API, as `window.awrsr` once this module has loaded. */
-export const api = { push, view, forget, config, catalogue, session };
+export const api = { push, view, forget, config, catalogue, convert, variant, session };
 
 function installGlobal() {
   const queued = window.awrsr;

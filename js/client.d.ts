@@ -63,6 +63,8 @@ export declare class Client {
     readonly maxLength: number;
     /** What loading noticed without refusing the bundle. */
     readonly warnings: string[];
+    /** `sha256:` and the SHA-256 of the bundle's bytes in hex (the model's identity in analytics events), or `null` where SubtleCrypto is missing (plain http from a host other than localhost). */
+    readonly modelHash: string | null;
     /** Whether the model runs in a Worker. */
     readonly inWorker: boolean;
     /** Recommends for a session (item ids, oldest first), with each item's reasons and the attention view. */

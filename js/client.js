@@ -184,16 +184,32 @@ export async function startEngine(source, { backend, onProgress, signal }) {
   wasmModule ??= awrsr.default({ module_or_path: wasm });
   await wasmModule.catch((error) => { wasmModule = null; throw error; });
   signal?.throwIfAborted();
+  const hashing = modelDigest(bytes);
   const recommender = await awrsr.Recommender.load(bytes, backend === undefined ? {} : { backend });
   if (signal?.aborted) { recommender.free(); throw signal.reason; }
-  return engine(recommender);
+  return engine(recommender, await hashing);
+}
+
+/**
+ * The model's identity for analytics: `sha256:` and the SHA-256 of its bytes in hex, or
+ * null where SubtleCrypto is missing (a page served over plain http from another host than
+ * localhost) or refuses.
+ */
+async function modelDigest(bytes) {
+  try {
+    if (!globalThis.crypto?.subtle) return null;
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  } catch {
+    return null;
+  }
 }
 
 /** The calls a Client may make on a loaded Recommender, all answered asynchronously. */
-function engine(recommender) {
+function engine(recommender, modelHash) {
   const { backend, fallbackReason, itemCount, maxLength, warnings } = recommender;
   return {
-    facts: { backend, fallbackReason, itemCount, maxLength, warnings },
+    facts: { backend, fallbackReason, itemCount, maxLength, warnings, modelHash },
     async call(method, args) {
       if (!METHODS.includes(method)) throw new Error(`awrsr: unknown method ${String(method)}`);
       return recommender[method](...args);
