@@ -1,4 +1,5 @@
-//! The command line: `awrsr train`, `awrsr eval`, `awrsr recommend` and `awrsr export`.
+//! The command line: `awrsr train`, `awrsr eval`, `awrsr recommend`, `awrsr export` and
+//! `awrsr ab` (an A/B pilot's verdict).
 //!
 //! Hostile input ends in a message and exit code 2, never a panic: settings are checked
 //! before any work, output paths before training, models are read with bounds and written
@@ -16,12 +17,14 @@ use std::process::ExitCode;
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::ab::{self, PilotFormat};
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
 use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
+use crate::warm;
 use protocol::{Prepared, SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
@@ -45,6 +48,9 @@ enum Command {
     /// Rewrite a model bundle in this version's format (with its checksum), optionally in
     /// another precision (`--precision f16|int8`: a smaller download).
     Export(ExportArgs),
+    /// Read an A/B pilot's exported widget events and print its verdict: per arm CTR and
+    /// conversion rate, each other arm against the control, and the sample size it needs.
+    Ab(AbArgs),
 }
 
 /// Where the interactions come from.
@@ -192,34 +198,20 @@ struct TrainArgs {
     /// Remove each user's input items from the rankings when reporting.
     #[arg(long)]
     filter_seen: bool,
-    /// Attention weight refinement variant.
-    #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.refinement)]
-    refinement: Refinement,
-    /// W₁ and W₂ start at this multiple of the identity.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.refine_scale)]
-    refine_scale: f32,
-    /// Embedding size.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.d_model)]
-    d_model: usize,
-    /// Transformer blocks.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.layers)]
-    layers: usize,
-    /// Attention heads.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.heads)]
-    heads: usize,
-    /// Sequence length: the newest items kept per session.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.max_len)]
-    max_len: usize,
-    /// Dropout probability.
+    #[command(flatten)]
+    architecture: ArchitectureArgs,
     /// Dropout probability (default: 0.2 for sessions, 0.5 for user histories).
     #[arg(long)]
     dropout: Option<f64>,
-    /// Feed-forward non-linearity.
-    #[arg(long, value_enum, default_value_t = ModelConfig::DEFAULTS.activation)]
-    activation: Activation,
-    /// Feed-forward hidden width, in multiples of the embedding size.
-    #[arg(long, default_value_t = ModelConfig::DEFAULTS.ffn_multiplier)]
-    ffn_multiplier: usize,
+    /// Start from this model bundle (a warm retrain on a newer log): its architecture, its
+    /// weights and its items' embeddings; items new to the log start from the items they
+    /// were clicked with.
+    #[arg(long, value_name = "BUNDLE")]
+    init: Option<PathBuf>,
+    /// With --init: leave out the previous model's items that the new log no longer has
+    /// (kept by default: they can still be recommended).
+    #[arg(long, requires = "init")]
+    drop_gone: bool,
     /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
     /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
     #[arg(long, value_enum)]
@@ -266,6 +258,78 @@ struct TrainArgs {
     quiet: bool,
 }
 
+/// The network's shape. Each flag left out takes the default (or, with --init, the
+/// previous model's value; giving another is an error: a warm retrain keeps the shape).
+#[derive(Args, Debug)]
+struct ArchitectureArgs {
+    /// Attention weight refinement variant [default: value].
+    #[arg(long, value_enum)]
+    refinement: Option<Refinement>,
+    /// W₁ and W₂ start at this multiple of the identity [default: 1].
+    #[arg(long)]
+    refine_scale: Option<f32>,
+    /// Embedding size [default: 64].
+    #[arg(long)]
+    d_model: Option<usize>,
+    /// Transformer blocks [default: 2].
+    #[arg(long)]
+    layers: Option<usize>,
+    /// Attention heads [default: 2].
+    #[arg(long)]
+    heads: Option<usize>,
+    /// Sequence length: the newest items kept per session [default: 50].
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Feed-forward non-linearity [default: gelu].
+    #[arg(long, value_enum)]
+    activation: Option<Activation>,
+    /// Feed-forward hidden width, in multiples of the embedding size [default: 4].
+    #[arg(long)]
+    ffn_multiplier: Option<usize>,
+}
+
+impl ArchitectureArgs {
+    /// `base` with the flags given applied; with `fixed` (a warm start from `base`), a flag
+    /// that differs from `base` is an error naming both values.
+    fn resolve(&self, base: &ModelConfig, fixed: bool) -> Result<ModelConfig, String> {
+        fn pick<T: PartialEq + std::fmt::Debug + Copy>(
+            flag: &str,
+            given: Option<T>,
+            base: T,
+            fixed: bool,
+        ) -> Result<T, String> {
+            match given {
+                Some(value) if fixed && value != base => Err(format!(
+                    "{flag} {value:?} differs from the --init model's {base:?}: a warm retrain keeps the model's architecture (leave {flag} out, or train from scratch)"
+                )),
+                Some(value) => Ok(value),
+                None => Ok(base),
+            }
+        }
+        Ok(ModelConfig {
+            refinement: pick("--refinement", self.refinement, base.refinement, fixed)?,
+            refine_scale: pick(
+                "--refine-scale",
+                self.refine_scale,
+                base.refine_scale,
+                fixed,
+            )?,
+            d_model: pick("--d-model", self.d_model, base.d_model, fixed)?,
+            layers: pick("--layers", self.layers, base.layers, fixed)?,
+            heads: pick("--heads", self.heads, base.heads, fixed)?,
+            max_len: pick("--max-len", self.max_len, base.max_len, fixed)?,
+            activation: pick("--activation", self.activation, base.activation, fixed)?,
+            ffn_multiplier: pick(
+                "--ffn-multiplier",
+                self.ffn_multiplier,
+                base.ffn_multiplier,
+                fixed,
+            )?,
+            ..base.clone()
+        })
+    }
+}
+
 #[derive(Args, Debug)]
 struct EvalArgs {
     /// The model bundle.
@@ -296,6 +360,28 @@ struct ExportArgs {
     /// one scale per row).
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     precision: Precision,
+}
+
+#[derive(Args, Debug)]
+struct AbArgs {
+    /// The pilot's events: CSV/TSV with a header naming the columns visitor, arm, event
+    /// (and item, time), or JSON lines with those keys. Events: impression, click,
+    /// conversion (also with the `awrsr:` prefix).
+    #[arg(long)]
+    events: PathBuf,
+    /// The file's format (default: JSON lines when its first character is `{`, else CSV).
+    #[arg(long, value_enum)]
+    format: Option<PilotFormat>,
+    /// The control arm, against which every other arm is compared.
+    #[arg(long, default_value = "control")]
+    control: String,
+    /// The relative uplift over the control's rate that the sample size is for (0.1: +10%),
+    /// at two-sided α = 0.05 and power 0.8.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    uplift: f64,
+    /// Also write the figures as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -335,6 +421,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => run_eval(args),
         Command::Recommend(args) => run_recommend(args),
         Command::Export(args) => run_export(args),
+        Command::Ab(args) => run_ab(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -417,21 +504,16 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
 /// comes from the defaults of the log's `kind`.
 fn settings(
     args: &TrainArgs,
+    previous: Option<&ModelConfig>,
     num_items: usize,
     kind: LogKind,
 ) -> Result<(ModelConfig, TrainConfig), Box<dyn Error>> {
     let defaults = kind.defaults();
+    let base = previous.unwrap_or(&ModelConfig::DEFAULTS);
     let config = ModelConfig {
         num_items,
-        max_len: args.max_len,
-        d_model: args.d_model,
-        layers: args.layers,
-        heads: args.heads,
         dropout: args.dropout.unwrap_or(defaults.dropout),
-        refinement: args.refinement,
-        refine_scale: args.refine_scale,
-        activation: args.activation,
-        ffn_multiplier: args.ffn_multiplier,
+        ..args.architecture.resolve(base, previous.is_some())?
     };
     config.validate()?;
     let parameters =
@@ -468,9 +550,10 @@ fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) ->
 }
 
 fn run_train(args: TrainArgs) -> CliResult {
-    settings(&args, 1, LogKind::Sessions)?;
+    settings(&args, None, 1, LogKind::Sessions)?;
     let mut inputs = data::input_files(&args.data.data)?;
     inputs.extend(args.data.test.clone());
+    inputs.extend(args.init.clone());
     let outputs = [
         ("--out", Some(args.out.as_path())),
         ("--metrics-json", args.metrics_json.as_deref()),
@@ -478,16 +561,58 @@ fn run_train(args: TrainArgs) -> CliResult {
     ];
     check_outputs(&outputs, inputs)?;
     let device = device(args.device)?;
+    let previous = match &args.init {
+        Some(path) => Some(load_bundle(path, &device)?),
+        None => None,
+    };
+    if let Some(previous) = &previous {
+        settings(&args, Some(&previous.config), 1, LogKind::Sessions)?;
+    }
     let log = load_data(&args.data)?;
-    let interactions = &log.interactions;
+    let interactions = match &previous {
+        Some(previous) => {
+            let catalogue = warm::merged_catalogue(
+                &previous.catalogue,
+                &log.interactions.catalogue,
+                args.drop_gone,
+            );
+            log.interactions.with_catalogue(&catalogue).0
+        }
+        None => log.interactions.clone(),
+    };
+    let interactions = &interactions;
     let Prepared {
         split,
         protocol,
         sessions,
     } = prepare(&args.data, &log, interactions, args.seed)?;
-    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, args.max_len);
-    let (config, training) = settings(&args, interactions.catalogue.len(), kind)?;
+    let previous_config = previous.as_ref().map(|p| p.config.clone());
+    let max_len = args
+        .architecture
+        .max_len
+        .or(previous_config.as_ref().map(|c| c.max_len))
+        .unwrap_or(ModelConfig::DEFAULTS.max_len);
+    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, max_len);
+    let (config, training) = settings(
+        &args,
+        previous_config.as_ref(),
+        interactions.catalogue.len(),
+        kind,
+    )?;
     crate::train::check_trainable(&split)?;
+    let init = previous.map(|previous| {
+        let (model, start) =
+            warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
+        say(format!(
+            "warm start from {}: {} items keep their rows, {} new items start from the items clicked with them, {} from scratch, {} dropped",
+            args.init.as_deref().unwrap_or(Path::new("")).display(),
+            start.kept,
+            start.from_neighbours,
+            start.fresh,
+            start.dropped
+        ));
+        model
+    });
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));
 
@@ -496,6 +621,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         &training,
         &split,
         &device,
+        init.as_ref(),
         args.checkpoint.as_deref(),
         &mut |line| say(line),
     )?;
@@ -648,6 +774,33 @@ fn run_export(args: ExportArgs) -> CliResult {
         args.out.display(),
         bytes.len()
     ));
+    Ok(())
+}
+
+fn run_ab(args: AbArgs) -> CliResult {
+    let settings = ab::Settings {
+        control: args.control,
+        uplift: args.uplift,
+    };
+    settings.check()?;
+    check_outputs(
+        &[("--json", args.json.as_deref())],
+        vec![args.events.clone()],
+    )?;
+    let pilot = ab::read_pilot(&args.events, args.format)?;
+    let verdict =
+        ab::verdict(&pilot, &settings).map_err(|e| format!("{}: {e}", args.events.display()))?;
+    say(format!(
+        "pilot: {} ({})",
+        args.events.display(),
+        pilot.format.name()
+    ));
+    for line in verdict.lines() {
+        say(line);
+    }
+    if let Some(path) = &args.json {
+        files::write_atomic(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! Shared by every target: [`model`] (the network), [`catalogue`] (item ids and titles),
 //! [`bundle`] (the one-file model format), [`scoring`] (the item table as served),
 //! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and the split), [`train`] and its [`checkpoint`]s, [`eval`],
-//! [`metrics`] and the [`cli`]. Browser only: `web` (the JavaScript bindings).
+//! [`metrics`], [`ab`] (an A/B pilot's verdict) and the [`cli`]. Browser only: `web` (the JavaScript bindings).
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,8 @@ pub mod model;
 pub mod rank;
 pub mod scoring;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ab;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod baselines;
 #[cfg(not(target_arch = "wasm32"))]
@@ -29,5 +31,7 @@ pub mod eval;
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod warm;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -300,13 +300,16 @@ pub struct Trained {
 /// reporting each epoch through `say`. With `checkpoint`, the run's state is written there
 /// after every epoch and, when the file already exists, the run resumes from it (it must
 /// come from the same data, model and training settings; `epochs` and `patience` may
-/// differ). Fails on invalid settings, a split that cannot train ([`check_trainable`]), a
-/// checkpoint of another run or a diverging loss (NaN or infinite).
+/// differ). With `init`, training starts from that network's weights (a warm retrain,
+/// [`crate::warm`]) instead of random ones. Fails on invalid settings, a split that cannot
+/// train ([`check_trainable`]), a checkpoint of another run or a diverging loss (NaN or
+/// infinite).
 pub fn train(
     config: &ModelConfig,
     train: &TrainConfig,
     split: &Split,
     device: &Device,
+    init: Option<&Awrsr>,
     checkpoint: Option<&Path>,
     say: &mut dyn FnMut(String),
 ) -> Result<Trained, String> {
@@ -315,10 +318,14 @@ pub fn train(
     check_trainable(split)?;
     let ad_device = device.clone().autodiff();
     ad_device.seed(train.seed);
+    let mut model = config.init(&ad_device).train();
+    if let Some(init) = init {
+        load_module(&mut model, &save_module(init)?)?;
+    }
     let mut run = Run {
         rng: ChaCha12Rng::seed_from_u64(train.seed),
         lr_scale: 1.0,
-        model: config.init(&ad_device).train(),
+        model,
         optimizer: AdamConfig::new().init(),
         best: None,
         epoch: 0,
