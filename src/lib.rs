@@ -3,8 +3,10 @@
 //!
 //! Shared by every target: [`model`] (the network), [`catalogue`] (item ids and titles),
 //! [`bundle`] (the one-file model format), [`scoring`] (the item table as served),
-//! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and the split), [`train`] and its [`checkpoint`]s, [`eval`],
-//! [`metrics`], [`ab`] (an A/B pilot's verdict) and the [`cli`]. Browser only: `web` (the JavaScript bindings).
+//! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and
+//! the split), [`train`] and its [`checkpoint`]s, [`warm`] retrains, [`eval`], [`metrics`],
+//! the session [`baselines`], [`ab`] (an A/B pilot's verdict) and the [`cli`]. Browser only:
+//! `web` (the JavaScript bindings). The picture: `docs/architecture.md`.
 
 #![warn(missing_docs)]
 
