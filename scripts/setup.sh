@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
-# the wasm32 target, wasm-bindgen-cli (exact version), npm packages (playwright-core), and — with
-# `--browser` — Debian's Chromium for the headless browser tests (driven by playwright-core;
-# no browser is downloaded).
+# rustup's clippy and rustfmt components (for the lint step), the wasm32 target,
+# wasm-bindgen-cli (exact version), npm packages (playwright-core), and — with `--browser` —
+# Debian's Chromium for the headless browser tests (driven by playwright-core; no browser is
+# downloaded).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 step() { printf '\n== %s\n' "$*"; }
+
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    step "adding the $component component"
+    rustup component add "$component"
+  fi
+done
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "adding the wasm32-unknown-unknown target"

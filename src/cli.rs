@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a model on an interaction log and write a model bundle.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a model bundle on a log (full ranking, leave-one-out).
     Eval(EvalArgs),
     /// Recommend the next items for a session.
@@ -417,7 +417,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Train(args) => run_train(args),
+        Command::Train(args) => run_train(*args),
         Command::Eval(args) => run_eval(args),
         Command::Recommend(args) => run_recommend(args),
         Command::Export(args) => run_export(args),

@@ -45,7 +45,7 @@ pub fn top_k(scores: &[f32], k: usize, allowed: impl Fn(u32) -> bool) -> Vec<(u3
     let mut threshold = f32::NEG_INFINITY; // the worst kept score, once the heap is full
     for (j, &s) in scores.iter().enumerate() {
         let full = kept.len() == k;
-        if (full && !(key(s) > threshold)) || k == 0 || !allowed(j as u32 + 1) {
+        if (full && key(s) <= threshold) || k == 0 || !allowed(j as u32 + 1) {
             continue;
         }
         kept.push(Kept(j, s));

@@ -24,7 +24,7 @@ use crate::model::{ModelConfig, left_padded};
 #[derive(Debug)]
 pub enum ServingItems {
     /// On the compute device; scored with burn's `matmul`.
-    Device(Tensor<2>),
+    Device(Box<Tensor<2>>),
     /// On the host (the browser's CPU path), packed for [`score_tiles`].
     Host {
         /// Item j's value k is at [`tiled`]`(j, k, d)`; the last tile is padded with zeros.
@@ -78,10 +78,10 @@ impl ServingItems {
                     .flat_map(|k| (0..items).map(move |j| (j, k)))
                     .map(|(j, k)| at(j, k))
                     .collect();
-                Self::Device(Tensor::from_data(
+                Self::Device(Box::new(Tensor::from_data(
                     TensorData::new(transposed, [d, items]),
                     device,
-                ))
+                )))
             }
         })
     }
@@ -101,6 +101,7 @@ impl ServingItems {
                 let columns =
                     Tensor::<1, Int>::from_data(TensorData::new(columns, [b * n]), device);
                 table
+                    .as_ref()
                     .clone()
                     .select(1, columns)
                     .transpose()
@@ -126,7 +127,7 @@ impl ServingItems {
                 let columns = picked.iter().map(|&j| j as i64 - 1).collect();
                 let columns =
                     Tensor::<1, Int>::from_data(TensorData::new(columns, [picked.len()]), device);
-                hidden.matmul(table.clone().select(1, columns))
+                hidden.matmul(table.as_ref().clone().select(1, columns))
             }
             Self::Host { .. } => hidden,
         }
@@ -154,7 +155,7 @@ impl ServingItems {
     /// device), or `hidden` (on the host, scored after the read by [`Self::finish`]).
     pub fn to_read(&self, hidden: Tensor<2>) -> Tensor<2> {
         match self {
-            Self::Device(table) => hidden.matmul(table.clone()),
+            Self::Device(table) => hidden.matmul(table.as_ref().clone()),
             Self::Host { .. } => hidden,
         }
     }

@@ -193,7 +193,7 @@ fn rollout_is_a_distribution_over_visible_positions_and_the_product_of_the_layer
             (a.clone() + eye.clone()).mul_scalar(0.5).matmul(acc)
         });
         let last_row = product
-            .slice([n - 1..n])
+            .slice(n - 1..n)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();

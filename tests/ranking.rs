@@ -91,7 +91,7 @@ fn top_k_matches_a_full_sort_on_random_scores_with_ties_and_nans() {
             .collect();
         let k = (next() % 25) as usize;
         let modulus = 1 + (next() % 4) as u32;
-        let allowed = |i: u32| i % modulus != 0 || modulus == 1;
+        let allowed = |i: u32| !i.is_multiple_of(modulus) || modulus == 1;
         let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
         let mut reference: Vec<(u32, f32)> = scores
             .iter()

@@ -10,7 +10,10 @@
 //! wgpu), where the mask is better drawn on the device, keep burn's layer.
 
 use burn::nn::Dropout;
-use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use burn::tensor::Tensor;
+// Used only by the host mask below, which is native-only.
+#[cfg(not(target_arch = "wasm32"))]
+use burn::tensor::{Device, Distribution, Int, TensorData};
 
 /// `layer` applied to `input`: identity unless training on an autodiff device.
 pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {

@@ -128,7 +128,7 @@ impl ModelConfig {
                 return Err(format!("{name} {value} is above the limit of {max}"));
             }
         }
-        if self.d_model % self.heads != 0 {
+        if !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(
                 "d_model {} is not divisible by heads {}",
                 self.d_model, self.heads
@@ -137,7 +137,7 @@ impl ModelConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} is not in [0, 1)", self.dropout));
         }
-        if !(self.refine_scale.abs() <= Self::MAX_REFINE_SCALE) {
+        if !(-Self::MAX_REFINE_SCALE..=Self::MAX_REFINE_SCALE).contains(&self.refine_scale) {
             return Err(format!(
                 "refine_scale {} is not a number in [-{m}, {m}]",
                 self.refine_scale,
