@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::catalogue::excerpt;
 use crate::data::DataError;
 use crate::data::TimeFormat;
+use crate::data::events::{find_column, list_columns};
 use crate::data::formats::{malformed, numbered_lines, read_text};
 
 /// Most distinct visitors a pilot file may hold (a bound on the memory it takes).
@@ -394,36 +395,6 @@ fn split(line: &str, delimiter: u8) -> Result<Vec<String>, String> {
         Err(e) => Err(e.to_string()),
     }
 }
-
-/// The column called `name`: exactly, else the only one equal ignoring ASCII case.
-fn find_column(names: &[String], name: &str) -> Option<usize> {
-    names.iter().position(|n| n == name).or_else(|| {
-        let mut matches = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.eq_ignore_ascii_case(name));
-        match (matches.next(), matches.next()) {
-            (Some((i, _)), None) => Some(i),
-            _ => None,
-        }
-    })
-}
-
-/// A header's columns for a message, at most [`LISTED_COLUMNS`] of them quoted.
-fn list_columns(names: &[String]) -> String {
-    let listed: Vec<String> = names
-        .iter()
-        .take(LISTED_COLUMNS)
-        .map(|n| excerpt(n))
-        .collect();
-    match names.len() > LISTED_COLUMNS {
-        true => format!("{}, … ({} columns)", listed.join(", "), names.len()),
-        false => listed.join(", "),
-    }
-}
-
-/// Most columns of a header an error message quotes.
-const LISTED_COLUMNS: usize = 8;
 
 /// The row of a JSON line: an object with `visitor`, `arm`, `event` and optionally `item`
 /// and `time` (strings or numbers; `null` or absent for the optional ones).

@@ -498,7 +498,7 @@ struct Layout {
 }
 
 /// The column called `name`: exactly, else the only one equal ignoring ASCII case.
-fn find_column(names: &[String], name: &str) -> Option<usize> {
+pub(crate) fn find_column(names: &[String], name: &str) -> Option<usize> {
     names.iter().position(|n| n == name).or_else(|| {
         let mut matches = names
             .iter()
@@ -511,7 +511,9 @@ fn find_column(names: &[String], name: &str) -> Option<usize> {
     })
 }
 
-fn list_columns(names: &[String]) -> String {
+/// A header's columns for a message, each quoted by [`excerpt`], at most [`LISTED_CHARS`]
+/// characters of them.
+pub(crate) fn list_columns(names: &[String]) -> String {
     let listed = names
         .iter()
         .map(|n| excerpt(n))
