@@ -174,19 +174,15 @@ fn a_warm_retrain_keeps_the_architecture_and_says_so_otherwise() {
     train(&old, previous.to_str().unwrap(), "1", &[]);
     let previous = previous.to_str().unwrap();
     let out = dir.path().join("new.awrsr");
-    let output = awrsr(&[
-        "train",
-        "--data",
-        &old,
-        "--out",
-        out.to_str().unwrap(),
-        "--init",
-        previous,
-        "--d-model",
-        "32",
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // A refused run: exit code 2, and its message.
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["train", "--data", &old, "--out", out.to_str().unwrap()];
+        args.extend(extra);
+        let output = awrsr(&args);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let stderr = refused(&["--init", previous, "--d-model", "32"]);
     assert!(
         stderr.contains("--d-model 32 differs from the --init model's 16"),
         "{stderr}"
@@ -206,18 +202,7 @@ fn a_warm_retrain_keeps_the_architecture_and_says_so_otherwise() {
     // A damaged bundle is refused with its name.
     std::fs::write(dir.path().join("bad.awrsr"), b"not a bundle").unwrap();
     let bad = dir.path().join("bad.awrsr");
-    let output = awrsr(&[
-        "train",
-        "--data",
-        &old,
-        "--out",
-        out.to_str().unwrap(),
-        "--init",
-        bad.to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.awrsr"));
+    assert!(refused(&["--init", bad.to_str().unwrap()]).contains("bad.awrsr"));
     // --drop-gone needs --init.
-    let output = awrsr(&["train", "--data", &old, "--drop-gone"]);
-    assert_eq!(output.status.code(), Some(2));
+    refused(&["--drop-gone"]);
 }
