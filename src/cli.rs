@@ -565,9 +565,12 @@ fn run_train(args: TrainArgs) -> CliResult {
         Some(path) => Some(load_bundle(path, &device)?),
         None => None,
     };
-    if let Some(previous) = &previous {
-        settings(&args, Some(&previous.config), 1, LogKind::Sessions)?;
-    }
+    let previous_config = previous.as_ref().map(|p| &p.config);
+    // The network's shape, checked against --init's before the log is read.
+    let shape = args.architecture.resolve(
+        previous_config.unwrap_or(&ModelConfig::DEFAULTS),
+        previous.is_some(),
+    )?;
     let log = load_data(&args.data)?;
     let interactions = match &previous {
         Some(previous) => {
@@ -586,19 +589,8 @@ fn run_train(args: TrainArgs) -> CliResult {
         protocol,
         sessions,
     } = prepare(&args.data, &log, interactions, args.seed)?;
-    let previous_config = previous.as_ref().map(|p| p.config.clone());
-    let max_len = args
-        .architecture
-        .max_len
-        .or(previous_config.as_ref().map(|c| c.max_len))
-        .unwrap_or(ModelConfig::DEFAULTS.max_len);
-    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, max_len);
-    let (config, training) = settings(
-        &args,
-        previous_config.as_ref(),
-        interactions.catalogue.len(),
-        kind,
-    )?;
+    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, shape.max_len);
+    let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
     crate::train::check_trainable(&split)?;
     let init = previous.map(|previous| {
         let (model, start) =
