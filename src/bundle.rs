@@ -155,56 +155,75 @@ pub struct Verified {
     pub warnings: Vec<String>,
 }
 
-/// A loaded bundle: the configuration, the catalogue and the model with its weights.
+/// A loaded bundle: what its header says, the network with its weights, and the item table.
 #[derive(Debug)]
 pub struct Bundle {
-    /// The network configuration.
-    pub config: ModelConfig,
-    /// The items the model ranks.
-    pub catalogue: Catalogue,
+    /// The configuration, catalogue, precision and warnings, as [`verify`] read them.
+    pub header: Verified,
     /// The network, weights loaded, on the requested device, in inference mode.
     pub model: Awrsr,
-    /// How the file stored the weights (the network computes in f32 whatever it was).
-    pub precision: Precision,
-    /// Problems that do not stop loading (see [`Verified::warnings`]).
-    pub warnings: Vec<String>,
     /// The item table `items.weight` widened to f32, row-major `[num_items + 1, d_model]`
-    /// (row 0 is padding), read from the file once for whoever serves it
-    /// ([`ServingItems`](crate::scoring::ServingItems)).
+    /// (row 0 is padding), read from the file once.
     pub item_table: Vec<f32>,
+}
+
+/// Which weights [`decode_weights`] loads into the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ItemRows {
+    /// The whole network, its item embedding included (training, evaluation, export).
+    Loaded,
+    /// Everything but the item embedding, which keeps one (padding) row: the server holds
+    /// the table itself ([`ServingItems`](crate::scoring::ServingItems)), so it is never
+    /// uploaded twice.
+    Omitted,
 }
 
 /// Reads a bundle from bytes onto `device`: [`verify`], then build the network and load
 /// the weights. Only uploads data: safe on WebGPU.
 pub fn decode(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
-    let (
-        Verified {
-            config,
-            catalogue,
-            precision,
-            warnings,
-        },
-        container,
-    ) = checked(bytes)?;
+    decode_weights(bytes, device, ItemRows::Loaded)
+}
+
+/// [`decode`] for serving: the network's item embedding is left at one padding row (it is
+/// never read: the server embeds sessions from [`Bundle::item_table`] through
+/// [`Awrsr::encode_embedded`]), so the table is on the device at most once.
+pub fn decode_for_serving(bytes: &[u8], device: &Device) -> Result<Bundle, BundleError> {
+    decode_weights(bytes, device, ItemRows::Omitted)
+}
+
+/// [`decode`] and [`decode_for_serving`].
+fn decode_weights(bytes: &[u8], device: &Device, rows: ItemRows) -> Result<Bundle, BundleError> {
+    let (header, container) = checked(bytes)?;
     let item_table = read_f32(&container, layout::ITEM_TABLE)?;
-    let widened = precision::widened(
-        bytes,
-        &container,
-        &layout::tensors(&config),
-        precision,
-        &item_table,
-    )?;
-    let mut model = config.init(device);
-    let mut store = SafetensorsStore::from_bytes(Some(widened.into_owned()));
-    model
+    let config = &header.config;
+    let mut expected = layout::tensors(config);
+    let mut model = match rows {
+        ItemRows::Loaded => config.init(device),
+        ItemRows::Omitted => {
+            expected.retain(|(name, _)| name != layout::ITEM_TABLE);
+            config.init_with_item_rows(1, device)
+        }
+    };
+    let widened = precision::widened(bytes, &container, &expected, header.precision, &item_table)?;
+    let mut store = SafetensorsStore::from_bytes(Some(widened.into_owned()))
+        .allow_partial(rows == ItemRows::Omitted);
+    if rows == ItemRows::Omitted {
+        store = store.with_predicate(|path, _| path != layout::ITEM_TABLE);
+    }
+    let applied = model
         .load_from(&mut store)
         .map_err(|e| BundleError::Weights(e.to_string()))?;
+    // Partial only by the item table: any other tensor missing is still an error.
+    if let Some((path, _)) = applied
+        .missing
+        .iter()
+        .find(|(p, _)| p != layout::ITEM_TABLE)
+    {
+        return Err(BundleError::Weights(format!("tensor {path} not found")));
+    }
     Ok(Bundle {
-        config,
-        catalogue,
+        header,
         model: model.valid(),
-        precision,
-        warnings,
         item_table,
     })
 }

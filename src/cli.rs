@@ -565,7 +565,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         Some(path) => Some(load_bundle(path, &device)?),
         None => None,
     };
-    let previous_config = previous.as_ref().map(|p| &p.config);
+    let previous_config = previous.as_ref().map(|p| &p.header.config);
     // The network's shape, checked against --init's before the log is read.
     let shape = args.architecture.resolve(
         previous_config.unwrap_or(&ModelConfig::DEFAULTS),
@@ -575,7 +575,7 @@ fn run_train(args: TrainArgs) -> CliResult {
     let interactions = match &previous {
         Some(previous) => {
             let catalogue = warm::merged_catalogue(
-                &previous.catalogue,
+                &previous.header.catalogue,
                 &log.interactions.catalogue,
                 args.drop_gone,
             );
@@ -661,7 +661,7 @@ fn run_eval(args: EvalArgs) -> CliResult {
     let device = device(args.device)?;
     let model = load_bundle(&args.model, &device)?;
     let log = load_data(&args.data)?;
-    let (interactions, dropped) = log.interactions.with_catalogue(&model.catalogue);
+    let (interactions, dropped) = log.interactions.with_catalogue(&model.header.catalogue);
     if dropped > 0 {
         say(format!(
             "note: {dropped} interactions with items the model does not know were dropped"
@@ -675,7 +675,7 @@ fn run_eval(args: EvalArgs) -> CliResult {
     check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let report = report(
         &model.model,
-        &model.config,
+        &model.header.config,
         protocol,
         &split,
         &sessions,
@@ -730,7 +730,7 @@ fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {
 fn load_bundle(path: &Path, device: &Device) -> Result<bundle::Bundle, Box<dyn Error>> {
     let bytes = files::read_bundle(path)?;
     let bundle = bundle::decode(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))?;
-    warn_loaded(path, &bundle.warnings);
+    warn_loaded(path, &bundle.header.warnings);
     Ok(bundle)
 }
 
@@ -756,8 +756,8 @@ fn run_export(args: ExportArgs) -> CliResult {
     let loaded = load_bundle(&args.model, &device)?;
     let bytes = bundle::encode(
         &loaded.model,
-        &loaded.config,
-        &loaded.catalogue,
+        &loaded.header.config,
+        &loaded.header.catalogue,
         args.precision,
     )?;
     files::write_atomic(&args.out, &bytes)?;

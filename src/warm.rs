@@ -86,7 +86,7 @@ pub fn warm_model(
     let mut known = vec![false; catalogue.len() + 1];
     for (i, id) in catalogue.ids().iter().enumerate() {
         let row = i + 1;
-        if let Some(old_row) = previous.catalogue.index_of(id) {
+        if let Some(old_row) = previous.header.catalogue.index_of(id) {
             let old_row = old_row as usize;
             table[row * d..(row + 1) * d].copy_from_slice(&old[old_row * d..(old_row + 1) * d]);
             known[row] = true;
@@ -98,7 +98,7 @@ pub fn warm_model(
         kept,
         from_neighbours: 0,
         fresh: 0,
-        dropped: previous.catalogue.len() - kept,
+        dropped: previous.header.catalogue.len() - kept,
     };
     for row in 1..=catalogue.len() {
         if known[row] {

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use awrsr::bundle::{BundleError, NO_CHECKSUM_WARNING, Precision, decode, encode, layout, verify};
+use awrsr::bundle::{
+    BundleError, NO_CHECKSUM_WARNING, Precision, decode, decode_for_serving, encode, layout, verify,
+};
 use awrsr::catalogue::Catalogue;
 use awrsr::model::{ModelConfig, Refinement, input_tensor};
 use burn::tensor::Device;
@@ -77,12 +79,12 @@ fn round_trip_is_exact() {
     let device = Device::flex();
     let (bytes, config, catalogue) = sample();
     let loaded = decode(&bytes, &device).unwrap();
-    assert_eq!(loaded.config, config);
-    assert_eq!(loaded.catalogue, catalogue);
+    assert_eq!(loaded.header.config, config);
+    assert_eq!(loaded.header.catalogue, catalogue);
     let again = encode(
         &loaded.model,
-        &loaded.config,
-        &loaded.catalogue,
+        &loaded.header.config,
+        &loaded.header.catalogue,
         Precision::F32,
     )
     .unwrap();
@@ -296,7 +298,13 @@ fn written_bundles_carry_a_checksum_and_load_without_warnings() {
         checksum.starts_with("crc32:") && checksum.len() == 14,
         "{checksum}"
     );
-    assert!(decode(&bytes, &Device::flex()).unwrap().warnings.is_empty());
+    assert!(
+        decode(&bytes, &Device::flex())
+            .unwrap()
+            .header
+            .warnings
+            .is_empty()
+    );
 }
 
 #[test]
@@ -304,7 +312,7 @@ fn bundles_without_checksum_still_load_with_a_warning() {
     let (bytes, ..) = sample();
     let legacy = rebuild(&bytes, |_| {}, |_| {});
     assert_eq!(
-        decode(&legacy, &Device::flex()).unwrap().warnings,
+        decode(&legacy, &Device::flex()).unwrap().header.warnings,
         [NO_CHECKSUM_WARNING]
     );
 
@@ -312,13 +320,14 @@ fn bundles_without_checksum_still_load_with_a_warning() {
     let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.awrsr")).unwrap();
     if !metadata(&shipped).contains_key("awrsr.checksum") {
         assert_eq!(
-            decode(&shipped, &Device::flex()).unwrap().warnings,
+            decode(&shipped, &Device::flex()).unwrap().header.warnings,
             [NO_CHECKSUM_WARNING]
         );
     } else {
         assert!(
             decode(&shipped, &Device::flex())
                 .unwrap()
+                .header
                 .warnings
                 .is_empty()
         );
@@ -588,9 +597,11 @@ fn a_model_with_non_finite_weights_is_never_written() {
 fn sample_scores(bytes: &[u8]) -> Vec<f32> {
     let device = Device::flex();
     let loaded = decode(bytes, &device).unwrap();
-    let encoded = loaded
-        .model
-        .encode(input_tensor(&[&[1, 3, 2]], loaded.config.max_len, &device));
+    let encoded = loaded.model.encode(input_tensor(
+        &[&[1, 3, 2]],
+        loaded.header.config.max_len,
+        &device,
+    ));
     let hidden = awrsr::model::Awrsr::last_hidden(&encoded);
     loaded
         .model
@@ -731,4 +742,35 @@ fn narrow_bundles_that_lie_are_refused() {
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
     assert!(error(&flipped).contains("corrupted"), "{}", error(&flipped));
+}
+
+/// Loading for serving holds the item table once: the network keeps one item row, the
+/// table comes back whole, and every other weight is the full load's, in every precision.
+#[test]
+fn serving_loads_the_item_table_once_in_every_precision() {
+    let (bytes, config, catalogue) = sample();
+    let device = Device::flex();
+    let model = decode(&bytes, &device).unwrap().model;
+    for precision in [Precision::F32, Precision::F16, Precision::Int8] {
+        let narrow = encode(&model, &config, &catalogue, precision).unwrap();
+        let full = decode(&narrow, &device).unwrap();
+        let served = decode_for_serving(&narrow, &device).unwrap();
+        assert_eq!(
+            served.model.items.weight.dims(),
+            [1, config.d_model],
+            "{precision:?}"
+        );
+        assert_eq!(served.item_table, full.item_table, "{precision:?}");
+        assert_eq!(served.header.catalogue.ids(), catalogue.ids());
+        let weights = |m: &awrsr::model::Awrsr| {
+            let positions = m.positions.weight.val().into_data();
+            let norm = m.final_norm.gamma.val().into_data();
+            [positions, norm].map(|t| t.try_into_vec::<f32>().unwrap())
+        };
+        assert_eq!(
+            weights(&served.model),
+            weights(&full.model),
+            "{precision:?}"
+        );
+    }
 }

@@ -244,11 +244,11 @@ fn fuzz_decode(precision: Precision) {
             }
             Ok(bundle) => {
                 loaded.set(loaded.get() + 1);
-                prop_assert!(bundle.config.validate().is_ok());
-                if bundle.warnings.is_empty() {
+                prop_assert!(bundle.header.config.validate().is_ok());
+                if bundle.header.warnings.is_empty() {
                     // The checksum was verified: nothing may have changed.
-                    prop_assert_eq!(&bundle.config, &config);
-                    prop_assert_eq!(&bundle.catalogue, &catalogue);
+                    prop_assert_eq!(&bundle.header.config, &config);
+                    prop_assert_eq!(&bundle.header.catalogue, &catalogue);
                 }
             }
         }

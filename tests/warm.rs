@@ -64,10 +64,10 @@ fn a_warm_start_keeps_known_rows_and_starts_new_items_from_their_neighbours() {
     let before = decode(&bytes, &device).unwrap();
     let log = load(Path::new(&new), &LoadOptions::default()).unwrap();
     for drop_gone in [false, true] {
-        let catalogue = merged_catalogue(&before.catalogue, &log.catalogue, drop_gone);
+        let catalogue = merged_catalogue(&before.header.catalogue, &log.catalogue, drop_gone);
         let (interactions, dropped) = log.with_catalogue(&catalogue);
         assert_eq!(dropped, 0, "every click of the new log has an item");
-        let config = config_for(&before.config, catalogue.len(), 0.2);
+        let config = config_for(&before.header.config, catalogue.len(), 0.2);
         let bundle = decode(&bytes, &device).unwrap();
         let (model, start) = warm_model(bundle, &config, &catalogue, &interactions, &device);
         let table: Vec<f32> = model.items.weight.val().into_data().iter::<f32>().collect();
@@ -77,13 +77,14 @@ fn a_warm_start_keeps_known_rows_and_starts_new_items_from_their_neighbours() {
         // Known items: their previous rows, bit for bit.
         let mut kept = 0;
         for (i, id) in catalogue.ids().iter().enumerate() {
-            if let Some(j) = before.catalogue.index_of(id) {
+            if let Some(j) = before.header.catalogue.index_of(id) {
                 assert_eq!(row(i as u32 + 1), old_row(j), "item {id}");
                 kept += 1;
             }
         }
         assert_eq!(start.kept, kept);
         let gone = before
+            .header
             .catalogue
             .ids()
             .iter()
@@ -108,7 +109,7 @@ fn a_warm_start_keeps_known_rows_and_starts_new_items_from_their_neighbours() {
                 for (p, _) in clicks.iter().enumerate().filter(|&(_, &i)| i == new_item) {
                     let window = p.saturating_sub(5)..(p + 6).min(clicks.len());
                     for &other in &clicks[window] {
-                        if let Some(j) = before.catalogue.index_of(catalogue.id(other)) {
+                        if let Some(j) = before.header.catalogue.index_of(catalogue.id(other)) {
                             sum.iter_mut().zip(old_row(j)).for_each(|(s, x)| *s += x);
                             count += 1.0;
                         }
@@ -118,7 +119,7 @@ fn a_warm_start_keeps_known_rows_and_starts_new_items_from_their_neighbours() {
             (count > 0.0).then(|| sum.iter().map(|s| s / count).collect::<Vec<f32>>())
         };
         let (new_item, mean) = (1..=catalogue.len() as u32)
-            .filter(|&i| before.catalogue.index_of(catalogue.id(i)).is_none())
+            .filter(|&i| before.header.catalogue.index_of(catalogue.id(i)).is_none())
             .find_map(|i| neighbour_mean(i).map(|mean| (i, mean)))
             .unwrap();
         for (got, want) in row(new_item).iter().zip(&mean) {
@@ -156,13 +157,13 @@ fn a_warm_retrain_starts_where_the_previous_model_left_off() {
     // The bundle written knows the old and the new items.
     let bundle = decode(&std::fs::read(out).unwrap(), &Device::flex()).unwrap();
     let before = decode(&std::fs::read(&previous).unwrap(), &Device::flex()).unwrap();
-    assert!(bundle.catalogue.len() > before.catalogue.len());
+    assert!(bundle.header.catalogue.len() > before.header.catalogue.len());
     assert!(
-        before
+        before.header.catalogue.ids().iter().all(|id| bundle
+            .header
             .catalogue
-            .ids()
-            .iter()
-            .all(|id| bundle.catalogue.index_of(id).is_some())
+            .index_of(id)
+            .is_some())
     );
 }
 

@@ -149,6 +149,13 @@ impl ModelConfig {
 
     /// Builds a freshly initialised network on `device`.
     pub fn init(&self, device: &Device) -> Awrsr {
+        self.init_with_item_rows(self.num_items + 1, device)
+    }
+
+    /// [`Self::init`] with an item embedding of `rows` rows instead of `num_items + 1`: a
+    /// network whose item vectors are held elsewhere (serving passes them to
+    /// [`Awrsr::encode_embedded`]) keeps one.
+    pub fn init_with_item_rows(&self, rows: usize, device: &Device) -> Awrsr {
         let std = 1.0 / (self.d_model as f64).sqrt();
         let embedding = |n| {
             EmbeddingConfig::new(n, self.d_model)
@@ -156,7 +163,7 @@ impl ModelConfig {
                 .init(device)
         };
         Awrsr {
-            items: embedding(self.num_items + 1),
+            items: embedding(rows),
             positions: embedding(self.max_len),
             blocks: (0..self.layers).map(|_| Block::new(self, device)).collect(),
             final_norm: LayerNormConfig::new(self.d_model).init(device),
