@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT, serve, launch } from './harness.mjs';
 
@@ -100,9 +100,14 @@ test('npm pack: each tarball holds every target of "exports" and every entry of 
 
 test('npm install puts the packed files, byte for byte, in node_modules', async () => {
   for (const [folder, name] of PACKAGES) {
-    const installed = (await readdir(join(project, 'node_modules', name))).sort();
+    const root = join(project, 'node_modules', name);
+    // Every file, in sub-folders too (the widget's modules are in widget/), by its path in the package.
+    const installed = (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile()).map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name))).sort();
     assert.deepEqual(installed, [...packed[name].listed].sort(), name);
-    for (const file of ['awrsr_bg.wasm', 'client.js', 'awrsr-widget.js']) {
+    const widgetModules = packed[name].listed.filter((file) => file.startsWith('widget/'));
+    assert.ok(widgetModules.length > 0, `${name}: the widget's modules are packed`);
+    for (const file of ['awrsr_bg.wasm', 'client.js', 'awrsr-widget.js', ...widgetModules]) {
       assert.ok((await readFile(join(project, 'node_modules', name, file))).equals(await readFile(join(ROOT, folder, file))), `${name}/${file}`);
     }
   }
