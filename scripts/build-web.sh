@@ -7,7 +7,8 @@
 # Both use WebAssembly SIMD (.cargo/config.toml), and get scripts/guard-freed.js appended to
 # their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module).
 # Both also ship the hand-written js/ files: client.js (load in a Worker, parallel downloads
-# with progress, ordered calls), worker.js and client.d.ts, the widget and the npm README.
+# with progress, ordered calls), worker.js and client.d.ts, the widget (awrsr-widget.js, its
+# modules in widget/ and its types) and the npm README.
 # Each folder packs as an npm package (`npm pack`): pkg/ as `awrsr`, pkg-cpu/ as `awrsr-cpu`.
 #
 # No wasm-opt: binaryen 132's `wasm-opt -Oz` made this module smaller raw (13.9 → 10.6 MB)
@@ -23,7 +24,8 @@ package() { # profile, output folder, cargo flags…
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
   cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
   cp "$ROOT/js/client.js" "$ROOT/js/worker.js" "$ROOT/js/client.d.ts" "$out/"
-  cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js
+  cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js,
+  rm -rf "$out/widget" && mkdir "$out/widget" && cp "$ROOT"/js/widget/*.js "$out/widget/" # and its modules
   cp "$ROOT/js/README.md" "$out/" # the npm package's README
   printf '%s/awrsr_bg.wasm: %s bytes (%s gzip -9)\n' "$out" "$(wc -c < "$out/awrsr_bg.wasm")" "$(gzip -9c "$out/awrsr_bg.wasm" | wc -c)"
 }

@@ -3,9 +3,13 @@
 // strongest links). The engine runs through the package's widget module and client.js, in a
 // Worker where there is one; after the engine, model and catalogue have loaded, no request
 // is made. Keyboard focus survives every re-render and rail updates are announced politely.
+// Names come from the widget's own catalogue and title cache: the store's movies are given to
+// it with `catalogue`, the model's titles are learned from each answer (`learnTitles`), and
+// `nameOf` reads both, as the widget's cards do.
 import {
-  loadModel, session, view, forget, el, cover, becauseText, keepFocus, updateMessage, progressFraction,
+  loadModel, session, view, forget, catalogue, nameOf, el, cover, becauseText, keepFocus, updateMessage, progressFraction,
 } from '../pkg/awrsr-widget.js';
+import { learnTitles } from '../pkg/widget/catalogue.js';
 
 const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') ?? 'model.awrsr';
@@ -15,7 +19,6 @@ const PAGE = 48;
 const $ = (id) => document.getElementById(id);
 
 let movies = new Map();
-const titles = new Map(); // the model's titles, for ids the catalogue lacks
 let rec;
 let shown = PAGE;
 let latest = 0;
@@ -37,17 +40,13 @@ function progress(p) {
   $('loading-label').textContent = `Loading the engine and model… ${megabytes(p.loaded)} of ${megabytes(p.total)} MB`;
 }
 
-function name(id) {
-  return movies.get(id)?.title ?? titles.get(id) ?? id;
-}
-
 function movieButton(id, extra) {
   const movie = movies.get(id);
   const meta = movie ? [movie.year, movie.genres.slice(0, 2).join(' · ')].filter(Boolean).join(' — ') : '';
   return el('div', { role: 'listitem', class: 'item' },
     el('button', { type: 'button', class: 'item-button', 'data-id': id, onclick: () => view(id) },
-      cover(id, name(id)),
-      el('span', { class: 'item-title', text: name(id) }),
+      cover(id, nameOf(id)),
+      el('span', { class: 'item-title', text: nameOf(id) }),
       el('span', { class: 'item-meta', text: meta }),
       extra ? el('span', { class: 'item-because', text: extra }) : null));
 }
@@ -71,7 +70,7 @@ function showMore() {
 }
 
 function renderSession(ids) {
-  $('session').replaceChildren(...[...ids].reverse().slice(0, 30).map((id) => el('li', { text: name(id) })));
+  $('session').replaceChildren(...[...ids].reverse().slice(0, 30).map((id) => el('li', { text: nameOf(id) })));
   $('forget').setAttribute('aria-disabled', String(ids.length === 0));
 }
 
@@ -94,7 +93,7 @@ function renderHeatmap(attention) {
     ctx.fillStyle = j > i ? '#f3f4f6' : `rgba(79, 70, 229, ${Math.min(1, 0.08 + weight(i, j) * 1.6)})`;
     ctx.fillRect(j * cell, i * cell, cell - 1, cell - 1);
   }));
-  $('heat-caption').textContent = `Rows and columns, oldest first: ${ids.map(name).join(' → ')}`;
+  $('heat-caption').textContent = `Rows and columns, oldest first: ${ids.map(nameOf).join(' → ')}`;
   const links = strongestLinks(ids, weight, 5);
   canvas.setAttribute('aria-label', `Attention heat map of ${ids.length} viewed movie${ids.length === 1 ? '' : 's'}; ` +
     (links.length ? `strongest link: ${links[0].text}` : 'no links between different movies yet'));
@@ -104,15 +103,14 @@ function renderHeatmap(attention) {
 function strongestLinks(ids, weight, count) {
   const links = [];
   ids.forEach((row, i) => ids.slice(0, i).forEach((column, j) => {
-    if (row !== column) links.push({ w: weight(i, j), text: `${name(row)} attends to ${name(column)}: ${Math.round(weight(i, j) * 100)}%` });
+    if (row !== column) links.push({ w: weight(i, j), text: `${nameOf(row)} attends to ${nameOf(column)}: ${Math.round(weight(i, j) * 100)}%` });
   }));
   return links.sort((a, b) => b.w - a.w).slice(0, count);
 }
 
 function renderRail(out) {
-  for (const item of out.items) if (item.title != null) titles.set(item.id, item.title);
-  keepFocus($('rail'), () => $('rail').replaceChildren(...out.items.map((item) => movieButton(item.id, becauseText(item, name)))), $('recommendations'));
-  if (updates++ > 0) $('announce').textContent = updateMessage(out.items, name); // not the first, quiet load
+  keepFocus($('rail'), () => $('rail').replaceChildren(...out.items.map((item) => movieButton(item.id, becauseText(item, nameOf)))), $('recommendations'));
+  if (updates++ > 0) $('announce').textContent = updateMessage(out.items, nameOf); // not the first, quiet load
 }
 
 function renderBadge(out) {
@@ -129,6 +127,7 @@ async function refresh() {
   let out;
   try {
     out = await rec.recommend(ids, { k: 10, explain: true, supersede: true });
+    await learnTitles(rec, out); // the names of recommended items, and of reasons, the catalogue lacks
   } catch (error) {
     if (error?.name === 'AbortError') return; // a newer view is being answered
     console.error('awrsr demo: recommendations failed', error);
@@ -154,6 +153,7 @@ async function loadStore() {
   const ids = list.map((m) => String(m.id));
   const known = await rec.hasItems(ids);
   movies = new Map(list.filter((_, i) => known[i]).map((m) => [String(m.id), m]));
+  catalogue([...movies.values()]); // their titles name them (nameOf)
 }
 
 function wire() {

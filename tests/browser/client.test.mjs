@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, serve, launch, apiPage } from './harness.mjs';
+import { ROOT, serve, launch, apiPage, openPage } from './harness.mjs';
 
 const MODEL = '/www/model.awrsr';
 const SESSIONS = [['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296'], []];
@@ -42,14 +42,7 @@ after(async () => {
 });
 
 /** A fresh page with nothing loaded; `page.errors` collects uncaught page errors. */
-async function clientPage(context, url = server.url) {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(`${url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
-  return page;
-}
+const clientPage = (context, url = server.url) => openPage(context, `${url}/client.html`, { ready: () => window.ready === true });
 
 /** Loads a model with client.js in the page (kept as window.rec); returns its plain properties. */
 function load(page, pkg, model, options) {

@@ -11,7 +11,7 @@
 // adoptedStyleSheets falls back to an inline <style>, which then needs 'unsafe-inline'.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROOT, serve, launch } from './harness.mjs';
+import { ROOT, serve, launch, openPage } from './harness.mjs';
 
 const NEEDED = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'";
 const POLICIES = {
@@ -71,15 +71,11 @@ after(async () => {
 
 /** Opens a policy's page with a worker mode; resolves to `{ outcome, violations, errors }`. */
 async function run(policy, worker = 'auto') {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  const response = await page.goto(`${server.url}/${policy}/index.html?worker=${worker}`);
-  assert.equal(response.headers()['content-security-policy'], POLICIES[policy]);
-  await page.waitForFunction(() => window.outcome, null, { timeout: 120_000 });
+  const page = await openPage(browser, `${server.url}/${policy}/index.html?worker=${worker}`, { ready: () => window.outcome, timeout: 120_000 });
+  assert.equal(page.response.headers()['content-security-policy'], POLICIES[policy]);
   const result = await page.evaluate(() => ({ outcome: window.outcome, violations: window.violations }));
   await page.close();
-  return { ...result, errors };
+  return { ...result, errors: page.errors };
 }
 
 test(`exactly "${NEEDED}" (over default-src 'none'): worker mode and the page both recommend, nothing is blocked`, async () => {
@@ -118,12 +114,9 @@ test("worker-src 'none': 'auto' runs in the page, true rejects; no worker-src at
 
 /** Opens a policy's widget page (`?old`: without adoptedStyleSheets); resolves to how the first card looks. */
 async function widgetLook(policy, query = '') {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  const response = await page.goto(`${server.url}/${policy}/widget.html${query}`);
-  assert.equal(response.headers()['content-security-policy'], POLICIES[policy]);
-  await page.waitForFunction(() => document.querySelectorAll('.awrsr-card').length === 4, null, { timeout: 120_000 });
+  const page = await openPage(browser, `${server.url}/${policy}/widget.html${query}`,
+    { ready: () => document.querySelectorAll('.awrsr-card').length === 4, timeout: 120_000 });
+  assert.equal(page.response.headers()['content-security-policy'], POLICIES[policy]);
   const look = await page.evaluate(() => {
     const card = document.querySelector('.awrsr-card');
     const button = card.querySelector('.awrsr-card-button');
@@ -141,7 +134,7 @@ async function widgetLook(policy, query = '') {
     };
   });
   await page.close();
-  return { ...look, errors };
+  return { ...look, errors: page.errors };
 }
 
 test("the widget without style-src 'unsafe-inline': under style-src 'self', or none at all, its cards are styled by a constructed stylesheet and nothing is reported", async () => {

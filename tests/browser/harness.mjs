@@ -103,13 +103,44 @@ export async function launch({ webgpu }) {
   return context;
 }
 
-/** Opens the API test page (of `pkg`, /pkg or /pkg-cpu) and waits until the module is initialised. */
-export async function apiPage(context, url, pkg = '/pkg') {
+/**
+ * Runs `body(context)` in a fresh headless Chromium (`launch`'s options), and closes it (its
+ * profile folder deleted) however `body` ends; resolves to what `body` resolves to.
+ */
+export async function withBrowser(options, body) {
+  const context = await launch(options);
+  try {
+    return await body(context);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Opens `url` in a new page of `context`: `page.errors` collects the messages of uncaught page
+ * errors from before the page loads, and `page.response` is the navigation's response.
+ * Options: `console` (also collect the console's `{ type, text }` in `page.console`),
+ * `viewport` (`{ width, height }`, set before loading), `ready` (what to wait for once loaded:
+ * a selector, or a function run in the page until it returns a truthy value) and its
+ * `timeout` (ms; Playwright's default without one).
+ */
+export async function openPage(context, url, { console: collect = false, viewport, ready, timeout } = {}) {
   const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}/tests/browser/api.html?pkg=${pkg}`);
-  await page.waitForFunction(() => window.awrsrReady === true, null, { timeout: 60_000 });
-  page.errors = errors;
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  if (collect) {
+    page.console = [];
+    page.on('console', (m) => page.console.push({ type: m.type(), text: m.text() }));
+  }
+  if (viewport) await page.setViewportSize(viewport);
+  page.response = await page.goto(url);
+  const wait = timeout == null ? {} : { timeout };
+  if (typeof ready === 'string') await page.waitForSelector(ready, wait);
+  else if (ready) await page.waitForFunction(ready, null, wait);
   return page;
+}
+
+/** Opens the API test page (of `pkg`, /pkg or /pkg-cpu) and waits until the module is initialised. */
+export function apiPage(context, url, pkg = '/pkg') {
+  return openPage(context, `${url}/tests/browser/api.html?pkg=${pkg}`, { ready: () => window.awrsrReady === true, timeout: 60_000 });
 }

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, serve, launch } from './harness.mjs';
+import { ROOT, serve, launch, openPage } from './harness.mjs';
 
 const PACKAGES = [['pkg', 'awrsr'], ['pkg-cpu', 'awrsr-cpu']];
 const SESSION = ['1', '50', '260'];
@@ -100,9 +100,14 @@ test('npm pack: each tarball holds every target of "exports" and every entry of 
 
 test('npm install puts the packed files, byte for byte, in node_modules', async () => {
   for (const [folder, name] of PACKAGES) {
-    const installed = (await readdir(join(project, 'node_modules', name))).sort();
+    const root = join(project, 'node_modules', name);
+    // Every file, in sub-folders too (the widget's modules are in widget/), by its path in the package.
+    const installed = (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile()).map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name))).sort();
     assert.deepEqual(installed, [...packed[name].listed].sort(), name);
-    for (const file of ['awrsr_bg.wasm', 'client.js', 'awrsr-widget.js']) {
+    const widgetModules = packed[name].listed.filter((file) => file.startsWith('widget/'));
+    assert.ok(widgetModules.length > 0, `${name}: the widget's modules are packed`);
+    for (const file of ['awrsr_bg.wasm', 'client.js', 'awrsr-widget.js', ...widgetModules]) {
       assert.ok((await readFile(join(project, 'node_modules', name, file))).equals(await readFile(join(ROOT, folder, file))), `${name}/${file}`);
     }
   }
@@ -111,11 +116,7 @@ test('npm install puts the packed files, byte for byte, in node_modules', async 
 test("without a bundler, through an import map: the installed package's client recommends 10 items, in a Worker", async () => {
   for (const [, name] of PACKAGES) {
     const from = server.requests.length;
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}/client.html?name=${name}`);
-    await page.waitForFunction(() => window.outcome, null, { timeout: 120_000 });
+    const page = await openPage(browser, `${server.url}/client.html?name=${name}`, { ready: () => window.outcome, timeout: 120_000 });
     const outcome = await page.evaluate(() => window.outcome);
     assert.equal(outcome.error, undefined, `${name}: ${outcome.error}`);
     assert.equal(outcome.items.length, 10, name);
@@ -126,7 +127,7 @@ test("without a bundler, through an import map: the installed package's client r
     for (const file of ['client.js', 'worker.js', 'awrsr.js', 'awrsr_bg.wasm']) {
       assert.ok(asked.includes(`/node_modules/${name}/${file}`), `${name}: ${file} from node_modules (${asked.join(' ')})`);
     }
-    assert.deepEqual(errors, []);
+    assert.deepEqual(page.errors, []);
     await page.close();
   }
 });
@@ -134,11 +135,8 @@ test("without a bundler, through an import map: the installed package's client r
 test('without a bundler: the installed widget on a bare page shows cards', async () => {
   for (const [, name] of PACKAGES) {
     const from = server.requests.length;
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}/widget-${name}.html`);
-    await page.waitForFunction(() => document.querySelectorAll('awrsr-recommendations .awrsr-card').length === 6, null, { timeout: 120_000 });
+    const page = await openPage(browser, `${server.url}/widget-${name}.html`,
+      { ready: () => document.querySelectorAll('awrsr-recommendations .awrsr-card').length === 6, timeout: 120_000 });
     const cards = await page.$$eval('awrsr-recommendations .awrsr-card', (nodes) => nodes.map((n) => ({
       title: n.querySelector('.awrsr-card-title')?.textContent, because: n.querySelector('.awrsr-card-because')?.textContent,
     })));
@@ -149,7 +147,7 @@ test('without a bundler: the installed widget on a bare page shows cards', async
     for (const file of ['awrsr-widget.js', 'client.js', 'awrsr_bg.wasm']) {
       assert.ok(asked.includes(`/node_modules/${name}/${file}`), `${name}: ${file} from node_modules (${asked.join(' ')})`);
     }
-    assert.deepEqual(errors, []);
+    assert.deepEqual(page.errors, []);
     await page.close();
   }
 });
@@ -165,8 +163,7 @@ test('serving: any Content-Type loads the wasm; with Content-Encoding the progre
     })[path],
   });
   try {
-    const page = await browser.newPage();
-    await page.goto(`${served.url}/blank.html`);
+    const page = await openPage(browser, `${served.url}/blank.html`);
     const runs = {};
     for (const folder of ['typed', 'plain', 'gzip']) {
       runs[folder] = await page.evaluate(async (folder) => {
