@@ -212,11 +212,6 @@ struct TrainArgs {
     /// (kept by default: they can still be recommended).
     #[arg(long, requires = "init")]
     drop_gone: bool,
-    /// With --init: shrink-and-perturb (Ash & Adams 2020): every previous weight times KEEP
-    /// plus (1 - KEEP) times a fresh initialisation's; 1 starts from the weights as they were.
-    #[arg(long, requires = "init", value_name = "KEEP", default_value_t = 1.0,
-          value_parser = keep_share)]
-    init_keep: f64,
     /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
     /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
     #[arg(long, value_enum)]
@@ -599,7 +594,7 @@ fn run_train(args: TrainArgs) -> CliResult {
     crate::train::check_trainable(&split)?;
     let init = previous.map(|previous| {
         let (model, start) =
-            warm::warm_model(previous, &config, &interactions.catalogue, interactions, args.init_keep, &device);
+            warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
         say(format!(
             "warm start from {}: {} items keep their rows, {} new items start from the items clicked with them, {} from scratch, {} dropped",
             args.init.as_deref().unwrap_or(Path::new("")).display(),
@@ -844,13 +839,5 @@ fn print_table(out: &Recommendations) {
                 .collect();
             say(format!("{:>16}because you viewed {}", "", named.join(", ")));
         }
-    }
-}
-
-/// `--init-keep`: a share in (0, 1].
-fn keep_share(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(keep) if keep > 0.0 && keep <= 1.0 => Ok(keep),
-        _ => Err(format!("{text} is not a number in (0, 1]")),
     }
 }

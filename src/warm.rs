@@ -7,12 +7,9 @@
 //! gone from the log
 //! keep their rows (they can still be recommended, and their weights cost nothing) unless
 //! asked to be dropped. Everything else (positions, attention, feed-forward, norms) starts
-//! as it was, unless `keep` < 1 asks for shrink-and-perturb (Ash & Adams, "On Warm-Starting
-//! Neural Network Training", NeurIPS 2020): every weight becomes `keep` times its warm value
-//! plus `1 - keep` times a fresh initialisation's, which keeps a network that has converged
-//! on the old sessions from memorising them instead of learning the new ones.
+//! as it was.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::bundle::Bundle;
@@ -73,19 +70,16 @@ pub fn config_for(previous: &ModelConfig, num_items: usize, dropout: f64) -> Mod
 
 /// The starting network for `config` (from [`config_for`]) over `catalogue` (from
 /// [`merged_catalogue`]) whose training histories are `interactions` (indexed by
-/// `catalogue`): `previous`'s weights with its item table laid out anew, shrunk toward a
-/// fresh initialisation by `keep` (module comment; 1 keeps them as they are).
+/// `catalogue`): `previous`'s weights with its item table laid out anew (module comment).
 pub fn warm_model(
     previous: Bundle,
     config: &ModelConfig,
     catalogue: &Catalogue,
     interactions: &Interactions,
-    keep: f64,
     device: &Device,
 ) -> (Awrsr, WarmStart) {
     let d = config.d_model;
-    let fresh = config.init(device);
-    let fresh_table = fresh.items.weight.val().into_data();
+    let fresh_table = config.init(device).items.weight.val().into_data();
     let fresh_table: Vec<f32> = fresh_table.iter::<f32>().collect();
     let old = &previous.item_table;
     let mut table = vec![0f32; (catalogue.len() + 1) * d];
@@ -124,51 +118,7 @@ pub fn warm_model(
     let mut model = previous.model;
     let weights = Tensor::from_data(TensorData::new(table, [catalogue.len() + 1, d]), device);
     model.items.weight = Param::from_tensor(weights);
-    if keep < 1.0 {
-        model = shrink_toward(model, &fresh, keep);
-    }
     (model, start)
-}
-
-/// Every float weight of `model` as `keep · w + (1 − keep) · f`, `f` the same weight of
-/// `fresh` (the same architecture).
-fn shrink_toward(model: Awrsr, fresh: &Awrsr, keep: f64) -> Awrsr {
-    let mut collected = FreshWeights(Vec::new());
-    fresh.visit(&mut collected);
-    let mut mix = Mix {
-        fresh: collected.0.into_iter(),
-        keep,
-    };
-    model.map(&mut mix)
-}
-
-/// Collects a network's float weights in visiting order.
-struct FreshWeights(Vec<TensorData>);
-
-impl ModuleVisitor for FreshWeights {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().into_data());
-    }
-}
-
-/// Mixes each float weight with the next of `fresh` (see [`shrink_toward`]).
-struct Mix {
-    fresh: std::vec::IntoIter<TensorData>,
-    keep: f64,
-}
-
-impl ModuleMapper for Mix {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let fresh = self
-            .fresh
-            .next()
-            .expect("the same architecture, visited in the same order");
-        let keep = self.keep;
-        param.map(|w| {
-            let fresh = Tensor::from_data(fresh, &w.device());
-            w.mul_scalar(keep).add(fresh.mul_scalar(1.0 - keep))
-        })
-    }
 }
 
 /// How many clicks before or after a new item count as clicked with it.
