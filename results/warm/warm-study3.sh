@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Third round (this session): shrink-and-perturb warm starts (`--init-keep`), same protocol as
-# warm-study2.sh (the grown log validated on its latest tenth, never seen by A).
+# warm-study2.sh (the grown log validated on its latest tenth, never seen by A). `--init-keep`
+# existed only in commit dfbdfca (reverted after this run: it did not help).
 set -u
 cd /work/main/results/warm
 B=/tmp/warm-awrsr2
