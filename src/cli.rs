@@ -2,10 +2,11 @@
 //! `awrsr ab` (an A/B pilot's verdict).
 //!
 //! Hostile input ends in a message and exit code 2, never a panic: settings are checked
-//! before any work, output paths before training, models are read with bounds and written
-//! atomically ([`files`]), and a closed standard output (`| head`) is not an error.
+//! before any work, output paths before training ([`crate::fs`]), models are read with
+//! bounds ([`files`]) and written atomically, and a closed standard output (`| head`) is not
+//! an error.
 
-pub(crate) mod files;
+mod files;
 mod protocol;
 
 use std::error::Error;
@@ -21,6 +22,7 @@ use crate::ab::{self, PilotFormat};
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
+use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
 use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
@@ -433,7 +435,7 @@ pub fn run() -> ExitCode {
 }
 
 /// Writing past `ulimit -f` raises SIGXFSZ, which kills the process; ignored, the write
-/// fails with an error instead and [`files::write_atomic`] cleans up.
+/// fails with an error instead and [`fs::write_atomic`] cleans up.
 fn ignore_file_size_signal() {
     #[cfg(unix)]
     // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
@@ -542,7 +544,7 @@ fn settings(
 fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) -> CliResult {
     for (what, path) in outputs {
         if let Some(path) = path {
-            files::check_output(path, what, &inputs)?;
+            fs::check_output(path, what, &inputs)?;
             inputs.push(path.to_path_buf());
         }
     }
@@ -644,7 +646,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         args.filter_seen,
         &device,
     );
-    files::write_atomic(&args.out, &bytes)?;
+    fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
         args.out.display(),
@@ -721,7 +723,7 @@ fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {
         say(line);
     }
     if let Some(path) = json {
-        files::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
+        fs::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
     }
     Ok(())
 }
@@ -760,7 +762,7 @@ fn run_export(args: ExportArgs) -> CliResult {
         &loaded.catalogue,
         args.precision,
     )?;
-    files::write_atomic(&args.out, &bytes)?;
+    fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
         args.out.display(),
@@ -791,7 +793,7 @@ fn run_ab(args: AbArgs) -> CliResult {
         say(line);
     }
     if let Some(path) = &args.json {
-        files::write_atomic(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
+        fs::write_atomic(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
     }
     Ok(())
 }

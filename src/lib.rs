@@ -5,8 +5,9 @@
 //! [`bundle`] (the one-file model format), [`scoring`] (the item table as served),
 //! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and
 //! the split), [`train`] and its [`checkpoint`]s, [`warm`] retrains, [`eval`], [`metrics`],
-//! the session [`baselines`], [`ab`] (an A/B pilot's verdict) and the [`cli`]. Browser only:
-//! `web` (the JavaScript bindings). The picture: `docs/architecture.md`.
+//! the session [`baselines`], [`ab`] (an A/B pilot's verdict), the [`cli`] and `fs` (bounded
+//! reads, output checks, atomic writes). Browser only: `web` (the JavaScript bindings). The
+//! picture: `docs/architecture.md`.
 
 #![warn(missing_docs)]
 
@@ -29,6 +30,8 @@ pub mod cli;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod fs;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]

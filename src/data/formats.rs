@@ -270,7 +270,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
         path: path.into(),
         reason: reason.into(),
     };
-    let file = super::open_regular(path).map_err(|e| match e {
+    let file = crate::fs::open_regular(path).map_err(|e| match e {
         Some(source) => io(source),
         None => refuse("not a regular file"),
     })?;
