@@ -17,11 +17,11 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::config::{Batching, Loss, TrainConfig};
 use crate::data::Split;
 use crate::fs::{Refused, read_bounded, write_atomic};
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
-use crate::train::{Batching, Loss, TrainConfig};
 
 /// The first bytes of every checkpoint.
 const MAGIC: &[u8; 8] = b"AWRSRCKP";
