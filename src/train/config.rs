@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::check_counts;
+
 /// The training objective.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -210,14 +212,7 @@ impl TrainConfig {
             ("batch size", self.batch_size, Self::MAX_BATCH_SIZE),
             ("patience", self.patience, usize::MAX),
         ];
-        for (name, value, max) in counts {
-            if value == 0 {
-                return Err(format!("{name} must be at least 1"));
-            }
-            if value > max {
-                return Err(format!("{name} {value} is above the limit of {max}"));
-            }
-        }
+        check_counts(&counts, "must be at least 1")?;
         if self.negatives > Self::MAX_NEGATIVES {
             return Err(format!(
                 "negatives {} is above the limit of {}",
