@@ -6,6 +6,7 @@
 //! bounds ([`files`]) and written atomically, and a closed standard output (`| head`) is not
 //! an error.
 
+mod choices;
 mod files;
 mod protocol;
 
@@ -18,15 +19,19 @@ use std::process::ExitCode;
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::ab::{self, PilotFormat};
+use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
-use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
+use crate::model::{Awrsr, ModelConfig};
 use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
 use crate::warm;
+use choices::{
+    ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
+    RefinementChoice,
+};
 use protocol::{Prepared, SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
@@ -63,7 +68,7 @@ struct DataArgs {
     data: PathBuf,
     /// Log format (detected from the file when omitted).
     #[arg(long, value_enum)]
-    format: Option<Format>,
+    format: Option<FormatChoice>,
     /// Drop users with fewer interactions than this.
     #[arg(long, default_value_t = 1)]
     min_interactions: usize,
@@ -188,8 +193,8 @@ struct TrainArgs {
     out: PathBuf,
     /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter, one
     /// scale per row); the reported figures are those of the stored model.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    precision: Precision,
+    #[arg(long, value_enum, default_value_t = Precision::default().into())]
+    precision: PrecisionChoice,
     /// Write the final metrics as JSON here.
     #[arg(long)]
     metrics_json: Option<PathBuf>,
@@ -217,7 +222,7 @@ struct TrainArgs {
     /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
     /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
     #[arg(long, value_enum)]
-    loss: Option<Loss>,
+    loss: Option<LossChoice>,
     /// Uniformly drawn negatives per batch for `--loss sampled` (besides the batch's targets).
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.negatives)]
     negatives: usize,
@@ -251,7 +256,7 @@ struct TrainArgs {
     /// longest sequence (much faster when sessions are short, e.g. Amazon logs).
     /// Default: `by-length` for sessions and short user histories, `shuffled` for long ones.
     #[arg(long, value_enum)]
-    batching: Option<Batching>,
+    batching: Option<BatchingChoice>,
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
@@ -266,7 +271,7 @@ struct TrainArgs {
 struct ArchitectureArgs {
     /// Attention weight refinement variant [default: value].
     #[arg(long, value_enum)]
-    refinement: Option<Refinement>,
+    refinement: Option<RefinementChoice>,
     /// W₁ and W₂ start at this multiple of the identity [default: 1].
     #[arg(long)]
     refine_scale: Option<f32>,
@@ -284,7 +289,7 @@ struct ArchitectureArgs {
     max_len: Option<usize>,
     /// Feed-forward non-linearity [default: gelu].
     #[arg(long, value_enum)]
-    activation: Option<Activation>,
+    activation: Option<ActivationChoice>,
     /// Feed-forward hidden width, in multiples of the embedding size [default: 4].
     #[arg(long)]
     ffn_multiplier: Option<usize>,
@@ -309,7 +314,12 @@ impl ArchitectureArgs {
             }
         }
         Ok(ModelConfig {
-            refinement: pick("--refinement", self.refinement, base.refinement, fixed)?,
+            refinement: pick(
+                "--refinement",
+                self.refinement.map(Into::into),
+                base.refinement,
+                fixed,
+            )?,
             refine_scale: pick(
                 "--refine-scale",
                 self.refine_scale,
@@ -320,7 +330,12 @@ impl ArchitectureArgs {
             layers: pick("--layers", self.layers, base.layers, fixed)?,
             heads: pick("--heads", self.heads, base.heads, fixed)?,
             max_len: pick("--max-len", self.max_len, base.max_len, fixed)?,
-            activation: pick("--activation", self.activation, base.activation, fixed)?,
+            activation: pick(
+                "--activation",
+                self.activation.map(Into::into),
+                base.activation,
+                fixed,
+            )?,
             ffn_multiplier: pick(
                 "--ffn-multiplier",
                 self.ffn_multiplier,
@@ -360,8 +375,8 @@ struct ExportArgs {
     out: PathBuf,
     /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter,
     /// one scale per row).
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    precision: Precision,
+    #[arg(long, value_enum, default_value_t = Precision::default().into())]
+    precision: PrecisionChoice,
 }
 
 #[derive(Args, Debug)]
@@ -373,7 +388,7 @@ struct AbArgs {
     events: PathBuf,
     /// The file's format (default: JSON lines when its first character is `{`, else CSV).
     #[arg(long, value_enum)]
-    format: Option<PilotFormat>,
+    format: Option<PilotFormatChoice>,
     /// The control arm, against which every other arm is compared.
     #[arg(long, default_value = "control")]
     control: String,
@@ -472,6 +487,7 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     // Naming a click export's columns or events says what the file is.
     let format = args
         .format
+        .map(Format::from)
         .or(args.clicks.names_columns().then_some(Format::Events));
     let options = LoadOptions {
         format,
@@ -527,10 +543,10 @@ fn settings(
         epochs: args.epochs,
         batch_size: args.batch_size.unwrap_or(defaults.batch_size),
         learning_rate: args.lr,
-        loss: args.loss.unwrap_or(Loss::for_catalogue(num_items)),
+        loss: args.loss.map_or(Loss::for_catalogue(num_items), Loss::from),
         patience: args.patience.unwrap_or(defaults.patience),
         seed: args.seed,
-        batching: args.batching.unwrap_or(defaults.batching),
+        batching: args.batching.map_or(defaults.batching, Batching::from),
         negatives: args.negatives,
         temperature: args.temperature.unwrap_or(defaults.temperature),
         lr_decay: args.lr_decay.unwrap_or(defaults.lr_decay),
@@ -625,15 +641,11 @@ fn run_train(args: TrainArgs) -> CliResult {
         trained.epochs_run,
         trained.best_valid.summary()
     ));
-    let bytes = bundle::encode(
-        &trained.model,
-        &config,
-        &interactions.catalogue,
-        args.precision,
-    )
-    .map_err(|e| format!("the trained model was not written: {e}"))?;
+    let precision = Precision::from(args.precision);
+    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, precision)
+        .map_err(|e| format!("the trained model was not written: {e}"))?;
     // The figures are those of the model as stored: narrowed weights are read back first.
-    let stored = match args.precision {
+    let stored = match precision {
         Precision::F32 => trained.model,
         _ => bundle::decode(&bytes, &device)?.model,
     };
@@ -760,7 +772,7 @@ fn run_export(args: ExportArgs) -> CliResult {
         &loaded.model,
         &loaded.config,
         &loaded.catalogue,
-        args.precision,
+        args.precision.into(),
     )?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
@@ -781,7 +793,7 @@ fn run_ab(args: AbArgs) -> CliResult {
         &[("--json", args.json.as_deref())],
         vec![args.events.clone()],
     )?;
-    let pilot = ab::read_pilot(&args.events, args.format)?;
+    let pilot = ab::read_pilot(&args.events, args.format.map(Into::into))?;
     let verdict =
         ab::verdict(&pilot, &settings).map_err(|e| format!("{}: {e}", args.events.display()))?;
     say(format!(

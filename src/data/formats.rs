@@ -37,7 +37,6 @@ pub const MAX_LOG_BYTES: u64 = 1 << 32;
 
 /// A supported log format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Format {
     /// MovieLens CSV with a `userId,movieId,rating,timestamp` header.
     Movielens,

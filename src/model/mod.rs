@@ -19,7 +19,6 @@ use dropout::dropout;
 
 /// Non-linearity of the position-wise feed-forward network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// Gaussian error linear unit (the default).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::check_counts;
 
 /// The training objective.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Loss {
     /// Full softmax cross-entropy over all items (the default).
@@ -115,7 +115,7 @@ impl LogKind {
 }
 
 /// How training sequences are grouped into batches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Batching {
     /// Shuffled sequences, every batch padded to n; the loss is each batch's mean over its
