@@ -177,7 +177,7 @@ impl ServingItems {
 /// included): per tile, `d` broadcasts into eight simd128 accumulators, reading the tile
 /// once, in order.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
+fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
     const LANES: usize = 4;
     let d = hidden.len();
@@ -207,7 +207,7 @@ pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
 /// `scores[j] = Σ_k hidden[k] · E[j][k]` for every item of the tiled host layout (padding
 /// included), summing in the kernel's order (portable).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
+fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     let d = hidden.len();
     let mut scores = vec![0.0f32; tiles.len() / d];
     for (tile, out) in tiles

@@ -10,7 +10,7 @@ use super::config::{Batching, LENGTH_BUCKET};
 /// overlapping the next by one item: every item after the first is a target exactly once,
 /// seen from up to `n` items before it. (Training on the newest `n + 1` alone, as plain
 /// SASRec does, would never learn from the older part of a long history.)
-pub fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
+pub(super) fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
     let mut out = Vec::new();
     let mut end = sequence.len();
     while end >= 2 {

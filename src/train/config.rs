@@ -17,7 +17,7 @@ pub enum Loss {
     /// Sampled softmax for large catalogues: each target against the batch's other targets
     /// and [`TrainConfig::negatives`] uniformly drawn items, every candidate's logit lowered
     /// by the log of its expected count among them (the log-frequency correction), copies of
-    /// the target itself left out ([`sampled_softmax_cross_entropy`]).
+    /// the target itself left out (`loss::sampled_softmax_cross_entropy`).
     Sampled,
 }
 

@@ -20,12 +20,12 @@ use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded, trimmed_width}
 /// graph (as the sums of h ⊙ ∂L/∂h and E ⊙ ∂L/∂E); the `[m, num_items]` work is three matmuls
 /// and one softmax (fused on the CPU backend). Through `log_softmax` and `gather`, autodiff
 /// made and kept several `[m, num_items]` buffers per batch; this way a Beauty epoch is about
-/// 5% faster (`docs/results.md`). The two agree up to float rounding (`tests/train.rs`).
+/// 5% faster (`docs/results.md`). The two agree up to float rounding (`train/tests.rs`).
 ///
 /// The loss is log-sum-exp exact: log pₜ = zₜ − max z + log max P, since the largest
 /// probability, 1/Σ exp(z − max z), is at least 1/num_items and cannot underflow, while pₜ
 /// itself can.
-pub fn full_softmax_cross_entropy(
+pub(super) fn full_softmax_cross_entropy(
     items: Tensor<2>,
     hidden: Tensor<2>,
     targets: &[i64],
@@ -116,7 +116,7 @@ fn unit_rows(x: Tensor<2>) -> Tensor<2> {
 /// to unit length, which the encoder and the scores then read exactly as in training (the
 /// session's length and the temperature change no ranking), so bundles, evaluation and the
 /// browser need nothing new.
-pub fn as_served(mut model: Awrsr, temperature: f32) -> Awrsr {
+pub(super) fn as_served(mut model: Awrsr, temperature: f32) -> Awrsr {
     if temperature > 0.0 {
         model.items.weight = model.items.weight.map(unit_rows);
     }
@@ -209,7 +209,7 @@ pub(super) fn batch_loss(
 /// with R the softmax over each row's own logit and its other candidates, less one at the
 /// own logit (which sits at column i of row i: candidate i is target i), ∂L/∂h = scale·R·C
 /// and ∂L/∂C = scale·Rᵀ·h for the candidates' embeddings C; only those enter the graph.
-pub fn sampled_softmax_cross_entropy(
+pub(super) fn sampled_softmax_cross_entropy(
     chosen: Tensor<2>,
     hidden: Tensor<2>,
     targets: &[i64],

@@ -5,15 +5,15 @@
 //! The files, each depending only on those before it: `config.rs` (the settings, their
 //! bounds and defaults), `loss.rs` (the objective of one batch), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
-//! [`train`]).
+//! [`train`]); `tests.rs` tests the windows and the losses.
 
 mod batching;
 pub mod checkpoint;
 mod config;
 mod fit;
 mod loss;
+#[cfg(test)]
+mod tests;
 
-pub use batching::windows;
 pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConfig};
 pub use fit::{Trained, check_trainable, train};
-pub use loss::{as_served, full_softmax_cross_entropy, sampled_softmax_cross_entropy};
