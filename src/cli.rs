@@ -2,8 +2,8 @@
 //! `awrsr ab` (an A/B pilot's verdict).
 //!
 //! Hostile input ends in a message and exit code 2, never a panic: settings are checked
-//! before any work, output paths before training ([`crate::fs`]), models are read with
-//! bounds ([`files`]) and written atomically, and a closed standard output (`| head`) is not
+//! before any work, output paths before training (`crate::fs`), models are read with
+//! bounds (`files`) and written atomically, and a closed standard output (`| head`) is not
 //! an error.
 
 mod choices;

@@ -80,7 +80,7 @@ fn rank_with_backfill(
     ahead - skipped
 }
 
-/// Ranks each case's target under `baseline` with [`rank_with_backfill`] (in parallel, the
+/// Ranks each case's target under `baseline` with `rank_with_backfill` (in parallel, the
 /// cases' order kept in the result). `filter_seen` removes the input's items (except the
 /// target) from the ranking; the SR-GNN protocol keeps them.
 pub fn evaluate(
