@@ -314,7 +314,7 @@ def gap(model, log):
 
 
 def checkpoint_state(path):
-    """The JSON state at the head of a checkpoint (src/checkpoint.rs: magic, version, CRC-32,
+    """The JSON state at the head of a checkpoint (src/train/checkpoint.rs: magic, version, CRC-32,
     then the state section's u64 length and bytes)."""
     with open(path, "rb") as f:
         head = f.read(24)

@@ -2,10 +2,12 @@
 //! `awrsr ab` (an A/B pilot's verdict).
 //!
 //! Hostile input ends in a message and exit code 2, never a panic: settings are checked
-//! before any work, output paths before training, models are read with bounds and written
-//! atomically ([`files`]), and a closed standard output (`| head`) is not an error.
+//! before any work, output paths before training (`crate::fs`), models are read with
+//! bounds (`files`) and written atomically, and a closed standard output (`| head`) is not
+//! an error.
 
-pub(crate) mod files;
+mod choices;
+mod files;
 mod protocol;
 
 use std::error::Error;
@@ -17,14 +19,19 @@ use std::process::ExitCode;
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::ab::{self, PilotFormat};
+use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
+use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
-use crate::model::{Activation, Awrsr, ModelConfig, Refinement};
+use crate::model::{Awrsr, ModelConfig};
 use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
 use crate::warm;
+use choices::{
+    ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
+    RefinementChoice,
+};
 use protocol::{Prepared, SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
@@ -61,7 +68,7 @@ struct DataArgs {
     data: PathBuf,
     /// Log format (detected from the file when omitted).
     #[arg(long, value_enum)]
-    format: Option<Format>,
+    format: Option<FormatChoice>,
     /// Drop users with fewer interactions than this.
     #[arg(long, default_value_t = 1)]
     min_interactions: usize,
@@ -186,8 +193,8 @@ struct TrainArgs {
     out: PathBuf,
     /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter, one
     /// scale per row); the reported figures are those of the stored model.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    precision: Precision,
+    #[arg(long, value_enum, default_value_t = Precision::default().into())]
+    precision: PrecisionChoice,
     /// Write the final metrics as JSON here.
     #[arg(long)]
     metrics_json: Option<PathBuf>,
@@ -215,7 +222,7 @@ struct TrainArgs {
     /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
     /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
     #[arg(long, value_enum)]
-    loss: Option<Loss>,
+    loss: Option<LossChoice>,
     /// Uniformly drawn negatives per batch for `--loss sampled` (besides the batch's targets).
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.negatives)]
     negatives: usize,
@@ -249,7 +256,7 @@ struct TrainArgs {
     /// longest sequence (much faster when sessions are short, e.g. Amazon logs).
     /// Default: `by-length` for sessions and short user histories, `shuffled` for long ones.
     #[arg(long, value_enum)]
-    batching: Option<Batching>,
+    batching: Option<BatchingChoice>,
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
@@ -264,7 +271,7 @@ struct TrainArgs {
 struct ArchitectureArgs {
     /// Attention weight refinement variant [default: value].
     #[arg(long, value_enum)]
-    refinement: Option<Refinement>,
+    refinement: Option<RefinementChoice>,
     /// W₁ and W₂ start at this multiple of the identity [default: 1].
     #[arg(long)]
     refine_scale: Option<f32>,
@@ -282,7 +289,7 @@ struct ArchitectureArgs {
     max_len: Option<usize>,
     /// Feed-forward non-linearity [default: gelu].
     #[arg(long, value_enum)]
-    activation: Option<Activation>,
+    activation: Option<ActivationChoice>,
     /// Feed-forward hidden width, in multiples of the embedding size [default: 4].
     #[arg(long)]
     ffn_multiplier: Option<usize>,
@@ -307,7 +314,12 @@ impl ArchitectureArgs {
             }
         }
         Ok(ModelConfig {
-            refinement: pick("--refinement", self.refinement, base.refinement, fixed)?,
+            refinement: pick(
+                "--refinement",
+                self.refinement.map(Into::into),
+                base.refinement,
+                fixed,
+            )?,
             refine_scale: pick(
                 "--refine-scale",
                 self.refine_scale,
@@ -318,7 +330,12 @@ impl ArchitectureArgs {
             layers: pick("--layers", self.layers, base.layers, fixed)?,
             heads: pick("--heads", self.heads, base.heads, fixed)?,
             max_len: pick("--max-len", self.max_len, base.max_len, fixed)?,
-            activation: pick("--activation", self.activation, base.activation, fixed)?,
+            activation: pick(
+                "--activation",
+                self.activation.map(Into::into),
+                base.activation,
+                fixed,
+            )?,
             ffn_multiplier: pick(
                 "--ffn-multiplier",
                 self.ffn_multiplier,
@@ -358,8 +375,8 @@ struct ExportArgs {
     out: PathBuf,
     /// How to store the weights: f32 (exact), f16 (half the size) or int8 (a quarter,
     /// one scale per row).
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    precision: Precision,
+    #[arg(long, value_enum, default_value_t = Precision::default().into())]
+    precision: PrecisionChoice,
 }
 
 #[derive(Args, Debug)]
@@ -371,7 +388,7 @@ struct AbArgs {
     events: PathBuf,
     /// The file's format (default: JSON lines when its first character is `{`, else CSV).
     #[arg(long, value_enum)]
-    format: Option<PilotFormat>,
+    format: Option<PilotFormatChoice>,
     /// The control arm, against which every other arm is compared.
     #[arg(long, default_value = "control")]
     control: String,
@@ -433,7 +450,7 @@ pub fn run() -> ExitCode {
 }
 
 /// Writing past `ulimit -f` raises SIGXFSZ, which kills the process; ignored, the write
-/// fails with an error instead and [`files::write_atomic`] cleans up.
+/// fails with an error instead and [`fs::write_atomic`] cleans up.
 fn ignore_file_size_signal() {
     #[cfg(unix)]
     // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
@@ -470,6 +487,7 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
     // Naming a click export's columns or events says what the file is.
     let format = args
         .format
+        .map(Format::from)
         .or(args.clicks.names_columns().then_some(Format::Events));
     let options = LoadOptions {
         format,
@@ -525,10 +543,10 @@ fn settings(
         epochs: args.epochs,
         batch_size: args.batch_size.unwrap_or(defaults.batch_size),
         learning_rate: args.lr,
-        loss: args.loss.unwrap_or(Loss::for_catalogue(num_items)),
+        loss: args.loss.map_or(Loss::for_catalogue(num_items), Loss::from),
         patience: args.patience.unwrap_or(defaults.patience),
         seed: args.seed,
-        batching: args.batching.unwrap_or(defaults.batching),
+        batching: args.batching.map_or(defaults.batching, Batching::from),
         negatives: args.negatives,
         temperature: args.temperature.unwrap_or(defaults.temperature),
         lr_decay: args.lr_decay.unwrap_or(defaults.lr_decay),
@@ -542,7 +560,7 @@ fn settings(
 fn check_outputs(outputs: &[(&str, Option<&Path>)], mut inputs: Vec<PathBuf>) -> CliResult {
     for (what, path) in outputs {
         if let Some(path) = path {
-            files::check_output(path, what, &inputs)?;
+            fs::check_output(path, what, &inputs)?;
             inputs.push(path.to_path_buf());
         }
     }
@@ -623,15 +641,11 @@ fn run_train(args: TrainArgs) -> CliResult {
         trained.epochs_run,
         trained.best_valid.summary()
     ));
-    let bytes = bundle::encode(
-        &trained.model,
-        &config,
-        &interactions.catalogue,
-        args.precision,
-    )
-    .map_err(|e| format!("the trained model was not written: {e}"))?;
+    let precision = Precision::from(args.precision);
+    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, precision)
+        .map_err(|e| format!("the trained model was not written: {e}"))?;
     // The figures are those of the model as stored: narrowed weights are read back first.
-    let stored = match args.precision {
+    let stored = match precision {
         Precision::F32 => trained.model,
         _ => bundle::decode(&bytes, &device)?.model,
     };
@@ -644,7 +658,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         args.filter_seen,
         &device,
     );
-    files::write_atomic(&args.out, &bytes)?;
+    fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
         args.out.display(),
@@ -721,7 +735,7 @@ fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {
         say(line);
     }
     if let Some(path) = json {
-        files::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
+        fs::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
     }
     Ok(())
 }
@@ -758,9 +772,9 @@ fn run_export(args: ExportArgs) -> CliResult {
         &loaded.model,
         &loaded.header.config,
         &loaded.header.catalogue,
-        args.precision,
+        args.precision.into(),
     )?;
-    files::write_atomic(&args.out, &bytes)?;
+    fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
         args.out.display(),
@@ -779,7 +793,7 @@ fn run_ab(args: AbArgs) -> CliResult {
         &[("--json", args.json.as_deref())],
         vec![args.events.clone()],
     )?;
-    let pilot = ab::read_pilot(&args.events, args.format)?;
+    let pilot = ab::read_pilot(&args.events, args.format.map(Into::into))?;
     let verdict =
         ab::verdict(&pilot, &settings).map_err(|e| format!("{}: {e}", args.events.display()))?;
     say(format!(
@@ -791,7 +805,7 @@ fn run_ab(args: AbArgs) -> CliResult {
         say(line);
     }
     if let Some(path) = &args.json {
-        files::write_atomic(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
+        fs::write_atomic(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
     }
     Ok(())
 }

@@ -4,9 +4,10 @@
 //! Shared by every target: [`model`] (the network), [`catalogue`] (item ids and titles),
 //! [`bundle`] (the one-file model format), [`scoring`] (the item table as served),
 //! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and
-//! the split), [`train`] and its [`checkpoint`]s, [`warm`] retrains, [`eval`], [`metrics`],
-//! the session [`baselines`], [`ab`] (an A/B pilot's verdict) and the [`cli`]. Browser only:
-//! `web` (the JavaScript bindings). The picture: `docs/architecture.md`.
+//! the split), [`train`] and its [`checkpoint`](train::checkpoint)s, [`warm`] retrains, [`eval`], [`metrics`],
+//! the session [`baselines`], [`ab`] (an A/B pilot's verdict), the [`cli`] and `fs` (bounded
+//! reads, output checks, atomic writes). Browser only: `web` (the JavaScript bindings). The
+//! picture: `docs/architecture.md`.
 
 #![warn(missing_docs)]
 
@@ -22,13 +23,13 @@ pub mod ab;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod baselines;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod checkpoint;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod fs;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod metrics;
 #[cfg(not(target_arch = "wasm32"))]

@@ -11,7 +11,7 @@
 //! `simd128` module with the `Scalar` SIMD type for gemv), and the size-tuned build does not
 //! auto-vectorise: there the table stays on the host, packed in tiles of [`TILE`] items
 //! (each tile's `d × TILE` block contiguous, so the pass reads memory strictly in order),
-//! and a small simd128 kernel ([`score_tiles`]) scores it. Everywhere else burn's `matmul`
+//! and a small simd128 kernel (`score_tiles`) scores it. Everywhere else burn's `matmul`
 //! does. The browser parity tests (WebGPU, CPU wasm, native CLI: same top 10, scores
 //! within 1e-4, at 9,724 and 100,000 items) hold the two paths together.
 
@@ -25,9 +25,9 @@ use crate::model::{ModelConfig, left_padded};
 pub enum ServingItems {
     /// On the compute device; scored with burn's `matmul`.
     Device(Box<Tensor<2>>),
-    /// On the host (the browser's CPU path), packed for [`score_tiles`].
+    /// On the host (the browser's CPU path), packed for `score_tiles`.
     Host {
-        /// Item j's value k is at [`tiled`]`(j, k, d)`; the last tile is padded with zeros.
+        /// Item j's value k is at `tiled(j, k, d)`; the last tile is padded with zeros.
         tiles: Vec<f32>,
         /// Embedding size d.
         d: usize,
@@ -177,7 +177,7 @@ impl ServingItems {
 /// included): per tile, `d` broadcasts into eight simd128 accumulators, reading the tile
 /// once, in order.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
+fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
     const LANES: usize = 4;
     let d = hidden.len();
@@ -207,7 +207,7 @@ pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
 /// `scores[j] = Σ_k hidden[k] · E[j][k]` for every item of the tiled host layout (padding
 /// included), summing in the kernel's order (portable).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
+fn score_tiles(tiles: &[f32], hidden: &[f32]) -> Vec<f32> {
     let d = hidden.len();
     let mut scores = vec![0.0f32; tiles.len() / d];
     for (tile, out) in tiles

@@ -58,17 +58,8 @@ pub struct WarmStart {
     pub dropped: usize,
 }
 
-/// The previous model's architecture for `num_items` items, with this run's `dropout` (a
-/// training setting, not part of the architecture).
-pub fn config_for(previous: &ModelConfig, num_items: usize, dropout: f64) -> ModelConfig {
-    ModelConfig {
-        num_items,
-        dropout,
-        ..previous.clone()
-    }
-}
-
-/// The starting network for `config` (from [`config_for`]) over `catalogue` (from
+/// The starting network for `config` (the previous model's architecture, for the new
+/// catalogue's size and this run's dropout) over `catalogue` (from
 /// [`merged_catalogue`]) whose training histories are `interactions` (indexed by
 /// `catalogue`): `previous`'s weights with its item table laid out anew (module comment).
 pub fn warm_model(

@@ -6,7 +6,7 @@ mod common;
 
 use awrsr::baselines::{
     Baseline, GapWeighting, KnnParams, Popularity, PositionWeighting, RulesParams, SequentialRules,
-    SessionKnn, evaluate, rank_with_backfill,
+    SessionKnn, evaluate,
 };
 use awrsr::data::{Case, LoadOptions, load, load_cases};
 
@@ -175,21 +175,7 @@ fn ties_are_broken_by_popularity_then_index_and_seen_items_can_be_filtered() {
     // clicks: 1 → 2, 2 → 1, 3 → 2, 4 → 2, 5 and 6 → 0; order 1, 3, 4, 2, 5, 6.
     assert_eq!(popularity.order(), &[0, 3, 1, 2, 4, 5]);
     let sr = SequentialRules::fit(&sessions, 6);
-    let s = scores(&sr, &[2, 1], 6); // 2 → 1, 3 → 1.5
-    assert_eq!(rank_with_backfill(&s, &popularity, 3, &[]), 0);
-    assert_eq!(rank_with_backfill(&s, &popularity, 2, &[]), 1);
-    assert_eq!(
-        rank_with_backfill(&s, &popularity, 4, &[]),
-        3,
-        "after 3, 2 and the best seller 1"
-    );
-    assert_eq!(rank_with_backfill(&s, &popularity, 6, &[]), 5);
-    assert_eq!(rank_with_backfill(&s, &popularity, 6, &[2, 1, 1]), 3);
-    assert_eq!(
-        rank_with_backfill(&s, &popularity, 7, &[]),
-        6,
-        "an unknown target ranks last"
-    );
+    // The ranks of single targets under SR's scores for [2, 1]: `baselines::tests`.
     let cases = [
         Case {
             input: vec![2, 1],

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use awrsr::checkpoint::Checkpoint;
+use awrsr::train::checkpoint::Checkpoint;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use awrsr::bundle::decode;
 use awrsr::data::{LoadOptions, load};
-use awrsr::warm::{config_for, merged_catalogue, warm_model};
+use awrsr::model::ModelConfig;
+use awrsr::warm::{merged_catalogue, warm_model};
 use burn::tensor::Device;
 use common::{awrsr, ok};
 
@@ -67,7 +68,12 @@ fn a_warm_start_keeps_known_rows_and_starts_new_items_from_their_neighbours() {
         let catalogue = merged_catalogue(&before.header.catalogue, &log.catalogue, drop_gone);
         let (interactions, dropped) = log.with_catalogue(&catalogue);
         assert_eq!(dropped, 0, "every click of the new log has an item");
-        let config = config_for(&before.header.config, catalogue.len(), 0.2);
+        // The previous architecture for the new catalogue, with this run's dropout.
+        let config = ModelConfig {
+            num_items: catalogue.len(),
+            dropout: 0.2,
+            ..before.header.config.clone()
+        };
         let bundle = decode(&bytes, &device).unwrap();
         let (model, start) = warm_model(bundle, &config, &catalogue, &interactions, &device);
         let table: Vec<f32> = model.items.weight.val().into_data().iter::<f32>().collect();

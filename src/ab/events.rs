@@ -31,7 +31,7 @@ pub const MAX_VISITORS: usize = 50_000_000;
 pub const MAX_ARMS: usize = 1000;
 
 /// How the events are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PilotFormat {
     /// CSV or TSV with a header line.
     Csv,

@@ -44,7 +44,7 @@ fn key(score: f32) -> f32 {
 /// 0-based rank of `target` among all items: how many items come before it, ordered by
 /// score (high first), then by `popularity.order()` (best seller first). Items in `excluded`
 /// other than the target do not count. A target outside 1..=N ranks last.
-pub fn rank_with_backfill(
+fn rank_with_backfill(
     scores: &[f32],
     popularity: &Popularity,
     target: u32,
@@ -80,7 +80,7 @@ pub fn rank_with_backfill(
     ahead - skipped
 }
 
-/// Ranks each case's target under `baseline` with [`rank_with_backfill`] (in parallel, the
+/// Ranks each case's target under `baseline` with `rank_with_backfill` (in parallel, the
 /// cases' order kept in the result). `filter_seen` removes the input's items (except the
 /// target) from the ranking; the SR-GNN protocol keeps them.
 pub fn evaluate(
@@ -111,4 +111,33 @@ pub fn evaluate(
 /// Whether `item` is an internal index of a catalogue of `num_items` (1..=N).
 fn valid(item: u32, num_items: usize) -> bool {
     item >= 1 && item as usize <= num_items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Baseline, Popularity, SequentialRules, rank_with_backfill};
+
+    #[test]
+    fn ties_are_broken_by_popularity_then_index_and_seen_items_skipped() {
+        let sessions = vec![vec![1, 2, 3], vec![1, 3], vec![4, 4]];
+        let popularity = Popularity::fit(&sessions, 6);
+        // clicks: 1 → 2, 2 → 1, 3 → 2, 4 → 2, 5 and 6 → 0; order 1, 3, 4, 2, 5, 6.
+        let sr = SequentialRules::fit(&sessions, 6);
+        let mut s = vec![f32::NAN; 6];
+        sr.score(&[2, 1], &mut s); // 2 → 1, 3 → 1.5
+        assert_eq!(rank_with_backfill(&s, &popularity, 3, &[]), 0);
+        assert_eq!(rank_with_backfill(&s, &popularity, 2, &[]), 1);
+        assert_eq!(
+            rank_with_backfill(&s, &popularity, 4, &[]),
+            3,
+            "after 3, 2 and the best seller 1"
+        );
+        assert_eq!(rank_with_backfill(&s, &popularity, 6, &[]), 5);
+        assert_eq!(rank_with_backfill(&s, &popularity, 6, &[2, 1, 1]), 3);
+        assert_eq!(
+            rank_with_backfill(&s, &popularity, 7, &[]),
+            6,
+            "an unknown target ranks last"
+        );
+    }
 }

@@ -20,7 +20,6 @@ use super::layout::{Expected, ITEM_TABLE};
 
 /// Storage precision of a bundle's weights.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// 32-bit floats: exact.

@@ -37,7 +37,6 @@ pub const MAX_LOG_BYTES: u64 = 1 << 32;
 
 /// A supported log format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Format {
     /// MovieLens CSV with a `userId,movieId,rating,timestamp` header.
     Movielens,
@@ -270,7 +269,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
         path: path.into(),
         reason: reason.into(),
     };
-    let file = super::open_regular(path).map_err(|e| match e {
+    let file = crate::fs::open_regular(path).map_err(|e| match e {
         Some(source) => io(source),
         None => refuse("not a regular file"),
     })?;

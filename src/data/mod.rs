@@ -58,25 +58,6 @@ pub enum DataError {
     },
 }
 
-/// Opens `path` for reading if it is a regular file (`None`: it is not), without blocking
-/// on a FIFO or a device on the way.
-pub(crate) fn open_regular(
-    path: &std::path::Path,
-) -> Result<std::fs::File, Option<std::io::Error>> {
-    if !std::fs::metadata(path).map_err(Some)?.is_file() {
-        return Err(None);
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(Some)?;
-    match file.metadata().map_err(Some)?.is_file() {
-        true => Ok(file),
-        false => Err(None),
-    }
-}
-
 /// One user's interactions, oldest first, as internal item indices.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserHistory {

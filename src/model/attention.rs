@@ -19,7 +19,6 @@ const MASKED_SCORE: f32 = -1.0e9;
 
 /// How the refined weights `Â` enter the attention output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Refinement {
     /// Plain SASRec: `O = A V`.

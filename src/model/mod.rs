@@ -19,7 +19,6 @@ use dropout::dropout;
 
 /// Non-linearity of the position-wise feed-forward network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// Gaussian error linear unit (the default).
@@ -120,14 +119,7 @@ impl ModelConfig {
                 Self::MAX_FFN_MULTIPLIER,
             ),
         ];
-        for (name, value, max) in sizes {
-            if value == 0 {
-                return Err(format!("{name} must be positive"));
-            }
-            if value > max {
-                return Err(format!("{name} {value} is above the limit of {max}"));
-            }
-        }
+        check_counts(&sizes, "must be positive")?;
         if !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(
                 "d_model {} is not divisible by heads {}",
@@ -171,6 +163,22 @@ impl ModelConfig {
             d_model: self.d_model,
         }
     }
+}
+
+/// Checks a table of `(name, value, max)` settings: each value must be at least 1 (else
+/// `"{name} {zero}"`, `zero` saying so in the caller's words) and at most its `max` (else
+/// `"{name} {value} is above the limit of {max}"`). [`ModelConfig::validate`] and the
+/// training settings' check share it.
+pub(crate) fn check_counts(table: &[(&str, usize, usize)], zero: &str) -> Result<(), String> {
+    for &(name, value, max) in table {
+        if value == 0 {
+            return Err(format!("{name} {zero}"));
+        }
+        if value > max {
+            return Err(format!("{name} {value} is above the limit of {max}"));
+        }
+    }
+    Ok(())
 }
 
 /// The encoded sessions.

@@ -1,10 +1,12 @@
-//! Training: how long histories are cut into windows, the full-softmax loss and the sampled
-//! softmax.
+//! Unit tests of training's internals: how long histories are cut into windows, the
+//! full-softmax loss and the sampled softmax (their values and gradients against autodiff).
 
-use awrsr::model::{Awrsr, ModelConfig, input_tensor};
-use awrsr::train::{full_softmax_cross_entropy, sampled_softmax_cross_entropy, windows};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+
+use super::batching::windows;
+use super::loss::{full_softmax_cross_entropy, sampled_softmax_cross_entropy};
+use crate::model::{Awrsr, ModelConfig, input_tensor};
 
 #[test]
 fn windows_make_every_item_after_the_first_a_target_exactly_once() {

@@ -10,7 +10,6 @@
 //! section is parsed; every length is checked against the file's size before it sizes an
 //! allocation.
 
-use std::io::Read;
 use std::path::Path;
 
 use burn::optim::OptimizerRecord;
@@ -18,10 +17,11 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::config::{Batching, Loss, TrainConfig};
 use crate::data::Split;
+use crate::fs::{Refused, read_bounded, write_atomic};
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
-use crate::train::{Batching, Loss, TrainConfig};
 
 /// The first bytes of every checkpoint.
 const MAGIC: &[u8; 8] = b"AWRSRCKP";
@@ -237,20 +237,13 @@ impl Checkpoint {
     /// checksum).
     pub fn read(path: &Path) -> Result<Self, String> {
         let refuse = |e: String| format!("checkpoint {}: {e}", path.display());
-        let file = crate::data::open_regular(path).map_err(|e| match e {
-            Some(e) => refuse(e.to_string()),
-            None => refuse("not a regular file".into()),
-        })?;
-        let size = file.metadata().map_err(|e| refuse(e.to_string()))?.len();
-        if size > MAX_CHECKPOINT_BYTES {
-            return Err(refuse(format!(
+        let bytes = read_bounded(path, MAX_CHECKPOINT_BYTES).map_err(|e| match e {
+            Refused::Io(e) => refuse(e.to_string()),
+            Refused::NotRegular => refuse("not a regular file".into()),
+            Refused::TooLarge(size) => refuse(format!(
                 "{size} bytes is above the limit of {MAX_CHECKPOINT_BYTES}"
-            )));
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.take(MAX_CHECKPOINT_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| refuse(e.to_string()))?;
+            )),
+        })?;
         Self::from_bytes(&bytes).map_err(refuse)
     }
 }
@@ -258,7 +251,7 @@ impl Checkpoint {
 /// Writes `checkpoint` to `path` atomically (a temporary file renamed over it): a run
 /// stopped mid-write leaves the previous epoch's checkpoint whole.
 pub fn write(path: &Path, checkpoint: &Checkpoint) -> Result<(), String> {
-    crate::cli::files::write_atomic(path, &checkpoint.to_bytes()?)
+    write_atomic(path, &checkpoint.to_bytes()?)
 }
 
 /// A module's weights, with their parameter ids, as burnpack bytes.
