@@ -55,7 +55,7 @@ choice! {
         /// One interaction per line: `user item`.
         Pairs,
         /// A shop's click export: a CSV or TSV with a header, columns chosen by name
-        /// ([`EventOptions`]); every session (or visitor, cut at an inactivity gap) is one
+        /// (--session-column, --item-column, …); every session (or visitor, cut at an inactivity gap) is one
         /// anonymous session.
         Events,
         /// Diginetica's raw `train-item-views.csv`.
@@ -107,14 +107,14 @@ choice! {
 choice! {
     /// `--loss`: [`Loss`].
     LossChoice => Loss {
-        /// Full softmax cross-entropy over all items (the default).
+        /// Full softmax cross-entropy over all items.
         Ce,
         /// Binary cross-entropy with one sampled negative per position (original SASRec).
         Bce,
         /// Sampled softmax for large catalogues: each target against the batch's other targets
-        /// and [`TrainConfig::negatives`] uniformly drawn items, every candidate's logit lowered
+        /// and --negatives uniformly drawn items, every candidate's logit lowered
         /// by the log of its expected count among them (the log-frequency correction), copies of
-        /// the target itself left out ([`sampled_softmax_cross_entropy`]).
+        /// the target itself left out.
         Sampled,
     }
 }
@@ -123,9 +123,9 @@ choice! {
     /// `--batching`: [`Batching`].
     BatchingChoice => Batching {
         /// Shuffled sequences, every batch padded to n; the loss is each batch's mean over its
-        /// targets (the default).
+        /// targets.
         Shuffled,
-        /// Shuffled, then sorted by length within buckets of [`LENGTH_BUCKET`] batches, the
+        /// Shuffled, then sorted by length within buckets of 64 batches, the
         /// batches in random order; each batch is padded only to its longest sequence, which
         /// saves most of the work when sequences are much shorter than n. The loss is a batch's
         /// sum over its targets divided by the epoch's mean number of targets per batch: every
