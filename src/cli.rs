@@ -114,7 +114,7 @@ struct ClickArgs {
     #[arg(long, value_delimiter = ',')]
     events: Vec<String>,
     /// Click exports: minutes of inactivity that end a visitor's session.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = crate::data::events::DEFAULT_SESSION_GAP_SECONDS / 60.0)]
     session_gap: f64,
     /// Click exports: `standard` applies SR-GNN's preprocessing (sessions of one click and
     /// items seen fewer than 5 times dropped, the last --test-days days the test sessions,
