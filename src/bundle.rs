@@ -30,7 +30,7 @@ use burn::tensor::Device;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
-use crate::catalogue::{Catalogue, excerpt};
+use crate::catalogue::{Catalogue, excerpt, message_excerpt};
 use crate::model::{Awrsr, ModelConfig};
 pub use precision::Precision;
 use precision::read_f32;
@@ -236,9 +236,9 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, BundleError> {
 
 /// [`verify`], also handing back the parsed container for [`decode`] to read.
 fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
-    check_length(bytes)?;
+    check_declared_len(bytes, bytes.len() as u64)?;
     let not_safetensors = |e: safetensors::SafeTensorError| {
-        BundleError::NotSafetensors(excerpt_chars(&e.to_string(), 200))
+        BundleError::NotSafetensors(message_excerpt(&e.to_string()))
     };
     let container = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
@@ -355,7 +355,7 @@ pub fn declared_len(head: &[u8]) -> Result<u64, BundleError> {
         .get(8..8 + header_len as usize)
         .ok_or_else(|| bad("truncated inside the header"))?;
     let entries: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
-        .map_err(|e| bad(&excerpt_chars(&format!("unreadable header: {e}"), 200)))?;
+        .map_err(|e| bad(&message_excerpt(&format!("unreadable header: {e}"))))?;
     let mut data_end = 0u64;
     for (name, entry) in entries.iter().filter(|(name, _)| *name != "__metadata__") {
         let end = entry["data_offsets"][1]
@@ -366,10 +366,14 @@ pub fn declared_len(head: &[u8]) -> Result<u64, BundleError> {
     Ok((8 + header_len).saturating_add(data_end))
 }
 
-/// The file must be exactly as long as its header says.
-fn check_length(bytes: &[u8]) -> Result<(), BundleError> {
-    let declared = declared_len(bytes)?;
-    let actual = bytes.len() as u64;
+/// A bundle of `actual` bytes must be exactly as long as its safetensors header declares
+/// ([`declared_len`]; `head` is the start of the file, at least the 8-byte length and the
+/// header, or the whole file). One check, one message, for every reader: [`verify`] and
+/// [`decode`] run it on the whole file, the browser build (`src/web/bytes.rs`) on the head
+/// alone before it copies the rest, the CLI's bounded file reader (`src/cli/files.rs`) on
+/// the head before it reads the rest.
+pub fn check_declared_len(head: &[u8], actual: u64) -> Result<(), BundleError> {
+    let declared = declared_len(head)?;
     match actual.cmp(&declared) {
         std::cmp::Ordering::Equal => Ok(()),
         std::cmp::Ordering::Less => Err(BundleError::NotSafetensors(format!(
@@ -443,16 +447,8 @@ fn json_entry<T: serde::de::DeserializeOwned>(
     })?;
     serde_json::from_str(text).map_err(|e| BundleError::BadMetadata {
         key,
-        reason: excerpt_chars(&e.to_string(), 200),
+        reason: message_excerpt(&e.to_string()),
     })
-}
-
-/// `text` cut to `limit` characters (serde's messages quote the offending input).
-fn excerpt_chars(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
 }
 
 /// The ids (one per item of the configuration) and optional titles.

@@ -5,13 +5,30 @@ use std::collections::HashMap;
 
 /// Longest excerpt of untrusted text an error message quotes, in characters.
 pub const EXCERPT_CHARS: usize = 80;
+/// Longest excerpt of another component's message (a parser's, the browser's) that an error
+/// message passes on, in characters.
+pub const MESSAGE_EXCERPT_CHARS: usize = 200;
 
 /// `text` quoted for an error message: at most [`EXCERPT_CHARS`] characters, with `…` after
 /// the quote when it was cut, so that a 10 MB id never makes a 10 MB message.
 pub fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((end, _)) => format!("{:?}…", &text[..end]),
-        None => format!("{text:?}"),
+    let (kept, cut) = shorten(text, EXCERPT_CHARS);
+    format!("{kept:?}{cut}")
+}
+
+/// Another component's message passed on in ours (serde's, safetensors', the browser's, any
+/// of which may quote the input): unquoted, at most [`MESSAGE_EXCERPT_CHARS`] characters,
+/// with `…` after it when it was cut.
+pub fn message_excerpt(text: &str) -> String {
+    let (kept, cut) = shorten(text, MESSAGE_EXCERPT_CHARS);
+    format!("{kept}{cut}")
+}
+
+/// The first `limit` characters of `text`, and `"…"` when that leaves some out (else `""`).
+fn shorten(text: &str, limit: usize) -> (&str, &'static str) {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => (&text[..end], "…"),
+        None => (text, ""),
     }
 }
 

@@ -6,7 +6,9 @@
 //! [`rank`] and [`inference`] (top-k for a session). Native only: [`data`] (log readers and
 //! the split), [`train`] and its [`checkpoint`](train::checkpoint)s, [`warm`] retrains, [`eval`], [`metrics`],
 //! the session [`baselines`], [`ab`] (an A/B pilot's verdict), the [`cli`] and `fs` (bounded
-//! reads, output checks, atomic writes). Browser only: `web` (the JavaScript bindings). The
+//! reads, output checks, atomic writes). Browser only: `web` (the JavaScript bindings: the
+//! exported class in `web/mod.rs`, beside one file each for the device, the bundle's bytes,
+//! arguments in, answers out and guarded JS access). The
 //! picture: `docs/architecture.md`.
 
 #![warn(missing_docs)]

@@ -33,12 +33,7 @@ pub fn read_bundle(path: &Path) -> Result<Vec<u8>, String> {
         )));
     }
     read_more(&mut file, &mut bytes, header_len).map_err(cannot)?;
-    let declared = bundle::declared_len(&bytes).map_err(|e| refuse(e.to_string()))?;
-    if declared != size {
-        return Err(not_bundle(&format!(
-            "the file is {size} bytes but its header describes {declared}"
-        )));
-    }
+    bundle::check_declared_len(&bytes, size).map_err(|e| refuse(e.to_string()))?;
     read_more(&mut file, &mut bytes, size - 8 - header_len).map_err(cannot)?;
     let mut extra = [0u8; 1];
     if bytes.len() as u64 != size || file.read(&mut extra).map_err(cannot)? != 0 {
