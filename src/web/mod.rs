@@ -25,7 +25,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::inference::{self, Request};
 use options::{LoadOptions, parse_options, parse_request, string_array};
 use reflect::{now, warn};
-use results::{RecommendOutput, to_js};
+use results::{RecommendOutput, strings_to_js, to_js};
 
 unsafe extern "C" {
     /// The linker-made function that runs every static constructor of the module.
@@ -167,7 +167,7 @@ impl Recommender {
     /// `new Set(rec.itemIds())` answers membership for a whole catalogue).
     #[wasm_bindgen(js_name = itemIds, unchecked_return_type = "string[]")]
     pub fn item_ids(&self) -> Result<JsValue, JsError> {
-        to_js(self.inner.catalogue().ids())
+        strings_to_js(self.inner.catalogue().ids())
     }
 
     /// Recommends for a session (item ids, oldest first). Resolves to

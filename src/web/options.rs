@@ -1,15 +1,19 @@
-//! Arguments in: the options of `Recommender.load` and `recommend` as typed structs
-//! (unknown keys refused), `k`, and the id lists (a session, `hasItems`).
+//! Arguments in: the options of `Recommender.load` and `recommend` as typed structs (read by
+//! serde-wasm-bindgen, unknown keys refused), `k`, and the id lists (a session, `hasItems`).
 //!
-//! A page's object is never read here property by property: each argument crosses as one
-//! JSON string, made in JavaScript by `JSON.stringify` (caught: a throwing getter, `toJSON`,
-//! Proxy trap or a cycle is an `Error`; its size is checked before it is copied in).
+//! A page's object is never read here property by property. An options object crosses as a
+//! snapshot made in JavaScript by `JSON.stringify` then `JSON.parse` (caught: a throwing
+//! getter, `toJSON`, Proxy trap or a cycle is an `Error`; its size is checked in between),
+//! so serde reads plain data; an id list crosses as one JSON string (one copy for a million
+//! ids instead of a million crossings).
 
-use js_sys::JsString;
+use js_sys::{Array, JsString, Object};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 use wasm_bindgen::prelude::*;
 
-use super::reflect::{describe, get, is_array};
+use super::reflect::{describe, get, is_array, parse_json};
 use crate::catalogue::message_excerpt;
 use crate::inference::{self, Request};
 
@@ -45,13 +49,9 @@ struct RecommendOptions {
     explain: Option<bool>,
 }
 
-/// Reads an options object: `undefined`/`null` mean defaults, unknown keys are refused.
-/// It crosses into Rust as one JSON string (`JSON.stringify`, which catches a throwing
-/// getter). serde-wasm-bindgen 0.6 was measured again once calls were cheap: as fast here
-/// (p50 0.59 ms both ways, 0.97 ms with `explain`), but its struct reader looks up only the
-/// known keys (so `deny_unknown_fields` would no longer refuse `{ topK: 3 }`), reads
-/// getters without a catch, and widens f32 results to f64 digits (0.30000001192092896).
-pub(super) fn parse_options<T: for<'de> Deserialize<'de> + Default>(
+/// Reads an options object: `undefined`/`null` mean defaults; anything but an object, and
+/// unknown keys, are refused.
+pub(super) fn parse_options<T: DeserializeOwned + Default>(
     value: &JsValue,
     what: &str,
 ) -> Result<T, JsError> {
@@ -61,33 +61,48 @@ pub(super) fn parse_options<T: for<'de> Deserialize<'de> + Default>(
     if !value.is_object() || is_array(value).unwrap_or(true) {
         return Err(JsError::new(&format!("{what} must be an object")));
     }
-    serde_json::from_str(&to_json(value, what)?).map_err(|e| {
-        JsError::new(&format!(
-            "invalid {what}: {}",
-            message_excerpt(&e.to_string())
-        ))
-    })
+    let snapshot =
+        parse_json(&json_text(value, what)?).map_err(|e| unreadable(what, describe(&e)))?;
+    read_snapshot(snapshot)
+        .map_err(|reason| JsError::new(&format!("invalid {what}: {}", message_excerpt(&reason))))
 }
 
-/// `JSON.stringify(value)` (caught: a throwing getter, `toJSON`, Proxy trap or a cycle is
-/// an `Error`), refused above [`MAX_ARGUMENT_CHARS`] before it is copied into the module.
-fn to_json(value: &JsValue, what: &str) -> Result<String, JsError> {
+/// A snapshot as `T`: by serde-wasm-bindgen into JSON's data model, then by serde_json's
+/// reader, whose messages name a wrong value as JSON does ("integer `5`", "null", "map").
+/// A plain object is read as its entries in the order written: serde-wasm-bindgen's own
+/// struct reader looks up only the fields it knows (so `deny_unknown_fields` would not see
+/// `{ topK: 3 }`), and of several wrong keys the first written is the one named.
+fn read_snapshot<T: DeserializeOwned>(snapshot: JsValue) -> Result<T, String> {
+    let message = |e: serde_wasm_bindgen::Error| describe(&JsValue::from(e));
+    if snapshot.is_object() && !Array::is_array(&snapshot) {
+        let entries: Vec<(String, serde_json::Value)> =
+            serde_wasm_bindgen::from_value(Object::entries(snapshot.unchecked_ref()).into())
+                .map_err(message)?;
+        let map = MapDeserializer::<_, serde_json::Error>::new(entries.into_iter());
+        T::deserialize(map).map_err(|e| e.to_string())
+    } else {
+        let value: serde_json::Value = serde_wasm_bindgen::from_value(snapshot).map_err(message)?;
+        T::deserialize(value).map_err(|e| e.to_string())
+    }
+}
+
+/// `JSON.stringify(value)`, left in JavaScript (caught: a throwing getter, `toJSON`, Proxy
+/// trap or a cycle is an `Error`), refused above [`MAX_ARGUMENT_CHARS`].
+fn json_text(value: &JsValue, what: &str) -> Result<JsString, JsError> {
     let json: JsValue = js_sys::JSON::stringify(value)
         .map_err(|e| unreadable(what, describe(&e)))?
         .into();
     // `undefined` when a toJSON says so.
     let text = json
-        .dyn_ref::<JsString>()
-        .ok_or_else(|| unreadable(what, "it has no JSON form".to_string()))?;
+        .dyn_into::<JsString>()
+        .map_err(|_| unreadable(what, "it has no JSON form".to_string()))?;
     let length = text.length();
     if length > MAX_ARGUMENT_CHARS {
         return Err(JsError::new(&format!(
             "{what} is too large: {length} characters as JSON, the limit is {MAX_ARGUMENT_CHARS}"
         )));
     }
-    json.as_string()
-        .map(replace_lone_surrogates)
-        .ok_or_else(|| unreadable(what, "it has no JSON form".to_string()))
+    Ok(text)
 }
 
 /// The error for an argument that `JSON.stringify` cannot write, and why.
@@ -148,13 +163,16 @@ pub(super) fn string_array(value: &JsValue, what: &str) -> Result<Vec<String>, J
         }
         None => return Err(JsError::new(&format!("{what} has no readable length"))),
     }
-    let values: Vec<serde_json::Value> =
-        serde_json::from_str(&to_json(value, what)?).map_err(|e| {
-            JsError::new(&format!(
-                "{what} is not an array of strings: {}",
-                message_excerpt(&e.to_string())
-            ))
-        })?;
+    let json = json_text(value, what)?
+        .as_string()
+        .map(replace_lone_surrogates)
+        .ok_or_else(|| unreadable(what, "it has no JSON form".to_string()))?;
+    let values: Vec<serde_json::Value> = serde_json::from_str(&json).map_err(|e| {
+        JsError::new(&format!(
+            "{what} is not an array of strings: {}",
+            message_excerpt(&e.to_string())
+        ))
+    })?;
     values
         .into_iter()
         .enumerate()

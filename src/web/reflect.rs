@@ -2,7 +2,7 @@
 //! throwing traps, a getter that throws, a replaced global): every step goes through
 //! `Reflect` and comes back as a `Result`, never as an exception thrown through the module.
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, JsString, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::catalogue::message_excerpt;
@@ -12,6 +12,11 @@ extern "C" {
     /// `Array.isArray`, which throws on a revoked Proxy: caught here (js-sys's binding is not).
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub(super) fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `JSON.parse` of a string that is already in JavaScript (js-sys's binding takes a
+    /// Rust `&str`, a copy out of the module).
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub(super) fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
 /// `object[key]`, through `Reflect.get` (a throwing getter or a primitive is an `Err`).
