@@ -55,8 +55,8 @@ choice! {
         /// One interaction per line: `user item`.
         Pairs,
         /// A shop's click export: a CSV or TSV with a header, columns chosen by name
-        /// (--session-column, --item-column, …); every session (or visitor, cut at an inactivity gap) is one
-        /// anonymous session.
+        /// (--session-column, --item-column, …); every session (or visitor, cut at an
+        /// inactivity gap) is one anonymous session.
         Events,
         /// Diginetica's raw `train-item-views.csv`.
         Diginetica,
