@@ -19,6 +19,7 @@ const HELPER = `
  * \`Symbol.dispose\` (esnext), and nothing elsewhere: these types need no particular lib.
  */
 type WhereDisposable = typeof globalThis extends { Symbol: { readonly dispose: infer S extends symbol } } ? { [K in S]: () => void } : {};
+export {}; // so that WhereDisposable stays private: a declaration file exports everything without it
 `;
 
 /** A class declaration without its dispose line, followed by the interface that adds it back. */
