@@ -26,7 +26,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# Every devDependency of package.json (playwright-core, typescript, …) in node_modules.
+# Whether a devDependency of package.json (playwright-core, typescript, …) is missing from node_modules.
 npm_packages_missing() {
   (cd "$ROOT" && node -e '
     const { devDependencies = {} } = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
