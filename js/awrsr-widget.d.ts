@@ -133,7 +133,11 @@ export type AwrsrQueue = Command[] & { view?(id: string): void };
  */
 export type RecommendationsDetail = ExplainedRecommendations;
 
-/** Detail of `awrsr:error` (the widget is hidden; the message is for the page's code, never shown). */
+/**
+ * Detail of `awrsr:error`: why the widget cannot work. The widget is then hidden, or, with
+ * `show-errors`, shows "Recommendations are unavailable: " and this message; either way one
+ * console warning names the model's URL and the message.
+ */
 export interface ErrorDetail { message: string }
 
 /** Detail of `awrsr:unknown`, fired on the document: viewed ids the model does not know (not recorded). */
@@ -198,6 +202,8 @@ export interface ConversionDetail {
  * - `catalogue`: URL of a JSON catalogue ({@link CatalogueData}) for titles, links and images.
  * - `loading`: 'lazy' loads the engine and model only when the element comes within 200 px of the viewport.
  * - `label`: the accessible name of the list (default "Recommendations").
+ * - `show-errors`: when the widget cannot work (a wrong model URL, a file that is not a bundle),
+ *   it shows a short message saying why instead of hiding (for development and staging).
  * - `ab`: the name of an A/B experiment for this element ({@link AbConfig}; without it, the page's `config({ ab })`),
  *   with `ab-share`, `ab-holdout` (numbers 0–1) and `ab-control` ('bestsellers', or item ids separated by commas or spaces).
  *   Wrong values: a console warning, and the page's setting applies.
@@ -207,7 +213,8 @@ export interface ConversionDetail {
  * template has an alt); `data-action="view"` records a view on click.
  *
  * Events (bubbling): `awrsr:recommendations` after each update, `awrsr:error` when it
- * cannot work (then it is `hidden`), `awrsr:impression` when a list is seen, `awrsr:click`
+ * cannot work (then it is `hidden`, or shows why with `show-errors`; a console warning names
+ * the model's URL and the cause), `awrsr:impression` when a list is seen, `awrsr:click`
  * when a card is followed. In the 'holdout' arm the element stays `hidden` and loads nothing;
  * in the 'control' arm it shows the control list (no `score`, `because` empty, on its
  * items) and does not follow the session.

@@ -120,16 +120,36 @@ function join(chunks, length) {
   return bytes;
 }
 
-/** Fetches a URL as bytes; an HTTP or network error names the URL. */
+/**
+ * Fetches a URL as bytes; an HTTP or network error, or an HTML page where a file was
+ * expected, names the URL.
+ */
 async function download(url, what, signal, report) {
   try {
     const response = await fetch(url, { signal });
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-    return await readBody(response, report);
+    refuseHtml(response.headers.get('content-type'));
+    const bytes = await readBody(response, report);
+    refuseHtml(null, bytes);
+    return bytes;
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     throw new Error(`cannot load ${what} from ${url}: ${error.message}`);
   }
+}
+
+const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
+const HTML_START = /^\uFEFF?\s*<(!doctype\s+html|html)[\s>]/i;
+
+/**
+ * Throws when a response is a web page (`type`: its Content-Type) or its body starts as
+ * one (`bytes`): what a server sends for a missing file when it answers every path with its
+ * index page (a single-page app's fallback, `vite preview`), with status 200. Neither the
+ * wasm module nor a bundle can start so (a bundle's first 8 bytes are its header length).
+ */
+function refuseHtml(type, bytes) {
+  if (type && HTML_TYPE.test(type)) throw new Error(`the server returned ${type.split(';')[0].trim().toLowerCase()}: is the path right?`);
+  if (bytes && HTML_START.test(new TextDecoder().decode(bytes.subarray(0, 64)))) throw new Error('the server returned an HTML page: is the path right?');
 }
 
 /** A signal that aborts with `outer` and when `abort()` is called (one download failed). */

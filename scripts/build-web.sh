@@ -5,7 +5,8 @@
 #   pkg-cpu/  with `--cpu`: the CPU-only build (no WebGPU backend), profile `wasm-cpu`
 #             (opt-level 3): smaller and faster on the CPU; see README "Two builds".
 # Both use WebAssembly SIMD (.cargo/config.toml), and get scripts/guard-freed.js appended to
-# their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module).
+# their awrsr.js (calls on a freed model throw in JavaScript, before reaching the module), and
+# their awrsr.d.ts rewritten by scripts/portable-types.mjs (no esnext lib needed).
 # Both also ship the hand-written js/ files: client.js (load in a Worker, parallel downloads
 # with progress, ordered calls), worker.js and client.d.ts, the widget (awrsr-widget.js, its
 # modules in widget/ and its types) and the npm README.
@@ -23,6 +24,9 @@ package() { # profile, output folder, cargo flags…
   wasm-bindgen --target web --out-dir "$out" --out-name awrsr \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/awrsr.wasm" 2> >(grep -v 'target_features. custom section' >&2)
   cat "$ROOT/scripts/guard-freed.js" >> "$out/awrsr.js"
+  # --- Portable types: awrsr.d.ts compiles without the esnext lib (scripts/portable-types.mjs).
+  node "$ROOT/scripts/portable-types.mjs" "$out/awrsr.d.ts"
+  # --- end of portable types.
   cp "$ROOT/js/client.js" "$ROOT/js/worker.js" "$ROOT/js/client.d.ts" "$out/"
   cp "$ROOT/js/awrsr-widget.js" "$ROOT/js/awrsr-widget.d.ts" "$out/" # the embeddable widget, beside client.js,
   rm -rf "$out/widget" && mkdir "$out/widget" && cp "$ROOT"/js/widget/*.js "$out/widget/" # and its modules

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # rustup's clippy and rustfmt components (for the lint step), the wasm32 target,
-# wasm-bindgen-cli (exact version), npm packages (playwright-core), and — with `--browser` —
-# Debian's Chromium for the headless browser tests (driven by playwright-core; no browser is
-# downloaded).
+# wasm-bindgen-cli (exact version), the npm devDependencies (playwright-core; typescript 5.9
+# and 7 for the types test) when any is missing, and — with `--browser` — Debian's Chromium
+# for the headless browser tests (driven by playwright-core; no browser is downloaded).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -26,7 +26,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
+# Whether a devDependency of package.json (playwright-core, typescript, …) is missing from node_modules.
+npm_packages_missing() {
+  (cd "$ROOT" && node -e '
+    const { devDependencies = {} } = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
+    process.exit(Object.keys(devDependencies).every((name) => require("fs").existsSync(`node_modules/${name}/package.json`)) ? 1 : 0);
+  ')
+}
+
+if npm_packages_missing; then
   step "installing npm packages"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi

@@ -48,6 +48,13 @@ export function updateAll() {
   store.groups.forEach(schedule);
 }
 
+/** Writes `text` to the console as a warning, once per page. */
+function warnOnce(text) {
+  if (store.warned.has(text)) return;
+  store.warned.add(text);
+  console.warn(text);
+}
+
 // ---------------------------------------------------------------------------------------
 // The element
 
@@ -61,9 +68,10 @@ function intAttribute(node, name, fallback) {
  * on every view. Attributes: `model` (URL, default "model.awrsr"), `k` (default 8),
  * `backend`, `pkg` (package folder), `catalogue` (JSON URL), `loading="lazy"`, `label`
  * (the list's accessible name), and an A/B split: `ab` (the experiment's name), `ab-share`,
- * `ab-holdout`, `ab-control`. A `<template>` child renders each card. Fires
- * `awrsr:recommendations` after each update, `awrsr:error` (then hides) when it cannot
- * work, `awrsr:impression` when a list is seen and `awrsr:click` when a card is followed.
+ * `ab-holdout`, `ab-control`, and `show-errors` (say why in the widget instead of hiding).
+ * A `<template>` child renders each card. Fires `awrsr:recommendations` after each update,
+ * `awrsr:error` (then hides, or shows why) when it cannot work, `awrsr:impression` when a
+ * list is seen and `awrsr:click` when a card is followed.
  */
 export class AwrsrRecommendations extends HTMLElement {
   /** How many items this widget shows. */
@@ -172,14 +180,27 @@ export class AwrsrRecommendations extends HTMLElement {
     if (!this.last) return;
     const { items } = this.last;
     this.ui.message.textContent = items.length ? '' : 'Nothing to recommend yet.';
+    this.ui.message.classList.remove('awrsr-error');
     keepFocus(this.ui.rail, () => this.ui.rail.replaceChildren(...items.map((item, i) => this.card(item, i + 1))), this);
   }
 
-  /** Hides the widget and reports why, to the page's code and the console only. */
+  /**
+   * Reports why the widget cannot work: one console warning naming the model URL and the
+   * cause (once per page for the same model and cause), `awrsr:error` for the page's code, and
+   * a short message in the widget with `show-errors`; without it the widget hides.
+   */
   fail(error) {
-    console.error('awrsr: recommendations are unavailable', error);
-    this.hidden = true;
     const message = String(error?.message ?? error);
+    const model = this.model ?? this.getAttribute('model') ?? 'model.awrsr';
+    warnOnce(`awrsr: no recommendations from the model ${model}: ${message}`);
+    this.ui.progress.hidden = true;
+    if (this.hasAttribute('show-errors')) {
+      this.ui.rail.replaceChildren();
+      this.ui.message.textContent = `Recommendations are unavailable: ${message}`;
+      this.ui.message.classList.add('awrsr-error');
+    } else {
+      this.hidden = true;
+    }
     this.dispatchEvent(new CustomEvent('awrsr:error', { bubbles: true, detail: { message } }));
   }
 

@@ -45,6 +45,8 @@ export const store = {
   drawnArms: new Map(),
   /** @type {WeakSet<Element>} Elements whose wrong `ab*` attributes were reported (once each). */
   warnedAb: new WeakSet(),
+  /** @type {Set<string>} Console warnings of widgets that cannot work, written once each. */
+  warned: new Set(),
 
   /** @type {Map<string, { title?: string, url?: string, image?: string }>} The shop's catalogue: id → details. */
   products: new Map(),

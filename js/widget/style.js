@@ -4,7 +4,7 @@
 import { el } from './render.js';
 
 const STYLE = `
-:where(awrsr-recommendations) { display: block; --awrsr-accent: #4338ca; --awrsr-line: #d1d5db; --awrsr-card: #fff; --awrsr-muted: #4b5563; }
+:where(awrsr-recommendations) { display: block; --awrsr-accent: #4338ca; --awrsr-line: #d1d5db; --awrsr-card: #fff; --awrsr-muted: #4b5563; --awrsr-error: #b91c1c; }
 :where(awrsr-recommendations[hidden]) { display: none; }
 :where(awrsr-recommendations .awrsr-rail) {
   display: grid; grid-auto-flow: column; grid-auto-columns: minmax(140px, 180px); gap: .75rem;
@@ -25,6 +25,7 @@ const STYLE = `
 :where(awrsr-recommendations .awrsr-card-title) { font-weight: 600; font-size: .9rem; line-height: 1.25; }
 :where(awrsr-recommendations .awrsr-card-because) { color: var(--awrsr-muted); font-size: .75rem; }
 :where(awrsr-recommendations .awrsr-message) { margin: 0 0 .5rem; color: var(--awrsr-muted); font-size: .85rem; }
+:where(awrsr-recommendations .awrsr-message.awrsr-error) { color: var(--awrsr-error); overflow-wrap: anywhere; }
 :where(awrsr-recommendations .awrsr-progress) { display: block; width: 100%; max-width: 16rem; height: .5rem; }
 :where(awrsr-recommendations .awrsr-message:empty, awrsr-recommendations .awrsr-progress[hidden]) { display: none; }
 :where(awrsr-recommendations .awrsr-visually-hidden) {

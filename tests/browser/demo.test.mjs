@@ -3,8 +3,9 @@
 // forgotten, explanations name clicked items, titles are text, and no request leaves the
 // page after it has loaded. Accessibility: a keyboard-only visit (skip link, Tab, Enter;
 // focus never falls to the body), one polite announcement per rail update without timings,
-// the heat map's text alternative, 44 px touch targets, and a phone layout with the rail
-// and session before the catalogue under a small sticky header.
+// the heat map's text alternative, 44 px touch targets, a phone layout with the rail and
+// session before the catalogue under a small sticky header whose search box and genre select
+// are not cut, and a favicon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -232,6 +233,47 @@ test('on a 390 px phone the rail and the session come before the catalogue, unde
   assert.ok(layout.overflow <= 0, `the page scrolls sideways by ${layout.overflow}px`);
   await mkdir(OUTPUT, { recursive: true });
   await page.screenshot({ path: join(OUTPUT, 'demo-phone-layout.png') });
+}));
+
+/** How far each header field's text would be cut (0 when it fits): the search box holding its
+ *  placeholder's text (beside its clear button), and the genre select against its own natural
+ *  width (that of its longest genre). */
+const cutFields = (page) => page.evaluate(() => {
+  const search = document.querySelector('#search');
+  search.value = search.placeholder;
+  const searchCut = search.scrollWidth - search.clientWidth;
+  search.value = '';
+  const genre = document.querySelector('#genre');
+  const free = genre.cloneNode(true);
+  free.style.cssText = 'position: absolute; width: max-content; max-width: none';
+  genre.after(free);
+  const genreCut = free.getBoundingClientRect().width - genre.getBoundingClientRect().width;
+  free.remove();
+  return { search: Math.max(0, searchCut), genre: Math.max(0, genreCut) };
+});
+
+test('on a 390 px phone and on a desktop the search box and the genre select are not cut', () => withBrowser({ webgpu: false }, async (context) => {
+  for (const [width, height] of [[390, 844], [1280, 800]]) {
+    const page = await openDemo(context, '', { viewport: { width, height } });
+    assert.deepEqual(await cutFields(page), { search: 0, genre: 0 }, `${width} px`);
+    await page.close();
+  }
+}));
+
+test('the demo pages have a favicon: no request for a missing /favicon.ico', () => withBrowser({ webgpu: false }, async (context) => {
+  for (const path of ['/www/index.html', '/www/embed.html']) {
+    const from = server.requests.length;
+    const page = await openPage(context, `${server.url}${path}`);
+    const icon = await page.$eval('link[rel="icon"]', (link) => link.href);
+    assert.equal(icon, `${server.url}/www/favicon.svg`, path);
+    assert.equal((await page.request.get(icon)).headers()['content-type'], 'image/svg+xml');
+    const deadline = Date.now() + 10_000;
+    while (!server.requests.slice(from).includes('/www/favicon.svg') && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+    const asked = server.requests.slice(from);
+    assert.ok(asked.includes('/www/favicon.svg'), `${path}: ${asked.join(' ')}`);
+    assert.ok(!asked.includes('/favicon.ico'), `${path}: ${asked.join(' ')}`);
+    await page.close();
+  }
 }));
 
 test('while the store loads, the page behind the overlay is inert: Tab reaches none of it, and all of it once ready', async () => {

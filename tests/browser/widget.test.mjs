@@ -2,7 +2,8 @@
 // its own scoped stylesheet on a bare page, the engine in a Worker with real download
 // progress, the `awrsr` command queue filled by a classic script before the module loads,
 // unknown ids, a shop catalogue for links and images (hostile titles and URLs stay inert),
-// errors, lazy loading, per-item explanations, keyboard focus and announcements, a
+// errors (hidden, or shown with show-errors; one console warning each; an HTML page where a
+// file was expected), lazy loading, per-item explanations, keyboard focus and announcements, a
 // configurable package folder, and no request after load whatever the visitor does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +64,13 @@ const PAGES = {
     <awrsr-recommendations id="nomodel" model="/no/such/model.awrsr"></awrsr-recommendations>
     <awrsr-recommendations id="nopkg" model="/www/model.awrsr" pkg="/nowhere/"></awrsr-recommendations>
     <script>window.failures = []; document.addEventListener('awrsr:error', (e) => failures.push({ id: e.target.id, message: e.detail.message }));</script>`, MODULE),
+  '/shop/show-errors.html': html(`
+    <awrsr-recommendations id="missing" model="/no/such/model.awrsr" show-errors></awrsr-recommendations>
+    <awrsr-recommendations id="page" model="/spa/model.awrsr" show-errors></awrsr-recommendations>
+    <awrsr-recommendations id="quiet" model="/spa/model.awrsr"></awrsr-recommendations>
+    <awrsr-recommendations id="sniffed" model="/spa/untyped.awrsr" show-errors></awrsr-recommendations>
+    <awrsr-recommendations id="wasm" model="/www/model.awrsr" pkg="/spa-pkg/" show-errors></awrsr-recommendations>
+    <script>window.failures = []; document.addEventListener('awrsr:error', (e) => failures.push(e.target.id));</script>`, MODULE),
   '/shop/lazy.html': html(`
     <h1>A long product page</h1><div style="height: 5000px"></div>
     <awrsr-recommendations model="/www/model.awrsr" loading="lazy"></awrsr-recommendations>`, MODULE),
@@ -76,14 +84,21 @@ const PAGES = {
     <script type="module">import { config } from '/pkg/awrsr-widget.js'; config({ pkg: '/pkg-cpu/' });</script>`),
 };
 
+/** A single-page app's server (`vite preview`, a shop's catch-all route) answers a missing
+ *  file with its index page and status 200: as text/html, and once with a binary type. */
+const INDEX_PAGE = '<!doctype html><html><head><title>shop</title></head><body><div id="app"></div></body></html>';
+const SPA = { '/spa/model.awrsr': INDEX_PAGE, '/spa/untyped.awrsr': INDEX_PAGE, '/spa-pkg/awrsr_bg.wasm': INDEX_PAGE };
+
 let server;
 before(async () => {
   const model = await readFile(join(ROOT, 'www/model.awrsr'));
   const products = JSON.stringify(await hostileCatalogue());
   server = await serve({
-    files: { ...PAGES, '/slow/model.awrsr': model, '/shop/products.json': products },
+    files: { ...PAGES, '/slow/model.awrsr': model, '/shop/products.json': products, ...SPA },
     // Sent in timed pieces with a Content-Length, so the download has a known size and takes a while.
     slow: { '/slow/model.awrsr': { ms: 1200 }, '/pkg/awrsr_bg.wasm': { ms: 300 } },
+    mounts: { '/spa-pkg/': join(ROOT, 'pkg') },
+    headers: (path) => (path in SPA && !path.includes('untyped') ? { 'content-type': 'text/html; charset=utf-8' } : {}),
   });
 });
 after(async () => { await server?.close(); });
@@ -95,6 +110,8 @@ const cards = (page, selector = 'awrsr-recommendations') => page.$$eval(`${selec
 const waitCards = (page, count, selector = 'awrsr-recommendations') => page.waitForFunction(
   ([s, c]) => document.querySelectorAll(`${s} .awrsr-rail [data-id]`).length === c, [selector, count], { timeout: 120_000 });
 const stored = (page) => page.evaluate(() => awrsr.session.get());
+/** The page's console messages of one type ('warning', 'error') written by awrsr. */
+const awrsrConsole = (page, type) => page.console.filter((m) => m.type === type && m.text.startsWith('awrsr:')).map((m) => m.text);
 /** The widget's stylesheets on a page: adopted (constructed) sheets and `<style data-awrsr>` elements. */
 const widgetSheets = (page) => page.evaluate(() => ({
   adopted: document.adoptedStyleSheets.filter((sheet) => sheet[Symbol.for('awrsr.stylesheet')]).length,
@@ -228,7 +245,38 @@ test('errors: a model or package that cannot load hides the widget, fires awrsr:
   assert.ok(failures[1].message.length > 0);
   assert.deepEqual(await page.$$eval('awrsr-recommendations', (n) => n.map((x) => x.hidden && getComputedStyle(x).display)), ['none', 'none']);
   assert.doesNotMatch(await page.evaluate(() => document.body.innerText), /404|HTTP|error|cannot/i);
-  assert.equal(page.console.filter((m) => m.type === 'error' && m.text.startsWith('awrsr:')).length, 2, JSON.stringify(page.console));
+  const warnings = awrsrConsole(page, 'warning');
+  assert.equal(warnings.length, 2, JSON.stringify(page.console));
+  assert.ok(warnings.some((text) => text.includes(`${server.url}/no/such/model.awrsr`) && /HTTP 404/.test(text)), warnings.join('\n'));
+  assert.ok(warnings.some((text) => text.includes(`${server.url}/www/model.awrsr`) && text.includes('/nowhere/client.js')), warnings.join('\n'));
+  assert.deepEqual(awrsrConsole(page, 'error'), []);
+}));
+
+test('show-errors: the widget says why in the page; one console warning per model and cause; an HTML page where a file was expected says so', () => withBrowser({ webgpu: false }, async (context) => {
+  const page = await open(context, '/shop/show-errors.html');
+  await page.waitForFunction(() => window.failures.length === 5, null, { timeout: 60_000 });
+  const shown = await page.$$eval('awrsr-recommendations', (nodes) => Object.fromEntries(nodes.map((n) => [n.id, {
+    display: getComputedStyle(n).display, message: n.querySelector('.awrsr-message').textContent,
+    error: n.querySelector('.awrsr-message').matches('.awrsr-error'), cards: n.querySelectorAll('[data-id]').length,
+    progress: n.querySelector('progress').hidden,
+  }])));
+  const url = server.url;
+  const expected = {
+    missing: `cannot load model from ${url}/no/such/model.awrsr: HTTP 404 Not Found`,
+    page: `cannot load model from ${url}/spa/model.awrsr: the server returned text/html: is the path right?`,
+    sniffed: `cannot load model from ${url}/spa/untyped.awrsr: the server returned an HTML page: is the path right?`,
+    wasm: `cannot load the awrsr wasm module from ${url}/spa-pkg/awrsr_bg.wasm: the server returned text/html: is the path right?`,
+  };
+  for (const [id, cause] of Object.entries(expected)) {
+    assert.deepEqual(shown[id], { display: 'block', message: `Recommendations are unavailable: ${cause}`, error: true, cards: 0, progress: true }, id);
+  }
+  assert.equal(shown.quiet.display, 'none', 'without show-errors the widget hides');
+  const models = { missing: '/no/such/model.awrsr', page: '/spa/model.awrsr', sniffed: '/spa/untyped.awrsr', wasm: '/www/model.awrsr' };
+  const warnings = awrsrConsole(page, 'warning');
+  assert.deepEqual(warnings.sort(), Object.entries(expected).map(([id, cause]) => `awrsr: no recommendations from the model ${url}${models[id]}: ${cause}`).sort(),
+    'one warning per model and cause (#page and #quiet share theirs)');
+  assert.deepEqual(awrsrConsole(page, 'error'), []);
+  assert.deepEqual(page.errors, []);
 }));
 
 test('loading="lazy": nothing of the engine or model is requested until the widget nears the viewport', () => withBrowser({ webgpu: false }, async (context) => {
