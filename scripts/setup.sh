@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # rustup's clippy and rustfmt components (for the lint step), the wasm32 target,
-# wasm-bindgen-cli (exact version), npm packages (playwright-core), and — with `--browser` —
+# wasm-bindgen-cli (exact version), npm packages (package.json's devDependencies: playwright-core,
+# and the bundlers Vite and webpack for tests/browser/bundlers.test.mjs), and — with `--browser` —
 # Debian's Chromium for the headless browser tests (driven by playwright-core; no browser is
 # downloaded).
 set -euo pipefail
@@ -26,8 +27,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
-  step "installing npm packages"
+missing_npm=$(cd "$ROOT" && node -e '
+  const { devDependencies } = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
+  console.log(Object.keys(devDependencies).filter((name) => !require("fs").existsSync(`node_modules/${name}/package.json`)).join(" "));
+')
+if [ -n "$missing_npm" ]; then
+  step "installing npm packages (missing: $missing_npm)"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 
