@@ -47,9 +47,10 @@ before(async () => {
   withoutGpu = await launch({ webgpu: false });
   // The CPU path in a browser without WebGPU, and WebGPU (SwiftShader here) in one with it
   // (unless the package is the CPU-only build).
+  const build = PKG ? '/pkg' : undefined; // another package is tested as it is; pkg/ by its WebGPU + CPU build
   pages = [
-    { page: await apiPage(withoutGpu, server.url), backend: 'cpu' },
-    { page: await apiPage(withGpu, server.url), backend: 'webgpu' },
+    { page: await apiPage(withoutGpu, server.url, build), backend: 'cpu' },
+    { page: await apiPage(withGpu, server.url, build), backend: 'webgpu' },
   ];
   for (const { page } of pages) await page.evaluate(PAGE_HELPERS + HOSTILE_VALUES);
   const cpuOnly = await pages[1].page.evaluate(() => awrsr.Recommender.load('/www/model.awrsr', { backend: 'webgpu' }).then((r) => r.free(), (e) => /CPU-only build/.test(e.message)));
