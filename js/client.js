@@ -30,11 +30,12 @@ export async function load(model, options = {}) {
   const source = modelSource(model);
   signal?.throwIfAborted();
   const settings = { backend, worker };
-  if (typeof source !== 'string') {
-    const { engine, inWorker } = await start(source, { ...settings, onProgress: safely(onProgress), signal });
-    return new Client(engine, inWorker, () => engine.free());
+  // Shared: a model URL; not shared: bytes, or a backend that is not even a string (refused by the engine).
+  if (typeof source === 'string' && (backend === undefined || typeof backend === 'string')) {
+    return SharedEngine.for(source, settings).join(safely(onProgress), signal);
   }
-  return SharedEngine.for(source, settings).join(safely(onProgress), signal);
+  const { engine, inWorker } = await start(source, { ...settings, onProgress: safely(onProgress), signal });
+  return new Client(engine, inWorker, () => engine.free());
 }
 
 /**
