@@ -8,9 +8,10 @@
 import { webgpuBuild } from './webgpu.js';
 
 /**
- * The catalogue size from which `'auto'` loads the WebGPU build on a real GPU: where a 50-item
- * session's recommendation on the CPU build passes about 8 ms (measured, bench/threshold.mjs).
- * The GPU side of the trade is not measured (no GPU machine): see docs/results.md.
+ * The catalogue size from which `'auto'` loads the WebGPU build on a real GPU: about where a
+ * 50-item session's recommendation on the CPU build passes 5 ms, a generous guess at a real
+ * GPU's fixed cost per call (bench/threshold.mjs measures the CPU side). The GPU side is not
+ * measured (no GPU machine): docs/results.md, "Which build".
  */
 export const WEBGPU_MIN_ITEMS = 500_000;
 
