@@ -34,6 +34,9 @@ export function requestedBuild(backend) {
   return backend === 'webgpu' && webgpuBuild ? webgpuBuild : cpuBuild;
 }
 
+/** No WebGPU here, as `probeAdapter` says it. */
+const NO_ADAPTER = { real: false, reason: 'this browser offers no WebGPU adapter' };
+
 /**
  * What this browser's WebGPU offers `'auto'`, asked only where the package has a WebGPU build:
  * `{ real: true }` for a real GPU, else `{ real: false, reason }` saying why not; null when
@@ -43,20 +46,25 @@ export function requestedBuild(backend) {
  */
 export async function probeAdapter(backend) {
   if (!webgpuBuild || (backend !== undefined && backend !== 'auto')) return null;
-  const missing = { real: false, reason: 'this browser offers no WebGPU adapter' };
-  let adapter;
   try {
-    adapter = await globalThis.navigator?.gpu?.requestAdapter();
+    const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+    if (!adapter) return NO_ADAPTER;
+    const software = softwareAdapter(adapter);
+    return software ? { real: false, reason: `the WebGPU adapter is a software fallback (${software}): the CPU path is faster` } : { real: true };
   } catch {
-    return missing;
+    return NO_ADAPTER;
   }
-  if (!adapter) return missing;
+}
+
+/**
+ * How a software adapter (emulated shaders, slower than the CPU build) describes itself, or
+ * null for a real GPU: WebGPU's `isFallbackAdapter`, or a known software driver in its info.
+ */
+function softwareAdapter(adapter) {
   const info = adapter.info ?? {};
   const described = ['vendor', 'architecture', 'device', 'description'].map((key) => info[key]).filter(Boolean).join(' ');
-  if (info.isFallbackAdapter || adapter.isFallbackAdapter || SOFTWARE.test(described)) {
-    return { real: false, reason: `the WebGPU adapter is a software fallback (${described || 'unnamed'}): the CPU path is faster` };
-  }
-  return { real: true };
+  const software = info.isFallbackAdapter || adapter.isFallbackAdapter || SOFTWARE.test(described);
+  return software ? described || 'unnamed' : null;
 }
 
 /**

@@ -12,7 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, serve, launch, apiPage, openPage } from './harness.mjs';
 import { writeSafetensors } from './widen.mjs';
-import { requestedBuild, autoBuild, itemCount, WEBGPU_MIN_ITEMS } from '../../js/builds.js';
+import { requestedBuild, probeAdapter, autoBuild, itemCount, WEBGPU_MIN_ITEMS } from '../../js/builds.js';
 
 const MODEL = '/www/model.awrsr';
 const SESSIONS = [['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296'], []];
@@ -466,4 +466,31 @@ test("builds.js: 'auto' moves to the WebGPU build only on a real adapter with a 
   const software = autoBuild(cpu, { real: false, reason: 'the WebGPU adapter is a software fallback (x)' }, bundle(10 * WEBGPU_MIN_ITEMS));
   assert.deepEqual([software.build.name, software.reason], ['cpu', 'the WebGPU adapter is a software fallback (x)']);
   assert.deepEqual(autoBuild(cpu, null, bundle(10 * WEBGPU_MIN_ITEMS)), { build: cpu, reason: null }, 'another backend asked for: no move');
+});
+
+test('builds.js: only a real adapter counts; a fallback adapter, a software driver, none or a failing request do not', async () => {
+  const adapters = [
+    [{ info: { vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: false } }, { real: true }],
+    [{ info: { vendor: 'google', architecture: 'swiftshader' } }, /software fallback \(google swiftshader\)/],
+    [{ info: { vendor: 'mesa', description: 'llvmpipe (LLVM 17)' } }, /software fallback/],
+    [{ info: { isFallbackAdapter: true } }, /software fallback \(unnamed\)/],
+    [{ isFallbackAdapter: true, info: { vendor: 'x' } }, /software fallback \(x\)/],
+    [null, /no WebGPU adapter/],
+  ];
+  const before = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  const useGpu = (gpu) => Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  try {
+    for (const [adapter, want] of adapters) {
+      useGpu({ requestAdapter: async () => adapter });
+      const got = await probeAdapter('auto');
+      if (want instanceof RegExp) assert.match(got.reason, want, JSON.stringify(adapter));
+      else assert.deepEqual(got, want);
+    }
+    useGpu({ requestAdapter: async () => { throw new Error('blocked'); } });
+    assert.match((await probeAdapter(undefined)).reason, /no WebGPU adapter/);
+    assert.equal(await probeAdapter('cpu'), null, 'not asked when a backend is chosen');
+  } finally {
+    if (before) Object.defineProperty(globalThis, 'navigator', before);
+    else delete globalThis.navigator;
+  }
 });
