@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { ROOT, serve, launch } from '../tests/browser/harness.mjs';
+import { measure } from './measure.mjs';
 import { widenBundle } from '../tests/browser/widen.mjs';
 
 const PEER_DIR = resolve(process.env.AWRSR_SHARED ?? join(ROOT, '../shared'), 'bench/ort-web');
@@ -38,23 +39,6 @@ async function ensurePeer() {
   await access(join(PEER_DIR, 'sasrec_9724.onnx'));
 }
 
-/** Opens one benchmark page in a fresh browser (cold cache) and returns its result. */
-async function measure(server, path, { gpu }) {
-  const context = await launch({ webgpu: gpu });
-  try {
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}${path}`);
-    await page.waitForFunction(() => window.result || document.title === 'failed', null, { timeout: 600_000 })
-      .catch((e) => { throw new Error(`${path}: ${errors.join('; ') || e.message}`); });
-    const facts = await page.evaluate(() => ({ userAgent: navigator.userAgent, isolated: crossOriginIsolated }));
-    return { path, ...facts, ...(await page.evaluate(() => window.result)) };
-  } finally {
-    await context.close();
-  }
-}
-
 // awrsr runs the shipped model (AWRSR, `additive` refinement) and the same network without
 // the refinement (plain SASRec, the peer's shape), both made from www/model.awrsr.
 const CASES = [
@@ -69,12 +53,9 @@ const CASES = [
   { engine: 'onnxruntime-web', model: 'sasrec', backend: 'webgpu', items: 9724, gpu: true, path: '/bench/peer.html?provider=webgpu&items=9724&budget=15000' },
 ];
 
-// The CPU-only build (scripts/build-web.sh --cpu), when it has been built.
-const cpuBuild = await access(join(ROOT, 'pkg-cpu/awrsr_bg.wasm')).then(() => true, () => false);
-if (cpuBuild) {
-  for (const c of CASES.filter((c) => c.engine === 'awrsr' && c.backend === 'cpu')) {
-    CASES.push({ ...c, engine: 'awrsr-cpu-build', path: `${c.path}&pkg=/pkg-cpu` });
-  }
+// The CPU-only build (pkg/'s root; the cases above run pkg/webgpu/, the WebGPU + CPU build).
+for (const c of CASES.filter((c) => c.engine === 'awrsr' && c.backend === 'cpu')) {
+  CASES.push({ ...c, engine: 'awrsr-cpu-build', path: `${c.path}&pkg=/pkg` });
 }
 
 await ensurePeer();
@@ -85,7 +66,7 @@ const bundles = {
   '/bench/sasrec-100000.awrsr': widenBundle(shipped, 100_000, { plain: true }),
 };
 const server = await serve({ mounts: { '/peer/': PEER_DIR }, files: bundles, isolate: true });
-const files = ['pkg/awrsr_bg.wasm', 'pkg/awrsr.js', ...(cpuBuild ? ['pkg-cpu/awrsr_bg.wasm'] : []), 'www/model.awrsr'];
+const files = ['pkg/webgpu/awrsr_bg.wasm', 'pkg/webgpu/awrsr.js', 'pkg/awrsr_bg.wasm', 'www/model.awrsr'];
 const sizes = await Promise.all(files.map(size));
 const big = bundles['/bench/awrsr-100000.awrsr'];
 sizes.push({ path: 'bench/awrsr-100000.awrsr (made by this script)', raw: big.length, gzip: gzipSync(big, { level: 9 }).length });

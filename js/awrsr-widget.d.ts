@@ -30,9 +30,9 @@ export interface WidgetConfig {
   ab?: AbConfig | null | false;
 }
 
-/** The settings in force, with `pkg` as an absolute URL ending in '/'. */
+/** The settings in force, with `pkg` as an absolute URL ending in '/' (null: this package's own client.js). */
 export interface ResolvedConfig {
-  pkg: string;
+  pkg: string | null;
   backend: string;
   worker: WorkerMode;
   /** The experiment in force, with its defaults filled in, or null. */

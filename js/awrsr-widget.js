@@ -24,9 +24,8 @@
 //   element.js    <awrsr-recommendations> and how rails update
 //   api.js        the `awrsr` global and its command queue
 //
-// The side effects are all here, below the imports: the package folder, the `awrsr` global,
-// two document listeners and the element's definition.
-import { store } from './widget/store.js';
+// The side effects are all here, below the imports: the `awrsr` global, two document
+// listeners and the element's definition.
 import { view } from './widget/session.js';
 import { installGlobal } from './widget/api.js';
 import { AwrsrRecommendations, updateAll } from './widget/element.js';
@@ -41,8 +40,6 @@ export { el, becauseText, cover, keepFocus, updateMessage } from './widget/rende
 export { AwrsrRecommendations } from './widget/element.js';
 export { push, forget, api } from './widget/api.js';
 
-/** Where client.js is looked for unless a `pkg` attribute or `config({ pkg })` says otherwise: this file's folder. */
-store.settings.pkg = new URL('./', import.meta.url).href;
 
 document.addEventListener('awrsr:session', updateAll);
 installGlobal();

@@ -79,13 +79,15 @@ export declare class Client {
     title(id: string): Promise<string | undefined>;
     /** Every item id the model knows, in its internal order. */
     itemIds(): Promise<string[]>;
-    /** Frees the model and ends the worker; unanswered and later calls reject. */
+    /** Frees this Client (unanswered and later calls reject); the model and its worker end with the model's last Client. */
     free(): void;
 }
 
 /**
  * Downloads the wasm module and the model in parallel and loads the model, in a Worker where
  * there is one. A relative URL is the page's. Rejects with an `Error` naming the problem.
+ * A model URL already loading or loaded with the same `backend` and `worker` is shared: the
+ * new Client uses the same engine (one Worker, one wasm, one model download).
  */
 export function load(model: string | URL | Uint8Array | ArrayBuffer, options?: LoadOptions): Promise<Client>;
 

@@ -5,9 +5,16 @@
 // engine, the rest wait in a queue, and `recommend(…, { supersede: true })` drops the
 // waiting recommendations (a visitor clicked again: only the newest session matters).
 //
+// One engine per model URL and settings: a second `load` of the same URL (the page's own
+// code, every widget) gets a new Client over the same Worker, wasm and model, and the engine
+// ends when the last of them is freed. Which wasm build runs it (the CPU build by default,
+// the WebGPU build when asked for or faster) is builds.js's choice.
+//
 // This file never imports awrsr.js itself except for the in-page engine: in worker mode the
 // main thread downloads and runs nothing. worker.js imports `startEngine` from here, so both
 // modes run the same loading and calling code.
+import { progressFanOut } from './progress.js';
+import { requestedBuild, probeAdapter, autoBuild } from './builds.js';
 
 const LOAD_OPTIONS = ['backend', 'worker', 'onProgress', 'signal'];
 const METHODS = ['recommend', 'hasItem', 'hasItems', 'title', 'itemIds'];
@@ -15,22 +22,36 @@ const METHODS = ['recommend', 'hasItem', 'hasItems', 'title', 'itemIds'];
 /**
  * Loads the wasm module and a model bundle, in a Worker where there is one (see client.d.ts
  * for the option and result types). Resolves to a {@link Client}; rejects with an `Error`
- * naming the problem (an HTTP status, a bad bundle, an unknown option).
+ * naming the problem (an HTTP status, a bad bundle, an unknown option). A model URL already
+ * loading or loaded with the same `backend` and `worker` settings is shared, not loaded again.
  */
 export async function load(model, options = {}) {
   const { backend, worker = 'auto', onProgress, signal } = checkLoadOptions(options);
   const source = modelSource(model);
   signal?.throwIfAborted();
-  const progress = safely(onProgress);
-  const useWorker = worker === true || (worker === 'auto' && typeof Worker === 'function');
-  if (!useWorker) return new Client(await startEngine(source, { backend, onProgress: progress, signal }), false);
+  const settings = { backend, worker };
+  // Shared: a model URL; not shared: bytes, or a backend that is not even a string (refused by the engine).
+  if (typeof source === 'string' && (backend === undefined || typeof backend === 'string')) {
+    return SharedEngine.for(source, settings).join(safely(onProgress), signal);
+  }
+  const { engine, inWorker } = await start(source, { ...settings, onProgress: safely(onProgress), signal });
+  return new Client(engine, inWorker, () => engine.free());
+}
+
+/**
+ * Starts an engine: in a Worker where `worker` asks for one and one can start, else in the
+ * page. Resolves to `{ engine, inWorker }`.
+ */
+async function start(source, { backend, worker, onProgress, signal }) {
+  const inPage = async () => ({ engine: await startEngine(source, { backend, onProgress, signal }), inWorker: false });
+  if (!(worker === true || (worker === 'auto' && typeof Worker === 'function'))) return inPage();
   try {
-    return new Client(await WorkerEngine.start(source, { backend, onProgress: progress, signal }), true);
+    return { engine: await WorkerEngine.start(source, { backend, onProgress, signal }), inWorker: true };
   } catch (error) {
     // 'auto' runs in the page when the Worker itself cannot start (e.g. a CSP without
     // worker-src); a refusal from the engine (a bad bundle, an HTTP error) stands.
     if (worker !== 'auto' || !error.workerFailed) throw error;
-    return new Client(await startEngine(source, { backend, onProgress: progress, signal }), false);
+    return inPage();
   }
 }
 
@@ -160,7 +181,11 @@ function linkedAbort(outer) {
   return controller;
 }
 
-/** Tracks both downloads and reports their sum: monotonic, total null while one is unknown. */
+/**
+ * Tracks both downloads and reports their sum: monotonic, total null while one is unknown.
+ * `reporter(name)` reports one part; `more(name)` a second download of it, counted after the
+ * first (the WebGPU build, when `'auto'` moves to it after the CPU build).
+ */
 function progressTracker(onProgress) {
   const parts = { wasm: { loaded: 0, total: null }, model: { loaded: 0, total: null } };
   const emit = () => {
@@ -168,46 +193,70 @@ function progressTracker(onProgress) {
     const total = wasm.total === null || model.total === null ? null : wasm.total + model.total;
     onProgress({ loaded: wasm.loaded + model.loaded, total, wasm: { ...wasm }, model: { ...model } });
   };
-  const reporter = (name) => (loaded, total) => { parts[name] = { loaded, total }; emit(); };
+  const reporter = (name, before = 0) => (loaded, total) => {
+    parts[name] = { loaded: before + loaded, total: total === null ? null : before + total };
+    emit();
+  };
+  const more = (name) => reporter(name, parts[name].loaded);
   /** The last report: every byte is in, so each total is what arrived. */
   const finish = () => {
     for (const part of Object.values(parts)) part.total = part.loaded;
     emit();
   };
-  return { reporter, finish };
+  return { reporter, more, finish };
 }
 
-/** The wasm module of this realm, instantiated once (a second in-page load skips the download). */
-let wasmModule = null;
+/** Each wasm build of this realm, instantiated once: build name → Promise of its instantiation. */
+const instances = new Map();
+
+/** A build's glue module and, unless this realm has it instantiated already, its wasm's bytes. */
+async function fetchBuild(build, signal, report) {
+  const bytes = instances.has(build.name) ? (report(0, 0), null)
+    : download(build.wasm(), 'the awrsr wasm module', signal, report);
+  const [glue, wasm] = await Promise.all([build.glue(), bytes]);
+  return { build, glue, wasm };
+}
+
+/** Instantiates a fetched build, once per realm; resolves to its glue module. */
+async function instantiate({ build, glue, wasm }) {
+  if (!instances.has(build.name)) {
+    const ready = glue.default({ module_or_path: wasm });
+    instances.set(build.name, ready);
+    ready.catch(() => instances.delete(build.name));
+  }
+  await instances.get(build.name);
+  return glue;
+}
 
 /**
- * Downloads what is missing (the wasm, the model) in parallel, instantiates the module and
- * loads the model with `Recommender.load`. Resolves to `{ facts, call(method, args) }`, the
- * engine behind a Client; used in the page and by worker.js.
+ * Downloads what is missing (a wasm build, the model) in parallel, instantiates the module and
+ * loads the model with `Recommender.load`. The build is builds.js's choice: the one asked
+ * for, and for `'auto'` the CPU build unless the model turns out to be worth the WebGPU
+ * build. Resolves to `{ facts, call(method, args), free() }`, the engine behind a Client;
+ * used in the page and by worker.js.
  */
 export async function startEngine(source, { backend, onProgress, signal }) {
-  const { reporter, finish } = progressTracker(onProgress);
-  const wasmReport = reporter('wasm');
-  const modelReport = reporter('model');
+  const { reporter, more, finish } = progressTracker(onProgress);
   const downloads = linkedAbort(signal);
-  const glue = import('./awrsr.js');
-  const wasmBytes = wasmModule ? (wasmReport(0, 0), null)
-    : download(new URL('./awrsr_bg.wasm', import.meta.url).href, 'the awrsr wasm module', downloads.signal, wasmReport);
+  const adapter = probeAdapter(backend);
+  const modelReport = reporter('model');
   const modelBytes = typeof source === 'string'
     ? download(source, 'model', downloads.signal, modelReport)
     : (modelReport(source.length, source.length), source);
-  const [awrsr, wasm, bytes] = await Promise.all([glue, wasmBytes, modelBytes]).catch((error) => {
+  const wasmBuild = fetchBuild(requestedBuild(backend), downloads.signal, reporter('wasm'));
+  const [first, bytes] = await Promise.all([wasmBuild, modelBytes]).catch((error) => {
     downloads.abort(error); // the other download is of no use now
     throw error;
   });
+  const choice = autoBuild(first.build, await adapter, bytes);
+  const chosen = choice.build === first.build ? first : await fetchBuild(choice.build, downloads.signal, more('wasm'));
   finish();
-  wasmModule ??= awrsr.default({ module_or_path: wasm });
-  await wasmModule.catch((error) => { wasmModule = null; throw error; });
+  const awrsr = await instantiate(chosen);
   signal?.throwIfAborted();
   const hashing = modelDigest(bytes);
   const recommender = await awrsr.Recommender.load(bytes, backend === undefined ? {} : { backend });
   if (signal?.aborted) { recommender.free(); throw signal.reason; }
-  return engine(recommender, await hashing);
+  return engine(recommender, await hashing, choice.reason);
 }
 
 /**
@@ -225,17 +274,96 @@ async function modelDigest(bytes) {
   }
 }
 
-/** The calls a Client may make on a loaded Recommender, all answered asynchronously. */
-function engine(recommender, modelHash) {
+/**
+ * The calls a Client may make on a loaded Recommender, all answered asynchronously.
+ * `autoReason` (builds.js's) replaces the engine's `fallbackReason` when `'auto'` kept to the
+ * CPU build although the package has a WebGPU one.
+ */
+function engine(recommender, modelHash, autoReason) {
   const { backend, fallbackReason, itemCount, maxLength, warnings } = recommender;
   return {
-    facts: { backend, fallbackReason, itemCount, maxLength, warnings, modelHash },
+    facts: { backend, fallbackReason: autoReason ?? fallbackReason, itemCount, maxLength, warnings, modelHash },
     async call(method, args) {
       if (!METHODS.includes(method)) throw new Error(`awrsr: unknown method ${String(method)}`);
       return recommender[method](...args);
     },
     free() { recommender.free(); },
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// One engine per model URL: shared by every `load` of it, freed with the last Client.
+
+/** The engines of this page, loading or loaded: JSON [model URL, backend, worker] → SharedEngine. */
+const engines = new Map();
+
+/**
+ * One model URL's engine and the Clients using it: started by the first `load`, joined by the
+ * next ones (each with its own progress listener and signal), ended when the last Client is
+ * freed or the last waiting `load` is aborted.
+ */
+class SharedEngine {
+  #key;
+  #users = 0;
+  #progress = progressFanOut();
+  #stop = new AbortController();
+  #ready;
+  #engine = null;
+
+  /** The shared engine of a model URL and settings: the one there is, unless it failed, or a new one. */
+  static for(url, { backend, worker }) {
+    const key = JSON.stringify([url, backend ?? 'auto', worker]);
+    const known = engines.get(key);
+    if (known && !known.#engine?.failed) return known;
+    const shared = new SharedEngine(key, url, { backend, worker });
+    engines.set(key, shared);
+    return shared;
+  }
+
+  constructor(key, url, settings) {
+    this.#key = key;
+    this.#ready = start(url, { ...settings, onProgress: this.#progress.report, signal: this.#stop.signal });
+    this.#ready.then(({ engine }) => { this.#engine = engine; }, () => this.#forget());
+  }
+
+  /** Waits for the engine (reporting progress, until `signal` aborts) and resolves to a new Client of it. */
+  async join(onProgress, signal) {
+    this.#users++;
+    const unlisten = this.#progress.listen(onProgress);
+    try {
+      const { engine, inWorker } = await untilAborted(this.#ready, signal);
+      return new Client(engine, inWorker, () => this.#release());
+    } catch (error) {
+      this.#release();
+      throw error;
+    } finally {
+      unlisten();
+    }
+  }
+
+  /** One user fewer; after the last, the load is aborted or the engine freed. */
+  #release() {
+    if (--this.#users > 0) return;
+    this.#forget();
+    this.#stop.abort(named('AbortError', 'awrsr: loading was aborted'));
+    this.#ready.then(({ engine }) => engine.free(), () => {});
+  }
+
+  /** Takes this engine off the page's list (a later `load` starts afresh). */
+  #forget() {
+    if (engines.get(this.#key) === this) engines.delete(this.#key);
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason ?? named('AbortError', 'awrsr: loading was aborted'));
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -291,6 +419,11 @@ class WorkerEngine {
     });
   }
 
+  /** Whether the worker has stopped (failed or freed): its calls all reject. */
+  get failed() {
+    return this.#failure !== null;
+  }
+
   /** Ends the worker (and with it the model). */
   free() {
     this.#stop(new Error('awrsr: this model has been freed'));
@@ -341,12 +474,15 @@ class WorkerEngine {
  */
 export class Client {
   #engine;
+  #release;
   #queue = [];
   #running = null;
   #freed = false;
 
-  constructor(engine, inWorker) {
+  /** A Client of `engine`; `release` is called once, by `free()` (the engine may have other Clients). */
+  constructor(engine, inWorker, release) {
     this.#engine = engine;
+    this.#release = release;
     Object.assign(this, engine.facts, { inWorker });
   }
 
@@ -376,7 +512,10 @@ export class Client {
   /** Every item id the model knows. */
   itemIds() { return this.#enqueue('itemIds', []); }
 
-  /** Frees the model (and ends the worker); every unanswered and later call rejects. */
+  /**
+   * Frees this Client: its unanswered and later calls reject. The model (and the worker) ends
+   * with the last Client of it.
+   */
   free() {
     if (this.#freed) return;
     this.#freed = true;
@@ -384,7 +523,7 @@ export class Client {
     for (const entry of this.#queue.splice(0)) entry.reject(freed);
     this.#running?.reject(freed);
     this.#running = null;
-    this.#engine.free();
+    this.#release();
   }
 
   /** Rejects the recommendations that wait (not the one running). */

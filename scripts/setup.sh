@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there:
 # rustup's clippy and rustfmt components (for the lint step), the wasm32 target,
-# wasm-bindgen-cli (exact version), the npm devDependencies (playwright-core; typescript 5.9
-# and 7 for the types test) when any is missing, and — with `--browser` — Debian's Chromium
-# for the headless browser tests (driven by playwright-core; no browser is downloaded).
+# wasm-bindgen-cli (exact version), npm packages (package.json's devDependencies: playwright-core,
+# the bundlers Vite and webpack for tests/browser/bundlers.test.mjs, TypeScript 5.9 and 7 for
+# tests/browser/types.test.mjs), and — with `--browser` —
+# Debian's Chromium for the headless browser tests (driven by playwright-core; no browser is
+# downloaded).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -26,16 +28,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# Whether a devDependency of package.json (playwright-core, typescript, …) is missing from node_modules.
-npm_packages_missing() {
-  (cd "$ROOT" && node -e '
-    const { devDependencies = {} } = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
-    process.exit(Object.keys(devDependencies).every((name) => require("fs").existsSync(`node_modules/${name}/package.json`)) ? 1 : 0);
-  ')
-}
-
-if npm_packages_missing; then
-  step "installing npm packages"
+missing_npm=$(cd "$ROOT" && node -e '
+  const { devDependencies } = JSON.parse(require("fs").readFileSync("package.json", "utf8"));
+  console.log(Object.keys(devDependencies).filter((name) => !require("fs").existsSync(`node_modules/${name}/package.json`)).join(" "));
+')
+if [ -n "$missing_npm" ]; then
+  step "installing npm packages (missing: $missing_npm)"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 

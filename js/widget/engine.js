@@ -1,16 +1,21 @@
-// Loading the engine and models: client.js is imported at run time from the package folder,
-// once per folder, and each model once per URL and settings, shared by every widget that
-// asks for it. The first model loaded decides which viewed ids are known (session.js).
+// Loading the engine and models: client.js is imported when a rail first needs it (this
+// package's own, which a bundler follows, or the one in a folder `config({ pkg })` names), and
+// each model once per URL and settings, shared by every widget that asks for it; client.js
+// shares that engine in turn with the page's own `load` of the same URL. The first model
+// loaded decides which viewed ids are known (session.js).
 import { store } from './store.js';
 import { folderUrl } from './settings.js';
 import { adoptChecker } from './session.js';
+import { progressFanOut } from '../progress.js';
 
-/** The client.js module of a package folder, imported once (again after a failure). */
+/** The client.js module of a package folder (null: this package's), imported once (again after a failure). */
 function importClient(folder) {
   const { clients } = store;
   if (!clients.has(folder)) {
-    // Resolved at run time, not by a bundler: the engine stays out of the page's bundle.
-    const module = import(/* webpackIgnore: true */ /* @vite-ignore */ new URL('client.js', folder).href);
+    const module = folder === null
+      ? import('../client.js')
+      // Resolved at run time, not by a bundler: the page chose where the engine is served.
+      : import(/* webpackIgnore: true */ /* @vite-ignore */ new URL('client.js', folder).href);
     clients.set(folder, module);
     module.catch(() => clients.delete(folder));
   }
@@ -18,10 +23,9 @@ function importClient(folder) {
 }
 
 /**
- * Loads the engine (client.js from the package folder) once and a model once per URL and
- * settings; several widgets share it. `onProgress` receives client.js's progress objects
- * `{ loaded, total, wasm, model }` (totals null when unknown). Resolves to the client's
- * recommender, whose methods are all async.
+ * Loads the engine (client.js) once and a model once per URL and settings; several widgets
+ * share it. `onProgress` receives client.js's progress objects `{ loaded, total, wasm, model }`
+ * (totals null when unknown). Resolves to the client's recommender, whose methods are all async.
  * @param {string | URL} url
  * @param {{ backend?: string, worker?: 'auto' | boolean, pkg?: string | URL, onProgress?: (progress: object) => void }} [options]
  */
@@ -32,21 +36,17 @@ export function loadModel(url, { backend = store.settings.backend, worker = stor
   const { models } = store;
   let entry = models.get(key);
   if (!entry) {
-    entry = { listeners: new Set(), last: null };
-    const report = (p) => { entry.last = p; for (const listener of entry.listeners) listener(p); };
-    entry.promise = importClient(folder).then((client) => client.load(modelUrl, { backend, worker, onProgress: report }));
+    const progress = progressFanOut();
+    const promise = importClient(folder).then((client) => client.load(modelUrl, { backend, worker, onProgress: progress.report }));
+    entry = { progress, promise };
     models.set(key, entry);
-    entry.promise.then(adoptChecker, () => models.delete(key));
+    promise.then(adoptChecker, () => models.delete(key));
   }
-  if (onProgress) listen(entry, onProgress);
+  if (onProgress) {
+    const unlisten = entry.progress.listen(onProgress);
+    entry.promise.then(unlisten, unlisten);
+  }
   return entry.promise;
-}
-
-function listen(entry, onProgress) {
-  entry.listeners.add(onProgress);
-  if (entry.last) onProgress(entry.last);
-  const stop = () => entry.listeners.delete(onProgress);
-  entry.promise.then(stop, stop);
 }
 
 /**

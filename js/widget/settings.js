@@ -11,7 +11,8 @@ export function folderUrl(pkg) {
 }
 
 /**
- * Page-wide settings: `pkg` (the folder holding client.js and the engine), `backend`
+ * Page-wide settings: `pkg` (the folder holding client.js and the engine, to serve them
+ * from elsewhere than this package; by default this package's own), `backend`
  * ('auto' | 'webgpu' | 'cpu'), `worker` ('auto' | true | false) and `ab` (an A/B split,
  * `{ name, share, holdout, control }`, see ab.js; `null` ends it). Applies to models and
  * widgets started afterwards; returns the settings now in force.

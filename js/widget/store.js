@@ -5,7 +5,8 @@
 /**
  * @typedef {object} Settings
  * @property {string | null} pkg The package folder holding client.js and the engine, as an
- *   absolute URL ending in '/' (set by awrsr-widget.js to its own folder).
+ *   absolute URL ending in '/', or null for this package's own client.js (imported as a
+ *   module a bundler follows).
  * @property {string} backend 'auto' | 'webgpu' | 'cpu'.
  * @property {'auto' | boolean} worker Whether the engine runs in a Worker.
  * @property {Readonly<{ name: string, share: number, holdout: number, control: 'bestsellers' | string[] }> | null} ab
@@ -14,9 +15,9 @@
 
 /**
  * @typedef {object} ModelEntry One model being loaded, shared by every widget that asks for it.
- * @property {Promise<any>} [promise] Resolves to client.js's recommender (set right after the entry is made).
- * @property {Set<(progress: object) => void>} listeners Progress callbacks still waiting.
- * @property {object | null} last The last progress report, for late listeners.
+ * @property {Promise<any>} promise Resolves to client.js's recommender.
+ * @property {ReturnType<typeof import('../progress.js').progressFanOut>} progress Its download
+ *   progress, for every widget waiting for it.
  */
 
 /**
@@ -31,7 +32,7 @@ export const store = {
   /** @type {Settings} Page-wide settings (`config`). */
   settings: { pkg: null, backend: 'auto', worker: 'auto', ab: null },
 
-  /** @type {Map<string, Promise<any>>} Package folder → the client.js module, imported once. */
+  /** @type {Map<string | null, Promise<any>>} Package folder (null: this package) → the client.js module, imported once. */
   clients: new Map(),
   /** @type {Map<string, ModelEntry>} JSON [folder, model URL, backend, worker] → the model loading or loaded. */
   models: new Map(),

@@ -135,7 +135,11 @@ async fn webgpu() -> Result<Device, String> {
 /// The CPU-only build has no WebGPU backend.
 #[cfg(not(feature = "webgpu"))]
 async fn webgpu() -> Result<Device, String> {
-    Err("this is the CPU-only build of awrsr (pkg-cpu), which has no WebGPU backend".to_string())
+    Err(
+        "this is the CPU-only build of awrsr, which has no WebGPU backend (the awrsr package's \
+         WebGPU build is webgpu/awrsr.js)"
+            .to_string(),
+    )
 }
 
 /// What `navigator.gpu` offers this page.

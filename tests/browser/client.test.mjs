@@ -2,12 +2,17 @@
 // in-page Recommender does (WebGPU and CPU, pkg/ and pkg-cpu/) without running anything of
 // the model on the main thread; calls are answered in order, `supersede` drops waiting
 // recommendations; the wasm and the model download in parallel with real progress; bad
-// input, a freed model and a dying worker reject with Errors; no request after load.
+// input, a freed model and a dying worker reject with Errors; no request after load. One
+// engine per model URL: a second load shares the Worker, the wasm and the model, and free()
+// is counted. Lean by default: 'auto' loads the CPU build, the WebGPU build only when asked
+// for (or, builds.js's rule, on a real GPU with a large catalogue).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, serve, launch, apiPage, openPage } from './harness.mjs';
+import { writeSafetensors } from './widen.mjs';
+import { requestedBuild, probeAdapter, autoBuild, itemCount, WEBGPU_MIN_ITEMS } from '../../js/builds.js';
 
 const MODEL = '/www/model.awrsr';
 const SESSIONS = [['1', '50', '260'], ['2571', '4993', '5952', '7153', '318'], ['296'], []];
@@ -63,7 +68,7 @@ const rejection = (page, pkg, body) =>
     catch (e) { return { isError: e instanceof Error, name: e.name, message: String(e.message) }; }
   }, [pkg, body]);
 
-const wasmRequests = (pkg) => server.requests.filter((p) => p === `${pkg}/awrsr_bg.wasm`).length;
+const wasmRequests = (build) => server.requests.filter((p) => p === `${build}/awrsr_bg.wasm`).length;
 
 /** Same top 10, scores within 1e-5. */
 function assertSame(got, want, label) {
@@ -73,10 +78,11 @@ function assertSame(got, want, label) {
 }
 
 test('worker mode answers as the in-page Recommender, and the main thread runs none of it', async () => {
-  const cases = [[withGpu, '/pkg', 'webgpu'], [withoutGpu, '/pkg', 'cpu'], [withGpu, '/pkg-cpu', 'cpu']];
-  for (const [context, pkg, backend] of cases) {
+  // [browser, package, backend, the folder of the wasm build that runs it]
+  const cases = [[withGpu, '/pkg', 'webgpu', '/pkg/webgpu'], [withoutGpu, '/pkg', 'cpu', '/pkg'], [withGpu, '/pkg-cpu', 'cpu', '/pkg-cpu']];
+  for (const [context, pkg, backend, build] of cases) {
     const label = `${pkg} ${backend}`;
-    const reference = await apiPage(context, server.url, pkg);
+    const reference = await apiPage(context, server.url, build);
     const [want, wantFacts] = await reference.evaluate(async ([model, backend, sessions]) => {
       const rec = await awrsr.Recommender.load(model, { backend });
       const out = [];
@@ -88,7 +94,7 @@ test('worker mode answers as the in-page Recommender, and the main thread runs n
     await reference.close();
 
     const page = await clientPage(context);
-    const wasmBefore = wasmRequests(pkg);
+    const wasmBefore = wasmRequests(build);
     // A relative URL is the page's (the worker's own base would be the package folder).
     const facts = await load(page, pkg, MODEL.slice(1), { backend, worker: true });
     assert.deepEqual(facts, { ...wantFacts, inWorker: true }, label);
@@ -107,7 +113,7 @@ test('worker mode answers as the in-page Recommender, and the main thread runs n
     assert.deepEqual([got.has, got.many, got.promise], [true, [true, false], true]);
     assert.match(got.title, /Star Wars/);
     // The module and its wasm were fetched once, by the worker: never by the page itself.
-    assert.equal(wasmRequests(pkg) - wasmBefore, 1, label);
+    assert.equal(wasmRequests(build) - wasmBefore, 1, label);
     assert.ok(got.mainThread.includes(`${pkg}/client.js`), label);
     assert.ok(!got.mainThread.some((p) => /awrsr(_bg\.wasm|\.js)$/.test(p)), `${label}: ${got.mainThread}`);
 
@@ -366,4 +372,125 @@ test('worker mode makes no network request after load, however many calls', asyn
   assert.equal(server.requests.length, seen, `requests after load: ${server.requests.slice(seen)}`);
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test('a second load of the same model URL shares one engine: one Worker, one wasm and one model download; free() is counted', async () => {
+  const page = await clientPage(withoutGpu);
+  for (const worker of [true, false]) {
+    const from = server.requests.length;
+    const shared = await page.evaluate(async ([model, worker]) => {
+      const { load } = await import('/pkg/client.js');
+      const ids = async (rec) => (await rec.recommend(['1', '50'], { k: 5 })).items.map((i) => i.id);
+      // Two at once (the URL absolute and relative), then a third once they have loaded.
+      window.recs = await Promise.all([load(model, { worker }), load(model.slice(1), { worker })]);
+      recs.push(await load(model, { worker }));
+      const first = await ids(recs[0]);
+      recs[0].free();
+      const afterOne = await Promise.all([ids(recs[1]), ids(recs[2])]);
+      recs[1].free();
+      return { first, afterOne, last: await ids(recs[2]), freed: await recs[0].hasItem('1').then(() => 'resolved', (e) => e.message) };
+    }, [MODEL, worker]);
+    assert.deepEqual(shared.afterOne, [shared.first, shared.first], `worker ${worker}`);
+    assert.deepEqual(shared.last, shared.first);
+    assert.match(shared.freed, /this model has been freed/);
+    const asked = server.requests.slice(from);
+    assert.deepEqual([MODEL, '/pkg/awrsr_bg.wasm'].map((path) => asked.filter((p) => p === path).length), [1, 1], `worker ${worker}: ${asked.join(' ')}`);
+    assert.equal(page.workers().length, worker ? 1 : 0, `worker ${worker}: one Worker for three loads`);
+    // The last free ends the engine (and its worker); a later load starts a new one.
+    await page.evaluate(() => recs[2].free());
+    for (let i = 0; i < 50 && page.workers().length > 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    assert.equal(page.workers().length, 0, `worker ${worker}: the last free() ends the Worker`);
+    const again = await page.evaluate(async ([model, worker]) => {
+      const { load } = await import('/pkg/client.js');
+      const rec = await load(model, { worker });
+      const n = (await rec.recommend(['1'], { k: 3 })).items.length;
+      rec.free();
+      return n;
+    }, [MODEL, worker]);
+    assert.equal(again, 3);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a shared load aborted by one caller goes on for the others', async () => {
+  const page = await clientPage(withoutGpu);
+  const from = server.requests.length;
+  const outcome = await page.evaluate(async (model) => {
+    const { load } = await import('/pkg/client.js');
+    const controller = new AbortController();
+    const aborted = load(model, { signal: controller.signal }).then(() => 'resolved', (e) => e.name);
+    const kept = load(model);
+    controller.abort();
+    const rec = await kept;
+    return { aborted: await aborted, items: (await rec.recommend(['1'], { k: 4 })).items.length };
+  }, MODEL);
+  assert.deepEqual(outcome, { aborted: 'AbortError', items: 4 });
+  assert.equal(server.requests.slice(from).filter((p) => p === MODEL).length, 1);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("lean by default: 'auto' runs the CPU build on a software adapter and without WebGPU, and says why; the WebGPU build only when asked for", async () => {
+  const cases = [[withGpu, {}, 'cpu', /software fallback \(.*SwiftShader/i], [withoutGpu, {}, 'cpu', /no WebGPU adapter/], [withGpu, { backend: 'webgpu' }, 'webgpu', null]];
+  for (const [context, options, backend, reason] of cases) {
+    const label = JSON.stringify(options) + (context === withGpu ? ' with WebGPU' : ' without');
+    const page = await clientPage(context);
+    const from = server.requests.length;
+    const facts = await load(page, '/pkg', MODEL, options);
+    assert.equal(facts.backend, backend, label);
+    if (reason) assert.match(facts.fallbackReason, reason, label);
+    else assert.equal(facts.fallbackReason, null, label);
+    const wasm = server.requests.slice(from).filter((p) => p.endsWith('.wasm'));
+    assert.deepEqual(wasm, [backend === 'webgpu' ? '/pkg/webgpu/awrsr_bg.wasm' : '/pkg/awrsr_bg.wasm'], label);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
+
+test("builds.js: 'auto' moves to the WebGPU build only on a real adapter with a catalogue of at least WEBGPU_MIN_ITEMS items", () => {
+  const bundle = (items) => writeSafetensors({ 'awrsr.format': 'awrsr-bundle', 'awrsr.config': JSON.stringify({ num_items: items, max_len: 50 }) }, {});
+  const cpu = requestedBuild(undefined);
+  assert.equal(cpu.name, 'cpu');
+  assert.equal(requestedBuild('cpu').name, 'cpu');
+  assert.equal(requestedBuild('webgpu').name, 'webgpu');
+  assert.equal(itemCount(bundle(9724)), 9724);
+  for (const bad of [new Uint8Array(0), new Uint8Array(12), new TextEncoder().encode('<!doctype html><html>')]) assert.equal(itemCount(bad), null);
+  const real = { real: true };
+  assert.equal(autoBuild(cpu, real, bundle(WEBGPU_MIN_ITEMS)).build.name, 'webgpu');
+  assert.equal(autoBuild(cpu, real, bundle(WEBGPU_MIN_ITEMS)).reason, null);
+  const small = autoBuild(cpu, real, bundle(WEBGPU_MIN_ITEMS - 1));
+  assert.equal(small.build.name, 'cpu');
+  assert.match(small.reason, new RegExp(`catalogue is of ${WEBGPU_MIN_ITEMS - 1} items, under the ${WEBGPU_MIN_ITEMS}`));
+  assert.match(autoBuild(cpu, real, new Uint8Array(4)).reason, /catalogue is of unknown size/);
+  const software = autoBuild(cpu, { real: false, reason: 'the WebGPU adapter is a software fallback (x)' }, bundle(10 * WEBGPU_MIN_ITEMS));
+  assert.deepEqual([software.build.name, software.reason], ['cpu', 'the WebGPU adapter is a software fallback (x)']);
+  assert.deepEqual(autoBuild(cpu, null, bundle(10 * WEBGPU_MIN_ITEMS)), { build: cpu, reason: null }, 'another backend asked for: no move');
+});
+
+test('builds.js: only a real adapter counts; a fallback adapter, a software driver, none or a failing request do not', async () => {
+  const adapters = [
+    [{ info: { vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: false } }, { real: true }],
+    [{ info: { vendor: 'google', architecture: 'swiftshader' } }, /software fallback \(google swiftshader\)/],
+    [{ info: { vendor: 'mesa', description: 'llvmpipe (LLVM 17)' } }, /software fallback/],
+    [{ info: { isFallbackAdapter: true } }, /software fallback \(unnamed\)/],
+    [{ isFallbackAdapter: true, info: { vendor: 'x' } }, /software fallback \(x\)/],
+    [null, /no WebGPU adapter/],
+  ];
+  const before = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  const useGpu = (gpu) => Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  try {
+    for (const [adapter, want] of adapters) {
+      useGpu({ requestAdapter: async () => adapter });
+      const got = await probeAdapter('auto');
+      if (want instanceof RegExp) assert.match(got.reason, want, JSON.stringify(adapter));
+      else assert.deepEqual(got, want);
+    }
+    useGpu({ requestAdapter: async () => { throw new Error('blocked'); } });
+    assert.match((await probeAdapter(undefined)).reason, /no WebGPU adapter/);
+    assert.equal(await probeAdapter('cpu'), null, 'not asked when a backend is chosen');
+  } finally {
+    if (before) Object.defineProperty(globalThis, 'navigator', before);
+    else delete globalThis.navigator;
+  }
 });

@@ -140,7 +140,10 @@ export async function openPage(context, url, { console: collect = false, viewpor
   return page;
 }
 
-/** Opens the API test page (of `pkg`, /pkg or /pkg-cpu) and waits until the module is initialised. */
-export function apiPage(context, url, pkg = '/pkg') {
+/**
+ * Opens the API test page of one wasm build (`pkg`: /pkg/webgpu, the WebGPU + CPU build, by
+ * default; /pkg or /pkg-cpu, the CPU build) and waits until the module is initialised.
+ */
+export function apiPage(context, url, pkg = '/pkg/webgpu') {
   return openPage(context, `${url}/tests/browser/api.html?pkg=${pkg}`, { ready: () => window.awrsrReady === true, timeout: 60_000 });
 }

@@ -23,6 +23,8 @@ import { PAGE_HELPERS, HOSTILE_VALUES } from './hostile-page.mjs';
 const MODEL = '/www/model.awrsr';
 /** Another build of the package to test in place of pkg/ (e.g. pkg-cpu, the CPU-only one). */
 const PKG = process.env.AWRSR_PKG ? resolve(ROOT, process.env.AWRSR_PKG) : null;
+/** The wasm build the pages load: another package's own, or pkg/'s WebGPU + CPU build (apiPage's default). */
+const BUILD = PKG ? '/pkg' : undefined;
 const FUZZ_CASES = Number(process.env.AWRSR_BROWSER_FUZZ_CASES ?? 300);
 /** Longest a load or a recommend may take before it counts as a hang (ms). */
 const LIMIT = 20_000;
@@ -48,8 +50,8 @@ before(async () => {
   // The CPU path in a browser without WebGPU, and WebGPU (SwiftShader here) in one with it
   // (unless the package is the CPU-only build).
   pages = [
-    { page: await apiPage(withoutGpu, server.url), backend: 'cpu' },
-    { page: await apiPage(withGpu, server.url), backend: 'webgpu' },
+    { page: await apiPage(withoutGpu, server.url, BUILD), backend: 'cpu' },
+    { page: await apiPage(withGpu, server.url, BUILD), backend: 'webgpu' },
   ];
   for (const { page } of pages) await page.evaluate(PAGE_HELPERS + HOSTILE_VALUES);
   const cpuOnly = await pages[1].page.evaluate(() => awrsr.Recommender.load('/www/model.awrsr', { backend: 'webgpu' }).then((r) => r.free(), (e) => /CPU-only build/.test(e.message)));
@@ -476,7 +478,7 @@ test('freed models: every use throws an Error, a second free() does nothing, the
 
 test('a hostile page: fetch and console replaced, concurrent first WebGPU loads', async () => {
   // A fresh page of its own (the globals it replaces stay there).
-  const page = await apiPage(withoutGpu, server.url);
+  const page = await apiPage(withoutGpu, server.url, BUILD);
   await page.evaluate(PAGE_HELPERS);
   const fakes = [
     '() => { throw new Error("no fetch"); }', '() => undefined', '() => Promise.reject(null)', '() => Promise.reject(undefined)',
@@ -521,7 +523,7 @@ test('a hostile page: fetch and console replaced, concurrent first WebGPU loads'
 
   // The first WebGPU loads of a page, all at once: the device is set up once, for all.
   if (pages.some(({ backend }) => backend === 'webgpu')) {
-    const fresh = await apiPage(withGpu, server.url);
+    const fresh = await apiPage(withGpu, server.url, BUILD);
     const got = await fresh.evaluate(async () => {
       const loads = await Promise.allSettled(['webgpu', 'webgpu', 'auto', 'cpu', 'webgpu'].map((backend) => awrsr.Recommender.load('/www/model.awrsr', { backend })));
       const out = [];

@@ -1,5 +1,6 @@
-// The npm packages: `npm pack` of pkg/ (`awrsr`) and pkg-cpu/ (`awrsr-cpu`) holds every file
-// its "exports" and "files" name (and its README); installed with npm into a fresh project,
+// The npm packages: `npm pack` of pkg/ (`awrsr`: the CPU build, and the WebGPU build in
+// webgpu/) and pkg-cpu/ (`awrsr-cpu`: the CPU build only) holds every file its "exports" and
+// "files" name (and its README); installed with npm into a fresh project,
 // each is used as a shop would without a bundler, in headless Chromium: through an import map
 // `import { load } from 'awrsr/client'` recommends from the shipped model, and
 // `import 'awrsr/widget'` shows cards on a bare page, all from node_modules. And serving it
@@ -92,10 +93,16 @@ test('npm pack: each tarball holds every target of "exports" and every entry of 
     assert.equal(await readFile(join(ROOT, folder, 'README.md'), 'utf8'), await readFile(join(ROOT, 'js/README.md'), 'utf8'), `${folder}/README.md is js/README.md`);
     for (const entry of ['client', 'widget']) assert.ok(manifest.exports[`./${entry}`], `${name} exports ./${entry}`);
   }
-  // pkg-cpu's manifest is pkg's, renamed (scripts/build-web.sh writes it).
-  const { name: _a, description: _b, ...gpu } = manifests.awrsr;
+  // pkg-cpu's manifest is pkg's, renamed, without the WebGPU build (scripts/build-web.sh writes it).
+  const { name: _a, description: _b, ...full } = manifests.awrsr;
   const { name: _c, description: _d, ...cpu } = manifests['awrsr-cpu'];
-  assert.deepEqual(cpu, gpu);
+  const withoutWebgpu = {
+    ...full,
+    files: full.files.filter((file) => !file.startsWith('webgpu/')),
+    exports: Object.fromEntries(Object.entries(full.exports).filter(([path]) => !path.startsWith('./webgpu'))),
+  };
+  assert.deepEqual(cpu, withoutWebgpu);
+  assert.ok(full.files.includes('webgpu/awrsr_bg.wasm') && full.exports['./webgpu'], 'awrsr carries the WebGPU build');
 });
 
 test('npm install puts the packed files, byte for byte, in node_modules', async () => {
@@ -127,6 +134,7 @@ test("without a bundler, through an import map: the installed package's client r
     for (const file of ['client.js', 'worker.js', 'awrsr.js', 'awrsr_bg.wasm']) {
       assert.ok(asked.includes(`/node_modules/${name}/${file}`), `${name}: ${file} from node_modules (${asked.join(' ')})`);
     }
+    assert.ok(!asked.some((path) => path.includes('/webgpu/')), `${name}: the WebGPU build is not loaded (${asked.join(' ')})`);
     assert.deepEqual(page.errors, []);
     await page.close();
   }

@@ -38,7 +38,7 @@ after(async () => {
 });
 
 test('a session-trained bundle gives the native CLI\'s top 10 in both browser builds', async () => {
-  for (const pkg of ['/pkg', '/pkg-cpu']) {
+  for (const pkg of ['/pkg/webgpu', '/pkg']) {
     const page = await apiPage(browser, server.url, pkg);
     const results = await page.evaluate(async ([model, sessions]) => {
       const rec = await awrsr.Recommender.load(model, { backend: 'cpu' });

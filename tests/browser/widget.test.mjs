@@ -4,7 +4,8 @@
 // unknown ids, a shop catalogue for links and images (hostile titles and URLs stay inert),
 // errors (hidden, or shown with show-errors; one console warning each; an HTML page where a
 // file was expected), lazy loading, per-item explanations, keyboard focus and announcements, a
-// configurable package folder, and no request after load whatever the visitor does.
+// configurable package folder, one engine shared with the page's own client, and no request
+// after load whatever the visitor does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
@@ -78,6 +79,12 @@ const PAGES = {
   '/shop/moved.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3"></awrsr-recommendations>`,
     `${QUEUE}<script>awrsr.push(['config', { pkg: '/pkg-cpu/' }]);</script>${MODULE}`),
   '/shop/moved-attr.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3" pkg="/pkg-cpu"></awrsr-recommendations>`, MODULE),
+  // The page's own client and a widget, both on the same model: one engine for both.
+  '/shop/shared.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="4"></awrsr-recommendations>
+    <script type="module">
+      import { load } from '/pkg/client.js';
+      load('/www/model.awrsr').then(async (rec) => { window.own = (await rec.recommend(['1'], { k: 3 })).items.length; });
+    </script>`, MODULE),
   // As a bundler's output does it: the element is on the page before the module that imports
   // the widget runs, and `config` comes right after the import.
   '/shop/moved-import.html': html(`<awrsr-recommendations model="/www/model.awrsr" k="3"></awrsr-recommendations>
@@ -377,6 +384,18 @@ for (const webgpu of [true, false]) {
     assert.deepEqual(page.errors, []);
   }));
 }
+
+test("one engine per page: the page's own load() and the widget share one Worker, the CPU build's wasm and one model download", () => withBrowser({ webgpu: true }, async (context) => {
+  const from = server.requests.length;
+  const page = await open(context, '/shop/shared.html');
+  await waitCards(page, 4);
+  await page.waitForFunction(() => window.own === 3);
+  assert.equal(page.workers().length, 1);
+  const asked = server.requests.slice(from);
+  assert.deepEqual(['/www/model.awrsr', '/pkg/awrsr_bg.wasm', '/pkg/worker.js'].map((path) => asked.filter((p) => p === path).length), [1, 1, 1], asked.join(' '));
+  assert.ok(!asked.some((p) => p.startsWith('/pkg/webgpu/')), `the WebGPU build stays unloaded on a software adapter: ${asked.join(' ')}`);
+  assert.deepEqual(page.errors, []);
+}));
 
 test('package location: config({ pkg }) from the queue or right after importing the widget, or a pkg attribute, moves where client.js and the engine come from', async () => {
   await access(join(ROOT, 'pkg-cpu/client.js')).catch(() => { throw new Error('pkg-cpu/client.js is missing: run scripts/build-web.sh --cpu'); });
