@@ -63,7 +63,7 @@ enum Command {
 /// Where the interactions come from.
 #[derive(Args, Debug)]
 struct DataArgs {
-    /// Interaction log: a file, or a folder with ratings.csv, ratings.dat or a .inter file.
+    /// Interaction log: a file, or a folder with ratings.csv, ratings.dat or one .inter file.
     #[arg(long)]
     data: PathBuf,
     /// Log format (detected from the file when omitted).

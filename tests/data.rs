@@ -432,3 +432,21 @@ fn devices_folders_and_utf16_are_refused() {
     std::fs::write(&path, [0xFF, 0xFE, b'1', 0, b' ', 0, b'a', 0]).unwrap();
     assert!(error_of(&path, None).to_string().contains("UTF-16"));
 }
+
+#[test]
+fn a_folder_with_two_inter_files_is_an_error_not_a_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let inter = "user_id:token\titem_id:token\n1\ta\n1\tb\n";
+    write(dir.path(), "b.inter", inter);
+    assert_eq!(
+        load_default(dir.path()).len(),
+        2,
+        "one .inter file is the log"
+    );
+    write(dir.path(), "a.inter", inter);
+    let error = error_of(dir.path(), None).to_string();
+    assert!(
+        error.contains("folder holds 2 .inter files (\"a.inter\", \"b.inter\")"),
+        "{error}"
+    );
+}

@@ -234,7 +234,8 @@ pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(files)
 }
 
-/// A folder stands for the log inside it.
+/// A folder stands for the log inside it: `ratings.csv`, else `ratings.dat`, else its one
+/// `.inter` file (two or more are an error naming them: which is the log is not guessed).
 fn resolve(path: &Path) -> Result<PathBuf, DataError> {
     if !path.is_dir() {
         return Ok(path.to_path_buf());
@@ -244,17 +245,37 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
             return Ok(path.join(name));
         }
     }
-    let inter = std::fs::read_dir(path)
+    let mut inter: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|source| DataError::Io {
             path: path.into(),
             source,
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "inter"));
-    inter.ok_or_else(|| DataError::Unrecognised {
+        .filter(|p| p.extension().is_some_and(|e| e == "inter"))
+        .collect();
+    inter.sort();
+    let unrecognised = |reason: String| DataError::Unrecognised {
         path: path.into(),
-        reason: "folder holds no ratings.csv, ratings.dat or .inter file".into(),
-    })
+        reason,
+    };
+    match inter.len() {
+        0 => Err(unrecognised(
+            "folder holds no ratings.csv, ratings.dat or .inter file".into(),
+        )),
+        1 => Ok(inter.remove(0)),
+        n => {
+            let names: Vec<String> = inter
+                .iter()
+                .take(3)
+                .map(|p| excerpt(&p.file_name().unwrap_or_default().to_string_lossy()))
+                .collect();
+            let more = if n > 3 { ", …" } else { "" };
+            Err(unrecognised(format!(
+                "folder holds {n} .inter files ({}{more}): give --data the one to read",
+                names.join(", ")
+            )))
+        }
+    }
 }
 
 /// Reads a regular file of at most [`MAX_LOG_BYTES`] as text, without a leading UTF-8
