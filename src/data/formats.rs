@@ -18,7 +18,8 @@
 //! `digits,ISO-time,…` rows is YooChoose's. Click exports are read as anonymous sessions
 //! (`events`), optionally through the standard preprocessing (`preprocess`).
 //!
-//! Every format: UTF-8 (or Latin-1, but not both in one file), an optional UTF-8 byte-order mark, lines ended by LF,
+//! Every format, and every title file beside a log: UTF-8 (or Latin-1, but not both in one
+//! file), an optional UTF-8 byte-order mark, lines ended by LF,
 //! CRLF or a lone CR, blank lines and lines starting with `#` skipped. A malformed line is
 //! an error naming `file:line`, quoting at most [`EXCERPT_CHARS`](crate::catalogue::EXCERPT_CHARS) characters of it. A file
 //! must be a regular file of at most [`MAX_LOG_BYTES`].
@@ -650,14 +651,32 @@ fn load_titles(log: &Path, format: Format) -> Result<HashMap<String, String>, Da
     }
 }
 
-/// `movieId,title,genres`, where titles holding commas are quoted.
+/// `movieId,title,genres`, where titles holding commas are quoted. Read like the logs:
+/// blank and `#` lines skipped, any line end, errors naming the line in the file.
 fn parse_movies_csv(path: &Path, text: &str) -> Result<HashMap<String, String>, DataError> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let content: Vec<(usize, &str)> = numbered_lines(text).collect();
+    let joined = content
+        .iter()
+        .map(|&(_, line)| line)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The reader counts lines of `joined`; the file's number of the n-th is content[n - 1].
+    let file_line = |e: &csv::Error| {
+        e.position()
+            .and_then(|p| content.get((p.line() as usize).checked_sub(1)?))
+            .map_or(0, |&(number, _)| number)
+    };
+    let mut reader = csv::ReaderBuilder::new().from_reader(joined.as_bytes());
     let mut titles = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            malformed(path, line, e.to_string())
+            let reason = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!("expected {expected_len} fields, found {len}"),
+                _ => crate::catalogue::message_excerpt(&e.to_string()),
+            };
+            malformed(path, file_line(&e), reason)
         })?;
         if let (Some(id), Some(title)) = (record.get(0), record.get(1)) {
             titles.insert(id.to_string(), title.to_string());
