@@ -260,7 +260,7 @@ struct TrainArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
-    /// Hide the progress bar.
+    /// Hide the progress bar and the note naming a detected log format.
     #[arg(long)]
     quiet: bool,
 }
@@ -482,7 +482,9 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
     }
 }
 
-fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
+/// Reads the log of `args`, printing what was read; a detected format is named on standard
+/// error unless `quiet`.
+fn load_data(args: &DataArgs, quiet: bool) -> Result<Log, Box<dyn Error>> {
     let (events, preprocess) = args.clicks.options()?;
     // Naming a click export's columns or events says what the file is.
     let format = args
@@ -496,6 +498,14 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
         preprocess,
     };
     let log = data::read(&args.data, &options)?;
+    if let Some(why) = log.detected.filter(|_| !quiet) {
+        let file = data::input_files(&args.data)?.swap_remove(0);
+        warn(format!(
+            "{}: read as {} (detected from {why}; --format chooses another)",
+            file.display(),
+            log.format.name()
+        ));
+    }
     for note in &log.notes {
         say(format!(
             "read: {}",
@@ -589,7 +599,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         previous_config.unwrap_or(&ModelConfig::DEFAULTS),
         previous.is_some(),
     )?;
-    let log = load_data(&args.data)?;
+    let log = load_data(&args.data, args.quiet)?;
     let interactions = match &previous {
         Some(previous) => {
             let catalogue = warm::merged_catalogue(
@@ -674,7 +684,7 @@ fn run_eval(args: EvalArgs) -> CliResult {
     check_outputs(&[("--metrics-json", args.metrics_json.as_deref())], inputs)?;
     let device = device(args.device)?;
     let model = load_bundle(&args.model, &device)?;
-    let log = load_data(&args.data)?;
+    let log = load_data(&args.data, false)?;
     let (interactions, dropped) = log.interactions.with_catalogue(&model.header.catalogue);
     if dropped > 0 {
         say(format!(

@@ -856,3 +856,36 @@ fn a_checkpoint_of_another_run_or_a_damaged_one_is_refused() {
     )));
     assert!(message.contains("is a directory"), "{message}");
 }
+
+#[test]
+fn a_detected_format_is_named_unless_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for u in 0..20 {
+        for i in 0..6 {
+            text += &format!("u{u} i{}\n", (u + i * (u % 3 + 1)) % 12);
+        }
+    }
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("m.awrsr");
+    let (log, out) = (log.to_str().unwrap(), out.to_str().unwrap());
+    let stderr = |quiet: bool, extra: &[&str]| {
+        let mut args = train_args(log, out, extra);
+        args.retain(|a| quiet || *a != "--quiet");
+        let output = awrsr(&args);
+        assert!(output.status.success(), "{extra:?}");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let said = stderr(false, &[]);
+    assert!(
+        said.contains(&format!(
+            "{log}: read as pairs (detected from every line has two fields; --format chooses another)"
+        )),
+        "{said}"
+    );
+    assert!(!stderr(true, &[]).contains("read as"));
+    assert!(!stderr(false, &["--format", "pairs"]).contains("read as"));
+    let eval = awrsr(&["eval", "--model", out, "--data", log]);
+    assert!(String::from_utf8_lossy(&eval.stderr).contains("read as pairs"));
+}

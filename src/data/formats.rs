@@ -62,6 +62,21 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name, as `--format` takes it (`movielens`, `pairs`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Movielens => "movielens",
+            Self::Dat => "dat",
+            Self::Atomic => "atomic",
+            Self::Sequences => "sequences",
+            Self::Pairs => "pairs",
+            Self::Events => "events",
+            Self::Diginetica => "diginetica",
+            Self::Yoochoose => "yoochoose",
+            Self::Retailrocket => "retailrocket",
+        }
+    }
+
     /// True for the click exports, read as anonymous sessions in time order.
     pub fn is_click_export(self) -> bool {
         matches!(
@@ -109,22 +124,28 @@ pub struct Log {
     pub timed: bool,
     /// What the reader detected and the preprocessing did, to print.
     pub notes: Vec<String>,
+    /// When the format was detected (not given): what it was detected from, e.g.
+    /// `"its .csv extension"` or `"two fields a line"`.
+    pub detected: Option<&'static str>,
 }
 
 /// Reads the log at `path` like [`load`], keeping what the session protocol needs.
 pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
     let file = resolve(path)?;
     if let Some(format) = options.format.filter(|f| f.is_click_export()) {
-        return read_click_export(&file, format, options);
+        return read_click_export(&file, format, options, None);
     }
     let text = read_text(&file)?;
-    let format = match options.format {
-        Some(format) => format,
-        None => detect(&file, &text)?,
+    let (format, detected) = match options.format {
+        Some(format) => (format, None),
+        None => {
+            let (format, why) = detect(&file, &text)?;
+            (format, Some(why))
+        }
     };
     if format.is_click_export() {
         drop(text);
-        return read_click_export(&file, format, options);
+        return read_click_export(&file, format, options, detected);
     }
     let events = match format {
         Format::Movielens => parse_movielens_csv(&file, &text)?,
@@ -145,6 +166,7 @@ pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
         held_out: None,
         timed: false,
         notes: Vec::new(),
+        detected,
     })
 }
 
@@ -168,7 +190,12 @@ fn non_empty_log(
 
 /// A click export as sessions, preprocessed when asked; items are numbered in order of
 /// first appearance in the (training) sessions, as SR-GNN numbers them.
-fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Result<Log, DataError> {
+fn read_click_export(
+    file: &Path,
+    format: Format,
+    options: &LoadOptions,
+    detected: Option<&'static str>,
+) -> Result<Log, DataError> {
     let log = match format {
         Format::Diginetica => read_raw(file, RawFormat::Diginetica, &options.events)?,
         Format::Yoochoose => read_raw(file, RawFormat::Yoochoose, &options.events)?,
@@ -212,6 +239,7 @@ fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Resu
         held_out,
         timed,
         notes,
+        detected,
     })
 }
 
@@ -377,16 +405,26 @@ fn is_yoochoose_row(line: &str) -> bool {
 /// means `.dat`, a `userId,` header MovieLens CSV, a typed tab-separated header RecBole;
 /// else whitespace-separated text is `pairs` when every sampled line has two fields, or
 /// most do and a user appears on two lines, and `sequences` otherwise. Lines that do not
-/// fit the chosen format are then errors naming the line.
-fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
+/// fit the chosen format are then errors naming the line. Returns the format and what it
+/// was detected from (for the user to check).
+fn detect(path: &Path, text: &str) -> Result<(Format, &'static str), DataError> {
     let sample: Vec<&str> = numbered_lines(text).take(1000).map(|(_, l)| l).collect();
     let first = sample.first().copied().unwrap_or_default();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("csv" | "tsv" | "txt") if is_click_header(first) => return Ok(click_format(first)),
-        Some("csv") => return Ok(Format::Movielens),
-        Some("dat") if is_yoochoose_row(first) => return Ok(Format::Yoochoose),
-        Some("dat") => return Ok(Format::Dat),
-        Some("inter") => return Ok(Format::Atomic),
+        Some("csv" | "tsv" | "txt") if is_click_header(first) => {
+            let format = click_format(first);
+            let why = match format {
+                Format::Events => "its header names a session or visitor column",
+                _ => "its header",
+            };
+            return Ok((format, why));
+        }
+        Some("csv") => return Ok((Format::Movielens, "its .csv extension")),
+        Some("dat") if is_yoochoose_row(first) => {
+            return Ok((Format::Yoochoose, "its first row: digits, ISO time"));
+        }
+        Some("dat") => return Ok((Format::Dat, "its .dat extension")),
+        Some("inter") => return Ok((Format::Atomic, "its .inter extension")),
         _ => {}
     }
     if sample.is_empty() {
@@ -396,13 +434,13 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         });
     }
     if first.contains("::") {
-        return Ok(Format::Dat);
+        return Ok((Format::Dat, "`::` in its first line"));
     }
     if first.starts_with("userId,") {
-        return Ok(Format::Movielens);
+        return Ok((Format::Movielens, "its `userId,` header"));
     }
     if first.split('\t').any(|f| f.contains(':')) {
-        return Ok(Format::Atomic);
+        return Ok((Format::Atomic, "its typed header `name:type`"));
     }
     let mut users = std::collections::HashSet::new();
     let repeated = sample
@@ -412,10 +450,12 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         .iter()
         .filter(|l| l.split_whitespace().count() == 2)
         .count();
-    if two_fields == sample.len() || (repeated && 2 * two_fields > sample.len()) {
-        Ok(Format::Pairs)
+    if two_fields == sample.len() {
+        Ok((Format::Pairs, "every line has two fields"))
+    } else if repeated && 2 * two_fields > sample.len() {
+        Ok((Format::Pairs, "most lines have two fields and users repeat"))
     } else {
-        Ok(Format::Sequences)
+        Ok((Format::Sequences, "lines of one user and their items"))
     }
 }
 
