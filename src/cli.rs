@@ -619,7 +619,8 @@ fn run_train(args: TrainArgs) -> CliResult {
     } = prepare(&args.data, &log, interactions, args.seed)?;
     let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, shape.max_len);
     let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
-    crate::train::check_trainable(&split)?;
+    crate::train::check_trainable(&split)
+        .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let init = previous.map(|previous| {
         let (model, start) =
             warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
@@ -653,7 +654,12 @@ fn run_train(args: TrainArgs) -> CliResult {
     ));
     let precision = Precision::from(args.precision);
     let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, precision)
-        .map_err(|e| format!("the trained model was not written: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "{}: the trained model was not written: {e}",
+                args.out.display()
+            )
+        })?;
     // The figures are those of the model as stored: narrowed weights are read back first.
     let stored = match precision {
         Precision::F32 => trained.model,
@@ -783,7 +789,8 @@ fn run_export(args: ExportArgs) -> CliResult {
         &loaded.header.config,
         &loaded.header.catalogue,
         args.precision.into(),
-    )?;
+    )
+    .map_err(|e| format!("{}: not exported: {e}", args.model.display()))?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
@@ -834,7 +841,8 @@ fn run_recommend(args: RecommendArgs) -> CliResult {
         explain: args.explain,
         ..Request::default()
     };
-    let out = pollster::block_on(recommender.recommend(&request))?;
+    let out = pollster::block_on(recommender.recommend(&request))
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
     if args.json {
         say(serde_json::to_string_pretty(&out)?);
     } else {

@@ -373,7 +373,8 @@ fn logs_too_small_to_train_or_evaluate_are_refused() {
         &[],
     )));
     assert!(
-        message.contains("no user has 3 or more interactions"),
+        message.contains(&format!("{}: ", singles.display()))
+            && message.contains("no user has 3 or more interactions"),
         "{message}"
     );
     let triples = tiny_log(dir.path(), "triples.csv", 30, 3);
@@ -383,7 +384,8 @@ fn logs_too_small_to_train_or_evaluate_are_refused() {
         &[],
     )));
     assert!(
-        message.contains("no training step is possible"),
+        message.contains(&format!("{}: ", triples.display()))
+            && message.contains("no training step is possible"),
         "{message}"
     );
     assert!(!out.exists());
@@ -888,4 +890,83 @@ fn a_detected_format_is_named_unless_quiet() {
     assert!(!stderr(false, &["--format", "pairs"]).contains("read as"));
     let eval = awrsr(&["eval", "--model", out, "--data", log]);
     assert!(String::from_utf8_lossy(&eval.stderr).contains("read as pairs"));
+}
+
+/// A bundle of a small random model (4 items `a`..`d`, n = 6) with `edit` applied to its
+/// weights, written to `dir/name`.
+fn edited_bundle(
+    dir: &Path,
+    name: &str,
+    edit: impl FnOnce(&mut awrsr::model::Awrsr, &awrsr::model::ModelConfig),
+) -> std::path::PathBuf {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(4);
+    (config.max_len, config.d_model) = (6, 8);
+    let mut model = config.init(&device);
+    edit(&mut model, &config);
+    let ids = ["a", "b", "c", "d"].map(String::from).to_vec();
+    let catalogue = Catalogue::new(ids, vec![None; 4]).unwrap();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        encode(&model, &config, &catalogue, Precision::F32).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+/// A parameter's weights times `factor`.
+fn scaled<const D: usize>(
+    weight: &burn::module::Param<burn::tensor::Tensor<D>>,
+    factor: f32,
+) -> burn::module::Param<burn::tensor::Tensor<D>> {
+    burn::module::Param::from_tensor(weight.val().mul_scalar(factor))
+}
+
+#[test]
+fn errors_from_a_model_s_weights_name_the_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Finite in f32, beyond f16's ±65504.
+    let large = edited_bundle(dir.path(), "large.awrsr", |model, _| {
+        model.positions.weight = scaled(&model.positions.weight, 1e7);
+    });
+    let out = dir.path().join("half.awrsr");
+    let message = failure(awrsr(&[
+        "export",
+        "--model",
+        large.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--precision",
+        "f16",
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", large.display()))
+            && message.contains("beyond the range of f16"),
+        "{message}"
+    );
+    assert!(!out.exists());
+    // Finite weights whose scores overflow: the final LayerNorm's output (of mean square 1)
+    // times f32::MAX.
+    let overflowing = edited_bundle(dir.path(), "overflowing.awrsr", |model, _| {
+        let gamma = model.final_norm.gamma.val();
+        model.final_norm.gamma = burn::module::Param::from_tensor(burn::tensor::Tensor::full(
+            gamma.dims(),
+            f32::MAX,
+            &gamma.device(),
+        ));
+    });
+    let message = failure(awrsr(&[
+        "recommend",
+        "--model",
+        overflowing.to_str().unwrap(),
+        "--session",
+        "a,b",
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", overflowing.display())) && message.contains("non-finite"),
+        "{message}"
+    );
 }
