@@ -406,9 +406,18 @@ struct RecommendArgs {
     /// The model bundle.
     #[arg(long)]
     model: PathBuf,
-    /// The session: item ids, oldest first, separated by commas.
+    /// The session: item ids, oldest first, separated by commas (ids holding a comma or
+    /// starting with `-`: --session-json or --session-file).
     #[arg(long, value_delimiter = ',', num_args = 0..)]
     session: Vec<String>,
+    /// The session as a JSON array of item ids, oldest first, each id exactly as given:
+    /// `--session-json '["a,b", "-x"]'`.
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true, conflicts_with_all = ["session", "session_file"])]
+    session_json: Option<String>,
+    /// The session from a file: one item id a line, oldest first, each line exactly as
+    /// written (blank lines skipped; LF, CRLF or CR line ends).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["session", "session_json"])]
+    session_file: Option<PathBuf>,
     /// Number of recommendations.
     #[arg(short, long, default_value_t = crate::inference::DEFAULT_K)]
     k: usize,
@@ -827,15 +836,51 @@ fn run_ab(args: AbArgs) -> CliResult {
     Ok(())
 }
 
+/// Largest `--session-file` read.
+const MAX_SESSION_FILE_BYTES: u64 = 16 << 20;
+
+/// The session's ids, from --session, --session-json or --session-file.
+fn session_ids(args: &RecommendArgs) -> Result<Vec<String>, Box<dyn Error>> {
+    if let Some(json) = &args.session_json {
+        return serde_json::from_str(json).map_err(|e| {
+            let reason = crate::catalogue::message_excerpt(&e.to_string());
+            format!("--session-json is not a JSON array of strings: {reason}").into()
+        });
+    }
+    if let Some(path) = &args.session_file {
+        let refuse = |reason: String| format!("--session-file {}: {reason}", path.display());
+        let bytes = fs::read_bounded(path, MAX_SESSION_FILE_BYTES).map_err(|e| match e {
+            fs::Refused::Io(e) => refuse(e.to_string()),
+            fs::Refused::NotRegular => refuse("not a regular file".into()),
+            fs::Refused::TooLarge(size) => refuse(format!(
+                "{size} bytes is above the limit of {MAX_SESSION_FILE_BYTES}"
+            )),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            refuse(format!(
+                "not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to() + 1
+            ))
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        return Ok(data::formats::lines(text)
+            .filter(|line| !line.trim().is_empty())
+            .map(str::to_string)
+            .collect());
+    }
+    Ok(args
+        .session
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
 fn run_recommend(args: RecommendArgs) -> CliResult {
+    let session = session_ids(&args)?;
     let recommender = load_recommender(&args.model, &Device::flex())?;
     let request = Request {
-        session: args
-            .session
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        session,
         k: Some(args.k),
         exclude_seen: Some(!args.include_seen),
         explain: args.explain,

@@ -892,22 +892,23 @@ fn a_detected_format_is_named_unless_quiet() {
     assert!(String::from_utf8_lossy(&eval.stderr).contains("read as pairs"));
 }
 
-/// A bundle of a small random model (4 items `a`..`d`, n = 6) with `edit` applied to its
+/// A bundle of a small random model of the items `ids` (n = 6) with `edit` applied to its
 /// weights, written to `dir/name`.
 fn edited_bundle(
     dir: &Path,
     name: &str,
+    ids: &[&str],
     edit: impl FnOnce(&mut awrsr::model::Awrsr, &awrsr::model::ModelConfig),
 ) -> std::path::PathBuf {
     use awrsr::bundle::{Precision, encode};
     use awrsr::catalogue::Catalogue;
     let device = burn::tensor::Device::flex();
-    let mut config = awrsr::model::ModelConfig::new(4);
+    let mut config = awrsr::model::ModelConfig::new(ids.len());
     (config.max_len, config.d_model) = (6, 8);
     let mut model = config.init(&device);
     edit(&mut model, &config);
-    let ids = ["a", "b", "c", "d"].map(String::from).to_vec();
-    let catalogue = Catalogue::new(ids, vec![None; 4]).unwrap();
+    let ids = ids.iter().map(|id| id.to_string()).collect();
+    let catalogue = Catalogue::new(ids, vec![None; config.num_items]).unwrap();
     let path = dir.join(name);
     std::fs::write(
         &path,
@@ -929,7 +930,7 @@ fn scaled<const D: usize>(
 fn errors_from_a_model_s_weights_name_the_model_file() {
     let dir = tempfile::tempdir().unwrap();
     // Finite in f32, beyond f16's ±65504.
-    let large = edited_bundle(dir.path(), "large.awrsr", |model, _| {
+    let large = edited_bundle(dir.path(), "large.awrsr", &["a", "b"], |model, _| {
         model.positions.weight = scaled(&model.positions.weight, 1e7);
     });
     let out = dir.path().join("half.awrsr");
@@ -950,14 +951,18 @@ fn errors_from_a_model_s_weights_name_the_model_file() {
     assert!(!out.exists());
     // Finite weights whose scores overflow: the final LayerNorm's output (of mean square 1)
     // times f32::MAX.
-    let overflowing = edited_bundle(dir.path(), "overflowing.awrsr", |model, _| {
-        let gamma = model.final_norm.gamma.val();
-        model.final_norm.gamma = burn::module::Param::from_tensor(burn::tensor::Tensor::full(
-            gamma.dims(),
-            f32::MAX,
-            &gamma.device(),
-        ));
-    });
+    let overflowing =
+        edited_bundle(
+            dir.path(),
+            "overflowing.awrsr",
+            &["a", "b", "c"],
+            |model, _| {
+                let gamma = model.final_norm.gamma.val();
+                model.final_norm.gamma = burn::module::Param::from_tensor(
+                    burn::tensor::Tensor::full(gamma.dims(), f32::MAX, &gamma.device()),
+                );
+            },
+        );
     let message = failure(awrsr(&[
         "recommend",
         "--model",
@@ -969,4 +974,60 @@ fn errors_from_a_model_s_weights_name_the_model_file() {
         message.contains(&format!("{}: ", overflowing.display())) && message.contains("non-finite"),
         "{message}"
     );
+}
+
+#[test]
+fn a_session_of_ids_with_commas_and_dashes_is_given_as_json_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = edited_bundle(dir.path(), "m.awrsr", &["a,b", "-x", "c", "d"], |_, _| {});
+    let model = model.to_str().unwrap();
+    let file = dir.path().join("session.txt");
+    std::fs::write(&file, "a,b\r\n\r\n-x\r").unwrap();
+    let answer = |session: &[&str]| {
+        let args = [&["recommend", "--model", model, "--json"], session].concat();
+        let out: Value = serde_json::from_str(&ok(awrsr(&args))).unwrap();
+        let items: Vec<&str> = out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        (items.join(" "), out["unknown"].clone())
+    };
+    // Both session items known, so both left out of the recommendations.
+    let expected = (String::from("c d"), serde_json::json!([]));
+    assert_eq!(answer(&["--session-json", r#"["a,b", "-x"]"#]), expected);
+    assert_eq!(
+        answer(&["--session-file", file.to_str().unwrap()]),
+        expected
+    );
+    assert_eq!(answer(&["--session=-x"]).1, serde_json::json!([]));
+    // The comma-separated flag still splits.
+    assert_eq!(
+        answer(&["--session", "a,b"]).1,
+        serde_json::json!(["a", "b"])
+    );
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--session-json", "[\"a\", 3]"],
+            "--session-json is not a JSON array of strings",
+        ),
+        (
+            &["--session-json", "a,b"],
+            "--session-json is not a JSON array",
+        ),
+        (
+            &["--session-file", "/no/such/file"],
+            "--session-file /no/such/file:",
+        ),
+        (
+            &["--session-json", "[]", "--session", "c"],
+            "cannot be used with",
+        ),
+    ];
+    for (session, expected) in cases {
+        let args = [&["recommend", "--model", model], session].concat();
+        let message = failure(awrsr(&args));
+        assert!(message.contains(expected), "{session:?}: {message}");
+    }
 }
