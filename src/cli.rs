@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
+use crate::catalogue::terminal_safe;
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::fs;
@@ -516,10 +517,8 @@ fn load_data(args: &DataArgs, quiet: bool) -> Result<Log, Box<dyn Error>> {
         ));
     }
     for note in &log.notes {
-        say(format!(
-            "read: {}",
-            note.strip_prefix("read: ").unwrap_or(note)
-        ));
+        let note = note.strip_prefix("read: ").unwrap_or(note);
+        say(format!("read: {}", terminal_safe(note)));
     }
     let interactions = &log.interactions;
     let who = if log.format.is_click_export() {
@@ -896,23 +895,25 @@ fn run_recommend(args: RecommendArgs) -> CliResult {
     Ok(())
 }
 
+/// The recommendations as a table, ids and titles through [`terminal_safe`].
 fn print_table(out: &Recommendations) {
     if !out.unknown.is_empty() {
-        warn(format!("unknown ids skipped: {}", out.unknown.join(", ")));
+        let unknown: Vec<_> = out.unknown.iter().map(|id| terminal_safe(id)).collect();
+        warn(format!("unknown ids skipped: {}", unknown.join(", ")));
     }
     for (rank, item) in out.items.iter().enumerate() {
         say(format!(
             "{:>3}. {:<10} {:>8.3}  {}",
             rank + 1,
-            item.id,
+            terminal_safe(&item.id),
             item.score,
-            item.title.as_deref().unwrap_or("")
+            terminal_safe(item.title.as_deref().unwrap_or(""))
         ));
         if let Some(because) = item.because.as_ref().filter(|b| !b.is_empty()) {
             let named: Vec<String> = because
                 .iter()
                 .take(3)
-                .map(|b| format!("{} (+{:.2})", b.id, b.weight))
+                .map(|b| format!("{} (+{:.2})", terminal_safe(&b.id), b.weight))
                 .collect();
             say(format!("{:>16}because you viewed {}", "", named.join(", ")));
         }

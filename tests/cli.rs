@@ -1031,3 +1031,58 @@ fn a_session_of_ids_with_commas_and_dashes_is_given_as_json_or_a_file() {
         assert!(message.contains(expected), "{session:?}: {message}");
     }
 }
+
+#[test]
+fn control_characters_in_ids_and_titles_are_escaped_in_the_table() {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let dir = tempfile::tempdir().unwrap();
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(3);
+    (config.max_len, config.d_model) = (6, 8);
+    let ids = ["plain", "e\u{1b}[31mvil", "z\u{202e}"]
+        .map(String::from)
+        .to_vec();
+    let titles = vec![None, Some("Bell\u{7}\ttab".into()), Some("ok".into())];
+    let catalogue = Catalogue::new(ids, titles).unwrap();
+    let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
+    let model = dir.path().join("m.awrsr");
+    std::fs::write(&model, bytes).unwrap();
+    let model = model.to_str().unwrap();
+    let session = r#"["plain", "\u001b]0;title\u0007"]"#;
+    let output = awrsr(&["recommend", "--model", model, "--session-json", session]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let table = ok(output);
+    assert!(
+        table.contains(r"e\x1b[31mvil") && table.contains(r"Bell\x07\x09tab"),
+        "{table}"
+    );
+    assert!(table.contains(r"z\u{202e}"), "{table}");
+    assert!(
+        stderr.contains(r"unknown ids skipped: \x1b]0;title\x07"),
+        "{stderr}"
+    );
+    for text in [&table, &stderr] {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "raw control characters: {text:?}"
+        );
+    }
+    // JSON keeps the ids exact (escaped by JSON itself).
+    let json = ok(awrsr(&[
+        "recommend",
+        "--model",
+        model,
+        "--session",
+        "plain",
+        "--json",
+    ]));
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let ids: Vec<&str> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"e\u{1b}[31mvil"), "{ids:?}");
+}
