@@ -10,17 +10,28 @@ use serde::Serialize;
 use crate::baselines::{self, Baseline, Popularity, SequentialRules, SessionKnn};
 use crate::data::{Case, Split};
 use crate::metrics::Metrics;
+#[cfg(doc)]
+use crate::model::AttentionCost;
 use crate::model::{Awrsr, input_tensor, trimmed_width};
 use crate::rank::rank_of;
 
-/// Sessions scored at once.
+/// Most sessions scored at once.
 const EVAL_BATCH: usize = 256;
+
+/// Most floats of attention weights one batch holds ([`AttentionCost::floats`]): 2^26,
+/// 256 MiB. A batch of long sessions of a model with long windows holds fewer than
+/// [`EVAL_BATCH`] sessions (at n = 4096, one head and one layer, 4 instead of 256: 256 MiB
+/// instead of 16 GiB); the usual shapes (n = 200 or less, 2 heads, 2 layers) stay at 256.
+///
+/// [`AttentionCost::floats`]: crate::model::AttentionCost::floats
+const MAX_EVAL_FLOATS: u64 = 1 << 26;
 
 /// Ranks each case's target with `model` (in inference mode) and accumulates the metrics
 /// in the cases' order. With `filter_seen`, the items of the case's input are removed from
 /// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
 /// session ([`trimmed_width`]): the same scores as at full width up to float rounding
-/// (which can swap targets tied to the last bit), with less work.
+/// (which can swap targets tied to the last bit), with less work. A batch holds at most
+/// [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of attention.
 pub fn evaluate(
     model: &Awrsr,
     max_len: usize,
@@ -31,7 +42,10 @@ pub fn evaluate(
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));
     let mut ranks = vec![0; cases.len()];
-    for chunk in order.chunks(EVAL_BATCH) {
+    let mut rest = order.as_slice();
+    while !rest.is_empty() {
+        let chunk = next_batch(model, max_len, cases, rest);
+        rest = &rest[chunk.len()..];
         let inputs: Vec<&[u32]> = chunk.iter().map(|&i| cases[i].input.as_slice()).collect();
         let width = trimmed_width(&inputs, max_len);
         let encoded = model.encode(input_tensor(&inputs, width, device));
@@ -52,6 +66,23 @@ pub fn evaluate(
         metrics.add(rank);
     }
     metrics
+}
+
+/// The next batch of `order` (cases sorted by input length, shortest first): at most
+/// [`EVAL_BATCH`] cases, fewer when their width would make the batch's attention hold more
+/// than [`MAX_EVAL_FLOATS`] floats (at least one case).
+fn next_batch<'a>(
+    model: &Awrsr,
+    max_len: usize,
+    cases: &[Case],
+    order: &'a [usize],
+) -> &'a [usize] {
+    let candidates = &order[..order.len().min(EVAL_BATCH)];
+    let longest = candidates.last().map_or(0, |&i| cases[i].input.len());
+    let width = longest.clamp(1, max_len.max(1));
+    let per_case = model.attention_cost(width).floats.max(1);
+    let fits = usize::try_from(MAX_EVAL_FLOATS / per_case).unwrap_or(usize::MAX);
+    &candidates[..candidates.len().min(fits.max(1))]
 }
 
 /// Ranks each target by how often items occur in `history` (the popularity baseline).

@@ -1086,3 +1086,95 @@ fn control_characters_in_ids_and_titles_are_escaped_in_the_table() {
         .collect();
     assert!(ids.contains(&"e\u{1b}[31mvil"), "{ids:?}");
 }
+
+/// A random model of the items `0`, `1`, … (`items` of them) with windows of `n`, one head
+/// and one layer, written to `dir/name`.
+fn long_window_bundle(
+    dir: &Path,
+    name: &str,
+    n: usize,
+    items: usize,
+    refinement: awrsr::model::Refinement,
+) -> std::path::PathBuf {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(items);
+    (config.max_len, config.d_model, config.heads, config.layers) = (n, 8, 1, 1);
+    config.refinement = refinement;
+    let ids = (0..items).map(|i| i.to_string()).collect();
+    let catalogue = Catalogue::new(ids, vec![None; items]).unwrap();
+    let path = dir.join(name);
+    let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs `command`, killing it when it runs past `seconds`.
+fn within(mut command: Command, seconds: u64) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drained while it runs, so that a long answer never blocks it on a full pipe.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed().as_secs() >= seconds {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{command:?} ran past {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// At n = 4096, 24 sessions of full length in one batch would hold 1.6 GB of attention
+/// weights in each of several tensors: under a 3 GB address-space limit, `eval` runs only
+/// if its batches are bounded.
+#[test]
+fn eval_of_a_long_window_model_holds_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4096;
+    let model = long_window_bundle(
+        dir.path(),
+        "long.awrsr",
+        n,
+        n,
+        awrsr::model::Refinement::None,
+    );
+    let mut text = String::new();
+    for u in 0..24 {
+        for i in 0..n + 2 {
+            text += &format!("u{u} {}\n", (u * 7 + i) % n);
+        }
+    }
+    let log = dir.path().join("long.txt");
+    std::fs::write(&log, text).unwrap();
+    let mut command = Command::new("sh");
+    command.args(["-c", "ulimit -v 3000000 && exec \"$@\"", "sh"]);
+    command.arg(env!("CARGO_BIN_EXE_awrsr"));
+    command.args(["eval", "--model", model.to_str().unwrap()]);
+    command.args(["--data", log.to_str().unwrap(), "--format", "pairs"]);
+    let report = ok(within(command, 300));
+    assert!(report.contains("test "), "{report}");
+}
