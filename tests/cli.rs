@@ -1148,6 +1148,45 @@ fn within(mut command: Command, seconds: u64) -> Output {
     }
 }
 
+/// Leaving out each of 2048 session items at n = 2048 would take hours: the explanation
+/// leaves out the newest items its budget allows (two here).
+#[test]
+fn explaining_a_long_window_model_takes_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2048;
+    let model = long_window_bundle(
+        dir.path(),
+        "long.awrsr",
+        n,
+        n + 20,
+        awrsr::model::Refinement::Value,
+    );
+    let session: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let file = dir.path().join("session.txt");
+    std::fs::write(&file, session.join("\n")).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_awrsr"));
+    command.args(["recommend", "--model", model.to_str().unwrap(), "--explain"]);
+    command.args([
+        "--json",
+        "-k",
+        "5",
+        "--session-file",
+        file.to_str().unwrap(),
+    ]);
+    let out: Value = serde_json::from_str(&ok(within(command, 120))).unwrap();
+    let newest = [&session[n - 2], &session[n - 1]];
+    for item in out["items"].as_array().unwrap() {
+        for because in item["because"].as_array().unwrap() {
+            let id = because["id"].as_str().unwrap();
+            assert!(
+                newest.iter().any(|n| *n == id),
+                "{id} is not among {newest:?}"
+            );
+        }
+    }
+    assert_eq!(out["attention"]["ids"].as_array().unwrap().len(), n);
+}
+
 /// At n = 4096, 24 sessions of full length in one batch would hold 1.6 GB of attention
 /// weights in each of several tensors: under a 3 GB address-space limit, `eval` runs only
 /// if its batches are bounded.
