@@ -681,7 +681,13 @@ fn run_train(args: TrainArgs) -> CliResult {
         &sessions,
         args.filter_seen,
         &device,
-    );
+    )
+    .map_err(|e| {
+        format!(
+            "{}: the trained model was not written: {e}",
+            args.out.display()
+        )
+    })?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
@@ -719,7 +725,8 @@ fn run_eval(args: EvalArgs) -> CliResult {
         &sessions,
         args.filter_seen,
         &device,
-    );
+    )
+    .map_err(|e| format!("{}: {e}", args.model.display()))?;
     finish_report(&report, args.metrics_json.as_deref())
 }
 
@@ -732,7 +739,7 @@ fn report(
     sessions: &[Vec<u32>],
     filter_seen: bool,
     device: &Device,
-) -> Report {
+) -> Result<Report, crate::eval::NonFiniteScores> {
     match protocol {
         Protocol::LeaveOneOut => Report::build(
             model,

@@ -15,6 +15,11 @@ use crate::model::AttentionCost;
 use crate::model::{Awrsr, input_tensor, trimmed_width};
 use crate::rank::rank_of;
 
+/// The model scored NaN or ±∞ (finite weights that overflow: a damaged bundle).
+#[derive(Debug, thiserror::Error)]
+#[error("the model computes non-finite scores (NaN or ±∞): its weights are damaged")]
+pub struct NonFiniteScores;
+
 /// Most sessions scored at once.
 const EVAL_BATCH: usize = 256;
 
@@ -31,14 +36,15 @@ const MAX_EVAL_FLOATS: u64 = 1 << 26;
 /// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
 /// session ([`trimmed_width`]): the same scores as at full width up to float rounding
 /// (which can swap targets tied to the last bit), with less work. A batch holds at most
-/// [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of attention.
+/// [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of attention. Fails when a score
+/// is not finite, rather than ranking NaN.
 pub fn evaluate(
     model: &Awrsr,
     max_len: usize,
     cases: &[Case],
     filter_seen: bool,
     device: &Device,
-) -> Metrics {
+) -> Result<Metrics, NonFiniteScores> {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));
     let mut ranks = vec![0; cases.len()];
@@ -51,6 +57,9 @@ pub fn evaluate(
         let encoded = model.encode(input_tensor(&inputs, width, device));
         let scores = model.score_all(Awrsr::last_hidden(&encoded)).into_data();
         let scores = scores.as_slice::<f32>().expect("scores are f32");
+        if !scores.iter().all(|s| s.is_finite()) {
+            return Err(NonFiniteScores);
+        }
         let columns = scores.len() / chunk.len();
         let chunk_ranks: Vec<usize> = chunk
             .par_iter()
@@ -65,7 +74,7 @@ pub fn evaluate(
     for rank in ranks {
         metrics.add(rank);
     }
-    metrics
+    Ok(metrics)
 }
 
 /// The next batch of `order` (cases sorted by input length, shortest first): at most
@@ -162,9 +171,9 @@ impl Report {
         split: &Split,
         filter_seen: bool,
         device: &Device,
-    ) -> Self {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
-        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+    ) -> Result<Self, NonFiniteScores> {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
         let train = || split.train.iter().map(Vec::as_slice);
         let pop_valid = evaluate_popularity(train(), num_items, &split.valid, filter_seen);
         let valid_targets: Vec<[u32; 1]> = split.valid.iter().map(|c| [c.target]).collect();
@@ -174,7 +183,7 @@ impl Report {
             ("valid".to_string(), pop_valid.averages()),
             ("test".to_string(), pop_test.averages()),
         ]);
-        Self {
+        Ok(Self {
             protocol: Protocol::LeaveOneOut,
             valid: valid.averages(),
             test: test.averages(),
@@ -182,7 +191,7 @@ impl Report {
             baselines: BTreeMap::new(),
             filter_seen,
             test_ranks: test.ranks().to_vec(),
-        }
+        })
     }
 
     /// Evaluates `model` on a session `split` ([`Split::sessions`]), with the simple baselines
@@ -196,9 +205,9 @@ impl Report {
         sessions: &[Vec<u32>],
         filter_seen: bool,
         device: &Device,
-    ) -> Self {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
-        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+    ) -> Result<Self, NonFiniteScores> {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
         let best_sellers = Popularity::fit(sessions, num_items);
         let baselines =
             session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
@@ -210,7 +219,7 @@ impl Report {
             ),
             ("test".to_string(), baselines["popularity"].clone()),
         ]);
-        Self {
+        Ok(Self {
             protocol: Protocol::Sessions,
             valid: valid.averages(),
             test: test.averages(),
@@ -218,7 +227,7 @@ impl Report {
             baselines,
             filter_seen,
             test_ranks: test.ranks().to_vec(),
-        }
+        })
     }
 
     /// A few printable lines.

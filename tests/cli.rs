@@ -974,6 +974,21 @@ fn errors_from_a_model_s_weights_name_the_model_file() {
         message.contains(&format!("{}: ", overflowing.display())) && message.contains("non-finite"),
         "{message}"
     );
+    // eval refuses them too, rather than ranking NaN.
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "u a\nu b\nu c\nv c\nv b\nv a\n").unwrap();
+    let message = failure(awrsr(&[
+        "eval",
+        "--model",
+        overflowing.to_str().unwrap(),
+        "--data",
+        log.to_str().unwrap(),
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", overflowing.display()))
+            && message.contains("non-finite scores"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -178,7 +178,10 @@ impl Fit<'_> {
             &self.split.valid,
             false,
             self.device,
-        );
+        )
+        .map_err(|e| {
+            format!("training diverged in epoch {epoch}: {e} (try a lower learning rate)")
+        })?;
         let improved = run
             .best
             .as_ref()
