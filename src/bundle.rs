@@ -137,6 +137,16 @@ pub enum BundleError {
         /// The value.
         value: f32,
     },
+    /// A finite weight too large for the precision asked for (f16 ends at ±65504).
+    #[error("tensor {name:?} has a weight beyond the range of {} at index {index}: keep this model in f32", .precision.name())]
+    OutOfRange {
+        /// The tensor as stored (an int8 tensor's `.scale` when its scale overflows).
+        name: String,
+        /// Flat index of the first weight out of range.
+        index: usize,
+        /// The precision asked for.
+        precision: Precision,
+    },
     /// The weights could not be applied or written.
     #[error("model weights: {0}")]
     Weights(String),
@@ -326,7 +336,15 @@ fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
             ))
         })
         .collect::<Result<Vec<_>, BundleError>>()?;
-    check_finite(&views)?; // a weight beyond f16's range would not load
+    // A weight beyond f16's range became ±∞, which would not load.
+    check_finite(&views).map_err(|e| match e {
+        BundleError::NonFinite { name, index, .. } => BundleError::OutOfRange {
+            name,
+            index,
+            precision,
+        },
+        other => other,
+    })?;
     meta.insert(KEY_CHECKSUM.into(), checksum::compute(&meta, &views));
     safetensors::serialize(views, Some(meta)).map_err(weights)
 }

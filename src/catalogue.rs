@@ -1,6 +1,7 @@
 //! The item catalogue: external item ids (strings, as a storefront knows them), optional
 //! titles, and the dense internal indices 1..=N that the model uses (0 is padding).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Longest excerpt of untrusted text an error message quotes, in characters.
@@ -22,6 +23,29 @@ pub fn excerpt(text: &str) -> String {
 pub fn message_excerpt(text: &str) -> String {
     let (kept, cut) = shorten(text, MESSAGE_EXCERPT_CHARS);
     format!("{kept}{cut}")
+}
+
+/// `text` as printed to a terminal: control characters (C0, DEL, C1) and the bidirectional
+/// formatting characters that reorder what follows them shown escaped, `\x1b` or `\u{202e}`,
+/// so that an id or title from a file can neither move the cursor, recolour the terminal nor
+/// disguise the text around it. Other text is returned as it is.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if unsafe_char(c) && c.is_ascii() => shown += &format!("\\x{:02x}", c as u32),
+            c if unsafe_char(c) => shown += &format!("\\u{{{:x}}}", c as u32),
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
 }
 
 /// The first `limit` characters of `text`, and `"…"` when that leaves some out (else `""`).

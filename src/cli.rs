@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
+use crate::catalogue::terminal_safe;
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::fs;
@@ -63,7 +64,7 @@ enum Command {
 /// Where the interactions come from.
 #[derive(Args, Debug)]
 struct DataArgs {
-    /// Interaction log: a file, or a folder with ratings.csv, ratings.dat or a .inter file.
+    /// Interaction log: a file, or a folder with ratings.csv, ratings.dat or one .inter file.
     #[arg(long)]
     data: PathBuf,
     /// Log format (detected from the file when omitted).
@@ -260,7 +261,7 @@ struct TrainArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
-    /// Hide the progress bar.
+    /// Hide the progress bar and the note naming a detected log format.
     #[arg(long)]
     quiet: bool,
 }
@@ -406,9 +407,18 @@ struct RecommendArgs {
     /// The model bundle.
     #[arg(long)]
     model: PathBuf,
-    /// The session: item ids, oldest first, separated by commas.
+    /// The session: item ids, oldest first, separated by commas (ids holding a comma or
+    /// starting with `-`: --session-json or --session-file).
     #[arg(long, value_delimiter = ',', num_args = 0..)]
     session: Vec<String>,
+    /// The session as a JSON array of item ids, oldest first, each id exactly as given:
+    /// `--session-json '["a,b", "-x"]'`.
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true, conflicts_with_all = ["session", "session_file"])]
+    session_json: Option<String>,
+    /// The session from a file: one item id a line, oldest first, each line exactly as
+    /// written (blank lines skipped; LF, CRLF or CR line ends).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["session", "session_json"])]
+    session_file: Option<PathBuf>,
     /// Number of recommendations.
     #[arg(short, long, default_value_t = crate::inference::DEFAULT_K)]
     k: usize,
@@ -482,7 +492,9 @@ fn device(choice: DeviceChoice) -> Result<Device, Box<dyn Error>> {
     }
 }
 
-fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
+/// Reads the log of `args`, printing what was read; a detected format is named on standard
+/// error unless `quiet`.
+fn load_data(args: &DataArgs, quiet: bool) -> Result<Log, Box<dyn Error>> {
     let (events, preprocess) = args.clicks.options()?;
     // Naming a click export's columns or events says what the file is.
     let format = args
@@ -496,11 +508,17 @@ fn load_data(args: &DataArgs) -> Result<Log, Box<dyn Error>> {
         preprocess,
     };
     let log = data::read(&args.data, &options)?;
-    for note in &log.notes {
-        say(format!(
-            "read: {}",
-            note.strip_prefix("read: ").unwrap_or(note)
+    if let Some(why) = log.detected.filter(|_| !quiet) {
+        let file = data::input_files(&args.data)?.swap_remove(0);
+        warn(format!(
+            "{}: read as {} (detected from {why}; --format chooses another)",
+            file.display(),
+            log.format.name()
         ));
+    }
+    for note in &log.notes {
+        let note = note.strip_prefix("read: ").unwrap_or(note);
+        say(format!("read: {}", terminal_safe(note)));
     }
     let interactions = &log.interactions;
     let who = if log.format.is_click_export() {
@@ -589,7 +607,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         previous_config.unwrap_or(&ModelConfig::DEFAULTS),
         previous.is_some(),
     )?;
-    let log = load_data(&args.data)?;
+    let log = load_data(&args.data, args.quiet)?;
     let interactions = match &previous {
         Some(previous) => {
             let catalogue = warm::merged_catalogue(
@@ -609,7 +627,8 @@ fn run_train(args: TrainArgs) -> CliResult {
     } = prepare(&args.data, &log, interactions, args.seed)?;
     let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, shape.max_len);
     let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
-    crate::train::check_trainable(&split)?;
+    crate::train::check_trainable(&split)
+        .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let init = previous.map(|previous| {
         let (model, start) =
             warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
@@ -643,7 +662,12 @@ fn run_train(args: TrainArgs) -> CliResult {
     ));
     let precision = Precision::from(args.precision);
     let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, precision)
-        .map_err(|e| format!("the trained model was not written: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "{}: the trained model was not written: {e}",
+                args.out.display()
+            )
+        })?;
     // The figures are those of the model as stored: narrowed weights are read back first.
     let stored = match precision {
         Precision::F32 => trained.model,
@@ -657,7 +681,13 @@ fn run_train(args: TrainArgs) -> CliResult {
         &sessions,
         args.filter_seen,
         &device,
-    );
+    )
+    .map_err(|e| {
+        format!(
+            "{}: the trained model was not written: {e}",
+            args.out.display()
+        )
+    })?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
@@ -674,7 +704,7 @@ fn run_eval(args: EvalArgs) -> CliResult {
     check_outputs(&[("--metrics-json", args.metrics_json.as_deref())], inputs)?;
     let device = device(args.device)?;
     let model = load_bundle(&args.model, &device)?;
-    let log = load_data(&args.data)?;
+    let log = load_data(&args.data, false)?;
     let (interactions, dropped) = log.interactions.with_catalogue(&model.header.catalogue);
     if dropped > 0 {
         say(format!(
@@ -695,7 +725,8 @@ fn run_eval(args: EvalArgs) -> CliResult {
         &sessions,
         args.filter_seen,
         &device,
-    );
+    )
+    .map_err(|e| format!("{}: {e}", args.model.display()))?;
     finish_report(&report, args.metrics_json.as_deref())
 }
 
@@ -708,7 +739,7 @@ fn report(
     sessions: &[Vec<u32>],
     filter_seen: bool,
     device: &Device,
-) -> Report {
+) -> Result<Report, crate::eval::NonFiniteScores> {
     match protocol {
         Protocol::LeaveOneOut => Report::build(
             model,
@@ -773,7 +804,8 @@ fn run_export(args: ExportArgs) -> CliResult {
         &loaded.header.config,
         &loaded.header.catalogue,
         args.precision.into(),
-    )?;
+    )
+    .map_err(|e| format!("{}: not exported: {e}", args.model.display()))?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
@@ -810,21 +842,58 @@ fn run_ab(args: AbArgs) -> CliResult {
     Ok(())
 }
 
+/// Largest `--session-file` read.
+const MAX_SESSION_FILE_BYTES: u64 = 16 << 20;
+
+/// The session's ids, from --session, --session-json or --session-file.
+fn session_ids(args: &RecommendArgs) -> Result<Vec<String>, Box<dyn Error>> {
+    if let Some(json) = &args.session_json {
+        return serde_json::from_str(json).map_err(|e| {
+            let reason = crate::catalogue::message_excerpt(&e.to_string());
+            format!("--session-json is not a JSON array of strings: {reason}").into()
+        });
+    }
+    if let Some(path) = &args.session_file {
+        let refuse = |reason: String| format!("--session-file {}: {reason}", path.display());
+        let bytes = fs::read_bounded(path, MAX_SESSION_FILE_BYTES).map_err(|e| match e {
+            fs::Refused::Io(e) => refuse(e.to_string()),
+            fs::Refused::NotRegular => refuse("not a regular file".into()),
+            fs::Refused::TooLarge(size) => refuse(format!(
+                "{size} bytes is above the limit of {MAX_SESSION_FILE_BYTES}"
+            )),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            refuse(format!(
+                "not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to() + 1
+            ))
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        return Ok(data::formats::lines(text)
+            .filter(|line| !line.trim().is_empty())
+            .map(str::to_string)
+            .collect());
+    }
+    Ok(args
+        .session
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
 fn run_recommend(args: RecommendArgs) -> CliResult {
+    let session = session_ids(&args)?;
     let recommender = load_recommender(&args.model, &Device::flex())?;
     let request = Request {
-        session: args
-            .session
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        session,
         k: Some(args.k),
         exclude_seen: Some(!args.include_seen),
         explain: args.explain,
         ..Request::default()
     };
-    let out = pollster::block_on(recommender.recommend(&request))?;
+    let out = pollster::block_on(recommender.recommend(&request))
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
     if args.json {
         say(serde_json::to_string_pretty(&out)?);
     } else {
@@ -833,23 +902,25 @@ fn run_recommend(args: RecommendArgs) -> CliResult {
     Ok(())
 }
 
+/// The recommendations as a table, ids and titles through [`terminal_safe`].
 fn print_table(out: &Recommendations) {
     if !out.unknown.is_empty() {
-        warn(format!("unknown ids skipped: {}", out.unknown.join(", ")));
+        let unknown: Vec<_> = out.unknown.iter().map(|id| terminal_safe(id)).collect();
+        warn(format!("unknown ids skipped: {}", unknown.join(", ")));
     }
     for (rank, item) in out.items.iter().enumerate() {
         say(format!(
             "{:>3}. {:<10} {:>8.3}  {}",
             rank + 1,
-            item.id,
+            terminal_safe(&item.id),
             item.score,
-            item.title.as_deref().unwrap_or("")
+            terminal_safe(item.title.as_deref().unwrap_or(""))
         ));
         if let Some(because) = item.because.as_ref().filter(|b| !b.is_empty()) {
             let named: Vec<String> = because
                 .iter()
                 .take(3)
-                .map(|b| format!("{} (+{:.2})", b.id, b.weight))
+                .map(|b| format!("{} (+{:.2})", terminal_safe(&b.id), b.weight))
                 .collect();
             say(format!("{:>16}because you viewed {}", "", named.join(", ")));
         }

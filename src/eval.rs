@@ -10,33 +10,56 @@ use serde::Serialize;
 use crate::baselines::{self, Baseline, Popularity, SequentialRules, SessionKnn};
 use crate::data::{Case, Split};
 use crate::metrics::Metrics;
+#[cfg(doc)]
+use crate::model::AttentionCost;
 use crate::model::{Awrsr, input_tensor, trimmed_width};
 use crate::rank::rank_of;
 
-/// Sessions scored at once.
+/// The model scored NaN or ±∞ (finite weights that overflow: a damaged bundle).
+#[derive(Debug, thiserror::Error)]
+#[error("the model computes non-finite scores (NaN or ±∞): its weights are damaged")]
+pub struct NonFiniteScores;
+
+/// Most sessions scored at once.
 const EVAL_BATCH: usize = 256;
+
+/// Most floats of attention weights one batch holds ([`AttentionCost::floats`]): 2^26,
+/// 256 MiB. A batch of long sessions of a model with long windows holds fewer than
+/// [`EVAL_BATCH`] sessions (at n = 4096, one head and one layer, 4 instead of 256: 256 MiB
+/// instead of 16 GiB); the usual shapes (n = 200 or less, 2 heads, 2 layers) stay at 256.
+///
+/// [`AttentionCost::floats`]: crate::model::AttentionCost::floats
+const MAX_EVAL_FLOATS: u64 = 1 << 26;
 
 /// Ranks each case's target with `model` (in inference mode) and accumulates the metrics
 /// in the cases' order. With `filter_seen`, the items of the case's input are removed from
 /// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
 /// session ([`trimmed_width`]): the same scores as at full width up to float rounding
-/// (which can swap targets tied to the last bit), with less work.
+/// (which can swap targets tied to the last bit), with less work. A batch holds at most
+/// [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of attention. Fails when a score
+/// is not finite, rather than ranking NaN.
 pub fn evaluate(
     model: &Awrsr,
     max_len: usize,
     cases: &[Case],
     filter_seen: bool,
     device: &Device,
-) -> Metrics {
+) -> Result<Metrics, NonFiniteScores> {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));
     let mut ranks = vec![0; cases.len()];
-    for chunk in order.chunks(EVAL_BATCH) {
+    let mut rest = order.as_slice();
+    while !rest.is_empty() {
+        let chunk = next_batch(model, max_len, cases, rest);
+        rest = &rest[chunk.len()..];
         let inputs: Vec<&[u32]> = chunk.iter().map(|&i| cases[i].input.as_slice()).collect();
         let width = trimmed_width(&inputs, max_len);
         let encoded = model.encode(input_tensor(&inputs, width, device));
         let scores = model.score_all(Awrsr::last_hidden(&encoded)).into_data();
         let scores = scores.as_slice::<f32>().expect("scores are f32");
+        if !scores.iter().all(|s| s.is_finite()) {
+            return Err(NonFiniteScores);
+        }
         let columns = scores.len() / chunk.len();
         let chunk_ranks: Vec<usize> = chunk
             .par_iter()
@@ -51,7 +74,24 @@ pub fn evaluate(
     for rank in ranks {
         metrics.add(rank);
     }
-    metrics
+    Ok(metrics)
+}
+
+/// The next batch of `order` (cases sorted by input length, shortest first): at most
+/// [`EVAL_BATCH`] cases, fewer when their width would make the batch's attention hold more
+/// than [`MAX_EVAL_FLOATS`] floats (at least one case).
+fn next_batch<'a>(
+    model: &Awrsr,
+    max_len: usize,
+    cases: &[Case],
+    order: &'a [usize],
+) -> &'a [usize] {
+    let candidates = &order[..order.len().min(EVAL_BATCH)];
+    let longest = candidates.last().map_or(0, |&i| cases[i].input.len());
+    let width = longest.clamp(1, max_len.max(1));
+    let per_case = model.attention_cost(width).floats.max(1);
+    let fits = usize::try_from(MAX_EVAL_FLOATS / per_case).unwrap_or(usize::MAX);
+    &candidates[..candidates.len().min(fits.max(1))]
 }
 
 /// Ranks each target by how often items occur in `history` (the popularity baseline).
@@ -131,9 +171,9 @@ impl Report {
         split: &Split,
         filter_seen: bool,
         device: &Device,
-    ) -> Self {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
-        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+    ) -> Result<Self, NonFiniteScores> {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
         let train = || split.train.iter().map(Vec::as_slice);
         let pop_valid = evaluate_popularity(train(), num_items, &split.valid, filter_seen);
         let valid_targets: Vec<[u32; 1]> = split.valid.iter().map(|c| [c.target]).collect();
@@ -143,7 +183,7 @@ impl Report {
             ("valid".to_string(), pop_valid.averages()),
             ("test".to_string(), pop_test.averages()),
         ]);
-        Self {
+        Ok(Self {
             protocol: Protocol::LeaveOneOut,
             valid: valid.averages(),
             test: test.averages(),
@@ -151,7 +191,7 @@ impl Report {
             baselines: BTreeMap::new(),
             filter_seen,
             test_ranks: test.ranks().to_vec(),
-        }
+        })
     }
 
     /// Evaluates `model` on a session `split` ([`Split::sessions`]), with the simple baselines
@@ -165,9 +205,9 @@ impl Report {
         sessions: &[Vec<u32>],
         filter_seen: bool,
         device: &Device,
-    ) -> Self {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device);
-        let test = evaluate(model, max_len, &split.test, filter_seen, device);
+    ) -> Result<Self, NonFiniteScores> {
+        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
         let best_sellers = Popularity::fit(sessions, num_items);
         let baselines =
             session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
@@ -179,7 +219,7 @@ impl Report {
             ),
             ("test".to_string(), baselines["popularity"].clone()),
         ]);
-        Self {
+        Ok(Self {
             protocol: Protocol::Sessions,
             valid: valid.averages(),
             test: test.averages(),
@@ -187,7 +227,7 @@ impl Report {
             baselines,
             filter_seen,
             test_ranks: test.ranks().to_vec(),
-        }
+        })
     }
 
     /// A few printable lines.

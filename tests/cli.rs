@@ -373,7 +373,8 @@ fn logs_too_small_to_train_or_evaluate_are_refused() {
         &[],
     )));
     assert!(
-        message.contains("no user has 3 or more interactions"),
+        message.contains(&format!("{}: ", singles.display()))
+            && message.contains("no user has 3 or more interactions"),
         "{message}"
     );
     let triples = tiny_log(dir.path(), "triples.csv", 30, 3);
@@ -383,7 +384,8 @@ fn logs_too_small_to_train_or_evaluate_are_refused() {
         &[],
     )));
     assert!(
-        message.contains("no training step is possible"),
+        message.contains(&format!("{}: ", triples.display()))
+            && message.contains("no training step is possible"),
         "{message}"
     );
     assert!(!out.exists());
@@ -855,4 +857,378 @@ fn a_checkpoint_of_another_run_or_a_damaged_one_is_refused() {
         &["--checkpoint", dir.path().to_str().unwrap()],
     )));
     assert!(message.contains("is a directory"), "{message}");
+}
+
+#[test]
+fn a_detected_format_is_named_unless_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for u in 0..20 {
+        for i in 0..6 {
+            text += &format!("u{u} i{}\n", (u + i * (u % 3 + 1)) % 12);
+        }
+    }
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("m.awrsr");
+    let (log, out) = (log.to_str().unwrap(), out.to_str().unwrap());
+    let stderr = |quiet: bool, extra: &[&str]| {
+        let mut args = train_args(log, out, extra);
+        args.retain(|a| quiet || *a != "--quiet");
+        let output = awrsr(&args);
+        assert!(output.status.success(), "{extra:?}");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let said = stderr(false, &[]);
+    assert!(
+        said.contains(&format!(
+            "{log}: read as pairs (detected from every line has two fields; --format chooses another)"
+        )),
+        "{said}"
+    );
+    assert!(!stderr(true, &[]).contains("read as"));
+    assert!(!stderr(false, &["--format", "pairs"]).contains("read as"));
+    let eval = awrsr(&["eval", "--model", out, "--data", log]);
+    assert!(String::from_utf8_lossy(&eval.stderr).contains("read as pairs"));
+}
+
+/// A bundle of a small random model of the items `ids` (n = 6) with `edit` applied to its
+/// weights, written to `dir/name`.
+fn edited_bundle(
+    dir: &Path,
+    name: &str,
+    ids: &[&str],
+    edit: impl FnOnce(&mut awrsr::model::Awrsr, &awrsr::model::ModelConfig),
+) -> std::path::PathBuf {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(ids.len());
+    (config.max_len, config.d_model) = (6, 8);
+    let mut model = config.init(&device);
+    edit(&mut model, &config);
+    let ids = ids.iter().map(|id| id.to_string()).collect();
+    let catalogue = Catalogue::new(ids, vec![None; config.num_items]).unwrap();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        encode(&model, &config, &catalogue, Precision::F32).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+/// A parameter's weights times `factor`.
+fn scaled<const D: usize>(
+    weight: &burn::module::Param<burn::tensor::Tensor<D>>,
+    factor: f32,
+) -> burn::module::Param<burn::tensor::Tensor<D>> {
+    burn::module::Param::from_tensor(weight.val().mul_scalar(factor))
+}
+
+#[test]
+fn errors_from_a_model_s_weights_name_the_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Finite in f32, beyond f16's ±65504.
+    let large = edited_bundle(dir.path(), "large.awrsr", &["a", "b"], |model, _| {
+        model.positions.weight = scaled(&model.positions.weight, 1e7);
+    });
+    let out = dir.path().join("half.awrsr");
+    let message = failure(awrsr(&[
+        "export",
+        "--model",
+        large.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--precision",
+        "f16",
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", large.display()))
+            && message.contains("beyond the range of f16"),
+        "{message}"
+    );
+    assert!(!out.exists());
+    // Finite weights whose scores overflow: the final LayerNorm's output (of mean square 1)
+    // times f32::MAX.
+    let overflowing =
+        edited_bundle(
+            dir.path(),
+            "overflowing.awrsr",
+            &["a", "b", "c"],
+            |model, _| {
+                let gamma = model.final_norm.gamma.val();
+                model.final_norm.gamma = burn::module::Param::from_tensor(
+                    burn::tensor::Tensor::full(gamma.dims(), f32::MAX, &gamma.device()),
+                );
+            },
+        );
+    let message = failure(awrsr(&[
+        "recommend",
+        "--model",
+        overflowing.to_str().unwrap(),
+        "--session",
+        "a,b",
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", overflowing.display())) && message.contains("non-finite"),
+        "{message}"
+    );
+    // eval refuses them too, rather than ranking NaN.
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "u a\nu b\nu c\nv c\nv b\nv a\n").unwrap();
+    let message = failure(awrsr(&[
+        "eval",
+        "--model",
+        overflowing.to_str().unwrap(),
+        "--data",
+        log.to_str().unwrap(),
+    ]));
+    assert!(
+        message.contains(&format!("{}: ", overflowing.display()))
+            && message.contains("non-finite scores"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_session_of_ids_with_commas_and_dashes_is_given_as_json_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = edited_bundle(dir.path(), "m.awrsr", &["a,b", "-x", "c", "d"], |_, _| {});
+    let model = model.to_str().unwrap();
+    let file = dir.path().join("session.txt");
+    std::fs::write(&file, "a,b\r\n\r\n-x\r").unwrap();
+    let answer = |session: &[&str]| {
+        let args = [&["recommend", "--model", model, "--json"], session].concat();
+        let out: Value = serde_json::from_str(&ok(awrsr(&args))).unwrap();
+        let items: Vec<&str> = out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        (items.join(" "), out["unknown"].clone())
+    };
+    // Both session items known, so both left out of the recommendations.
+    let expected = (String::from("c d"), serde_json::json!([]));
+    assert_eq!(answer(&["--session-json", r#"["a,b", "-x"]"#]), expected);
+    assert_eq!(
+        answer(&["--session-file", file.to_str().unwrap()]),
+        expected
+    );
+    assert_eq!(answer(&["--session=-x"]).1, serde_json::json!([]));
+    // The comma-separated flag still splits.
+    assert_eq!(
+        answer(&["--session", "a,b"]).1,
+        serde_json::json!(["a", "b"])
+    );
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--session-json", "[\"a\", 3]"],
+            "--session-json is not a JSON array of strings",
+        ),
+        (
+            &["--session-json", "a,b"],
+            "--session-json is not a JSON array",
+        ),
+        (
+            &["--session-file", "/no/such/file"],
+            "--session-file /no/such/file:",
+        ),
+        (
+            &["--session-json", "[]", "--session", "c"],
+            "cannot be used with",
+        ),
+    ];
+    for (session, expected) in cases {
+        let args = [&["recommend", "--model", model], session].concat();
+        let message = failure(awrsr(&args));
+        assert!(message.contains(expected), "{session:?}: {message}");
+    }
+}
+
+#[test]
+fn control_characters_in_ids_and_titles_are_escaped_in_the_table() {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let dir = tempfile::tempdir().unwrap();
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(3);
+    (config.max_len, config.d_model) = (6, 8);
+    let ids = ["plain", "e\u{1b}[31mvil", "z\u{202e}"]
+        .map(String::from)
+        .to_vec();
+    let titles = vec![None, Some("Bell\u{7}\ttab".into()), Some("ok".into())];
+    let catalogue = Catalogue::new(ids, titles).unwrap();
+    let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
+    let model = dir.path().join("m.awrsr");
+    std::fs::write(&model, bytes).unwrap();
+    let model = model.to_str().unwrap();
+    let session = r#"["plain", "\u001b]0;title\u0007"]"#;
+    let output = awrsr(&["recommend", "--model", model, "--session-json", session]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let table = ok(output);
+    assert!(
+        table.contains(r"e\x1b[31mvil") && table.contains(r"Bell\x07\x09tab"),
+        "{table}"
+    );
+    assert!(table.contains(r"z\u{202e}"), "{table}");
+    assert!(
+        stderr.contains(r"unknown ids skipped: \x1b]0;title\x07"),
+        "{stderr}"
+    );
+    for text in [&table, &stderr] {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "raw control characters: {text:?}"
+        );
+    }
+    // JSON keeps the ids exact (escaped by JSON itself).
+    let json = ok(awrsr(&[
+        "recommend",
+        "--model",
+        model,
+        "--session",
+        "plain",
+        "--json",
+    ]));
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let ids: Vec<&str> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"e\u{1b}[31mvil"), "{ids:?}");
+}
+
+/// A random model of the items `0`, `1`, … (`items` of them) with windows of `n`, one head
+/// and one layer, written to `dir/name`.
+fn long_window_bundle(
+    dir: &Path,
+    name: &str,
+    n: usize,
+    items: usize,
+    refinement: awrsr::model::Refinement,
+) -> std::path::PathBuf {
+    use awrsr::bundle::{Precision, encode};
+    use awrsr::catalogue::Catalogue;
+    let device = burn::tensor::Device::flex();
+    let mut config = awrsr::model::ModelConfig::new(items);
+    (config.max_len, config.d_model, config.heads, config.layers) = (n, 8, 1, 1);
+    config.refinement = refinement;
+    let ids = (0..items).map(|i| i.to_string()).collect();
+    let catalogue = Catalogue::new(ids, vec![None; items]).unwrap();
+    let path = dir.join(name);
+    let bytes = encode(&config.init(&device), &config, &catalogue, Precision::F32).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs `command`, killing it when it runs past `seconds`.
+fn within(mut command: Command, seconds: u64) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drained while it runs, so that a long answer never blocks it on a full pipe.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed().as_secs() >= seconds {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{command:?} ran past {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Leaving out each of 2048 session items at n = 2048 would take hours: the explanation
+/// leaves out the newest items its budget allows (two here).
+#[test]
+fn explaining_a_long_window_model_takes_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2048;
+    let model = long_window_bundle(
+        dir.path(),
+        "long.awrsr",
+        n,
+        n + 20,
+        awrsr::model::Refinement::Value,
+    );
+    let session: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let file = dir.path().join("session.txt");
+    std::fs::write(&file, session.join("\n")).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_awrsr"));
+    command.args(["recommend", "--model", model.to_str().unwrap(), "--explain"]);
+    command.args([
+        "--json",
+        "-k",
+        "5",
+        "--session-file",
+        file.to_str().unwrap(),
+    ]);
+    let out: Value = serde_json::from_str(&ok(within(command, 120))).unwrap();
+    let newest = [&session[n - 2], &session[n - 1]];
+    for item in out["items"].as_array().unwrap() {
+        for because in item["because"].as_array().unwrap() {
+            let id = because["id"].as_str().unwrap();
+            assert!(
+                newest.iter().any(|n| *n == id),
+                "{id} is not among {newest:?}"
+            );
+        }
+    }
+    assert_eq!(out["attention"]["ids"].as_array().unwrap().len(), n);
+}
+
+/// At n = 4096, 24 sessions of full length in one batch would hold 1.6 GB of attention
+/// weights in each of several tensors: under a 3 GB address-space limit, `eval` runs only
+/// if its batches are bounded.
+#[test]
+fn eval_of_a_long_window_model_holds_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4096;
+    let model = long_window_bundle(
+        dir.path(),
+        "long.awrsr",
+        n,
+        n,
+        awrsr::model::Refinement::None,
+    );
+    let mut text = String::new();
+    for u in 0..24 {
+        for i in 0..n + 2 {
+            text += &format!("u{u} {}\n", (u * 7 + i) % n);
+        }
+    }
+    let log = dir.path().join("long.txt");
+    std::fs::write(&log, text).unwrap();
+    let mut command = Command::new("sh");
+    command.args(["-c", "ulimit -v 3000000 && exec \"$@\"", "sh"]);
+    command.arg(env!("CARGO_BIN_EXE_awrsr"));
+    command.args(["eval", "--model", model.to_str().unwrap()]);
+    command.args(["--data", log.to_str().unwrap(), "--format", "pairs"]);
+    let report = ok(within(command, 300));
+    assert!(report.contains("test "), "{report}");
 }

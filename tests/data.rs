@@ -432,3 +432,65 @@ fn devices_folders_and_utf16_are_refused() {
     std::fs::write(&path, [0xFF, 0xFE, b'1', 0, b' ', 0, b'a', 0]).unwrap();
     assert!(error_of(&path, None).to_string().contains("UTF-16"));
 }
+
+#[test]
+fn a_folder_with_two_inter_files_is_an_error_not_a_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let inter = "user_id:token\titem_id:token\n1\ta\n1\tb\n";
+    write(dir.path(), "b.inter", inter);
+    assert_eq!(
+        load_default(dir.path()).len(),
+        2,
+        "one .inter file is the log"
+    );
+    write(dir.path(), "a.inter", inter);
+    let error = error_of(dir.path(), None).to_string();
+    assert!(
+        error.contains("folder holds 2 .inter files (\"a.inter\", \"b.inter\")"),
+        "{error}"
+    );
+}
+
+#[test]
+fn movies_csv_takes_comments_and_line_ends_like_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ratings.csv",
+        "userId,movieId,rating,timestamp\n1,a,5,1\n1,b,5,2\n",
+    );
+    let movies = "movieId,title,genres\na,Alpha,Drama\nb,\"Beta, The\",Comedy\n";
+    for (variant, text) in [
+        ("LF", movies.to_string()),
+        ("CR", movies.replace('\n', "\r")),
+        ("CRLF", movies.replace('\n', "\r\n")),
+        (
+            "comments",
+            format!(
+                "# exported 2024\n{}\n  # the end\n",
+                movies.replacen('\n', "\n# between\n\n", 1)
+            ),
+        ),
+        (
+            "comments, CR",
+            format!("# exported\r{}", movies.replace('\n', "\r#\r")),
+        ),
+    ] {
+        write(dir.path(), "movies.csv", &text);
+        let data = load_default(dir.path());
+        let title = |id| data.catalogue.title(data.catalogue.index_of(id).unwrap());
+        assert_eq!(
+            (title("a"), title("b")),
+            (Some("Alpha"), Some("Beta, The")),
+            "{variant}"
+        );
+    }
+    // A broken line is named by its number in the file, CR-only lines counted.
+    write(
+        dir.path(),
+        "movies.csv",
+        "movieId,title,genres\r# note\ra,Alpha,Drama\rb,\"Beta,Comedy\r",
+    );
+    let error = error_of(dir.path(), None).to_string();
+    assert!(error.contains("movies.csv:4:"), "{error}");
+}

@@ -180,3 +180,71 @@ fn a_checkpoint_from_before_batching_was_a_setting_resumes_as_shuffled() {
     );
     assert!(String::from_utf8_lossy(&resumed.stdout).contains("after epoch 1"));
 }
+
+/// A checkpoint whose checksum was computed again over another run's parts, or over a state
+/// no run can reach, is checked against the run it resumes: epoch bounds, the learning-rate
+/// factor, the validation it was selected on, and the optimizer state's identity and shapes.
+#[test]
+fn a_resealed_checkpoint_is_checked_against_the_run_it_resumes() {
+    use burn::store::burn_pack::{Reader, Writer};
+    use burn::tensor::Bytes;
+
+    let (dir, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = training(dir.path());
+    assert!(run(&args).status.success());
+    assert!(run(&training(other.path())).status.success());
+    let path = dir.path().join("run.ckpt");
+    let read = |path: &Path| Checkpoint::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let another_run = read(&other.path().join("run.ckpt"));
+
+    // The optimizer's moments with one rank-2 tensor's shape reversed (same bytes).
+    let mut transposed = read(&path);
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(transposed.optimizer.clone())).unwrap();
+    let scalars = reader.scalars().clone();
+    let metadata = reader.metadata().clone();
+    let mut tensors = reader.into_tensors().unwrap();
+    let moment = tensors
+        .iter_mut()
+        .find(|t| t.shape.len() == 2 && t.shape[0] != t.shape[1])
+        .unwrap();
+    moment.shape = moment.shape.iter().rev().copied().collect();
+    let mut writer = Writer::new(tensors);
+    for (key, value) in &scalars {
+        writer = writer.with_scalar(key, *value);
+    }
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    transposed.optimizer = writer.into_bytes().unwrap().to_vec();
+
+    let mut cases: Vec<(&str, Checkpoint)> = Vec::new();
+    let mut far = read(&path);
+    (far.state.epoch, far.state.best_epoch) = (100_001, 100_001);
+    cases.push(("best epoch 100001 of 100001 (at most 100000)", far));
+    let mut lr = read(&path);
+    lr.state.lr_scale = 4.0;
+    cases.push(("learning-rate factor 4 is not in [0, 1]", lr));
+    let mut validated = read(&path);
+    let mut state = serde_json::to_value(&validated.state).unwrap();
+    state["best_valid"]["count"] = 7.into();
+    validated.state = serde_json::from_value(state).unwrap();
+    cases.push(("validated on 7 cases", validated));
+    let mut foreign = read(&path);
+    foreign.optimizer = another_run.optimizer.clone();
+    cases.push(("belongs to no parameter of the model", foreign));
+    cases.push(("for a parameter of shape", transposed));
+
+    let mut two_epochs = args.clone();
+    let epochs = two_epochs.iter().position(|a| a == "--epochs").unwrap() + 1;
+    two_epochs[epochs] = "2".into();
+    for (expected, checkpoint) in cases {
+        std::fs::write(&path, checkpoint.to_bytes().unwrap()).unwrap();
+        let output = run(&two_epochs);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
+        assert!(
+            stderr.contains(&format!("checkpoint {}", path.display())) && stderr.contains(expected),
+            "{expected}: {stderr}"
+        );
+    }
+}

@@ -144,3 +144,17 @@ choice! {
         Jsonl,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the CLI prints for a detected format are those `--format` takes.
+    #[test]
+    fn format_names_are_the_flag_values() {
+        for choice in FormatChoice::value_variants() {
+            let value = choice.to_possible_value().expect("no variant is hidden");
+            assert_eq!(value.get_name(), Format::from(*choice).name());
+        }
+    }
+}

@@ -18,7 +18,8 @@
 //! `digits,ISO-time,…` rows is YooChoose's. Click exports are read as anonymous sessions
 //! (`events`), optionally through the standard preprocessing (`preprocess`).
 //!
-//! Every format: UTF-8 (or Latin-1, but not both in one file), an optional UTF-8 byte-order mark, lines ended by LF,
+//! Every format, and every title file beside a log: UTF-8 (or Latin-1, but not both in one
+//! file), an optional UTF-8 byte-order mark, lines ended by LF,
 //! CRLF or a lone CR, blank lines and lines starting with `#` skipped. A malformed line is
 //! an error naming `file:line`, quoting at most [`EXCERPT_CHARS`](crate::catalogue::EXCERPT_CHARS) characters of it. A file
 //! must be a regular file of at most [`MAX_LOG_BYTES`].
@@ -61,6 +62,21 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name, as `--format` takes it (`movielens`, `pairs`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Movielens => "movielens",
+            Self::Dat => "dat",
+            Self::Atomic => "atomic",
+            Self::Sequences => "sequences",
+            Self::Pairs => "pairs",
+            Self::Events => "events",
+            Self::Diginetica => "diginetica",
+            Self::Yoochoose => "yoochoose",
+            Self::Retailrocket => "retailrocket",
+        }
+    }
+
     /// True for the click exports, read as anonymous sessions in time order.
     pub fn is_click_export(self) -> bool {
         matches!(
@@ -108,22 +124,28 @@ pub struct Log {
     pub timed: bool,
     /// What the reader detected and the preprocessing did, to print.
     pub notes: Vec<String>,
+    /// When the format was detected (not given): what it was detected from, e.g.
+    /// `"its .csv extension"` or `"two fields a line"`.
+    pub detected: Option<&'static str>,
 }
 
 /// Reads the log at `path` like [`load`], keeping what the session protocol needs.
 pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
     let file = resolve(path)?;
     if let Some(format) = options.format.filter(|f| f.is_click_export()) {
-        return read_click_export(&file, format, options);
+        return read_click_export(&file, format, options, None);
     }
     let text = read_text(&file)?;
-    let format = match options.format {
-        Some(format) => format,
-        None => detect(&file, &text)?,
+    let (format, detected) = match options.format {
+        Some(format) => (format, None),
+        None => {
+            let (format, why) = detect(&file, &text)?;
+            (format, Some(why))
+        }
     };
     if format.is_click_export() {
         drop(text);
-        return read_click_export(&file, format, options);
+        return read_click_export(&file, format, options, detected);
     }
     let events = match format {
         Format::Movielens => parse_movielens_csv(&file, &text)?,
@@ -144,6 +166,7 @@ pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
         held_out: None,
         timed: false,
         notes: Vec::new(),
+        detected,
     })
 }
 
@@ -167,7 +190,12 @@ fn non_empty_log(
 
 /// A click export as sessions, preprocessed when asked; items are numbered in order of
 /// first appearance in the (training) sessions, as SR-GNN numbers them.
-fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Result<Log, DataError> {
+fn read_click_export(
+    file: &Path,
+    format: Format,
+    options: &LoadOptions,
+    detected: Option<&'static str>,
+) -> Result<Log, DataError> {
     let log = match format {
         Format::Diginetica => read_raw(file, RawFormat::Diginetica, &options.events)?,
         Format::Yoochoose => read_raw(file, RawFormat::Yoochoose, &options.events)?,
@@ -211,6 +239,7 @@ fn read_click_export(file: &Path, format: Format, options: &LoadOptions) -> Resu
         held_out,
         timed,
         notes,
+        detected,
     })
 }
 
@@ -234,7 +263,8 @@ pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(files)
 }
 
-/// A folder stands for the log inside it.
+/// A folder stands for the log inside it: `ratings.csv`, else `ratings.dat`, else its one
+/// `.inter` file (two or more are an error naming them: which is the log is not guessed).
 fn resolve(path: &Path) -> Result<PathBuf, DataError> {
     if !path.is_dir() {
         return Ok(path.to_path_buf());
@@ -244,17 +274,37 @@ fn resolve(path: &Path) -> Result<PathBuf, DataError> {
             return Ok(path.join(name));
         }
     }
-    let inter = std::fs::read_dir(path)
+    let mut inter: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|source| DataError::Io {
             path: path.into(),
             source,
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "inter"));
-    inter.ok_or_else(|| DataError::Unrecognised {
+        .filter(|p| p.extension().is_some_and(|e| e == "inter"))
+        .collect();
+    inter.sort();
+    let unrecognised = |reason: String| DataError::Unrecognised {
         path: path.into(),
-        reason: "folder holds no ratings.csv, ratings.dat or .inter file".into(),
-    })
+        reason,
+    };
+    match inter.len() {
+        0 => Err(unrecognised(
+            "folder holds no ratings.csv, ratings.dat or .inter file".into(),
+        )),
+        1 => Ok(inter.remove(0)),
+        n => {
+            let names: Vec<String> = inter
+                .iter()
+                .take(3)
+                .map(|p| excerpt(&p.file_name().unwrap_or_default().to_string_lossy()))
+                .collect();
+            let more = if n > 3 { ", …" } else { "" };
+            Err(unrecognised(format!(
+                "folder holds {n} .inter files ({}{more}): give --data the one to read",
+                names.join(", ")
+            )))
+        }
+    }
 }
 
 /// Reads a regular file of at most [`MAX_LOG_BYTES`] as text, without a leading UTF-8
@@ -355,16 +405,26 @@ fn is_yoochoose_row(line: &str) -> bool {
 /// means `.dat`, a `userId,` header MovieLens CSV, a typed tab-separated header RecBole;
 /// else whitespace-separated text is `pairs` when every sampled line has two fields, or
 /// most do and a user appears on two lines, and `sequences` otherwise. Lines that do not
-/// fit the chosen format are then errors naming the line.
-fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
+/// fit the chosen format are then errors naming the line. Returns the format and what it
+/// was detected from (for the user to check).
+fn detect(path: &Path, text: &str) -> Result<(Format, &'static str), DataError> {
     let sample: Vec<&str> = numbered_lines(text).take(1000).map(|(_, l)| l).collect();
     let first = sample.first().copied().unwrap_or_default();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("csv" | "tsv" | "txt") if is_click_header(first) => return Ok(click_format(first)),
-        Some("csv") => return Ok(Format::Movielens),
-        Some("dat") if is_yoochoose_row(first) => return Ok(Format::Yoochoose),
-        Some("dat") => return Ok(Format::Dat),
-        Some("inter") => return Ok(Format::Atomic),
+        Some("csv" | "tsv" | "txt") if is_click_header(first) => {
+            let format = click_format(first);
+            let why = match format {
+                Format::Events => "its header names a session or visitor column",
+                _ => "its header",
+            };
+            return Ok((format, why));
+        }
+        Some("csv") => return Ok((Format::Movielens, "its .csv extension")),
+        Some("dat") if is_yoochoose_row(first) => {
+            return Ok((Format::Yoochoose, "its first row: digits, ISO time"));
+        }
+        Some("dat") => return Ok((Format::Dat, "its .dat extension")),
+        Some("inter") => return Ok((Format::Atomic, "its .inter extension")),
         _ => {}
     }
     if sample.is_empty() {
@@ -374,13 +434,13 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         });
     }
     if first.contains("::") {
-        return Ok(Format::Dat);
+        return Ok((Format::Dat, "`::` in its first line"));
     }
     if first.starts_with("userId,") {
-        return Ok(Format::Movielens);
+        return Ok((Format::Movielens, "its `userId,` header"));
     }
     if first.split('\t').any(|f| f.contains(':')) {
-        return Ok(Format::Atomic);
+        return Ok((Format::Atomic, "its typed header `name:type`"));
     }
     let mut users = std::collections::HashSet::new();
     let repeated = sample
@@ -390,10 +450,12 @@ fn detect(path: &Path, text: &str) -> Result<Format, DataError> {
         .iter()
         .filter(|l| l.split_whitespace().count() == 2)
         .count();
-    if two_fields == sample.len() || (repeated && 2 * two_fields > sample.len()) {
-        Ok(Format::Pairs)
+    if two_fields == sample.len() {
+        Ok((Format::Pairs, "every line has two fields"))
+    } else if repeated && 2 * two_fields > sample.len() {
+        Ok((Format::Pairs, "most lines have two fields and users repeat"))
     } else {
-        Ok(Format::Sequences)
+        Ok((Format::Sequences, "lines of one user and their items"))
     }
 }
 
@@ -629,14 +691,32 @@ fn load_titles(log: &Path, format: Format) -> Result<HashMap<String, String>, Da
     }
 }
 
-/// `movieId,title,genres`, where titles holding commas are quoted.
+/// `movieId,title,genres`, where titles holding commas are quoted. Read like the logs:
+/// blank and `#` lines skipped, any line end, errors naming the line in the file.
 fn parse_movies_csv(path: &Path, text: &str) -> Result<HashMap<String, String>, DataError> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let content: Vec<(usize, &str)> = numbered_lines(text).collect();
+    let joined = content
+        .iter()
+        .map(|&(_, line)| line)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The reader counts lines of `joined`; the file's number of the n-th is content[n - 1].
+    let file_line = |e: &csv::Error| {
+        e.position()
+            .and_then(|p| content.get((p.line() as usize).checked_sub(1)?))
+            .map_or(0, |&(number, _)| number)
+    };
+    let mut reader = csv::ReaderBuilder::new().from_reader(joined.as_bytes());
     let mut titles = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            malformed(path, line, e.to_string())
+            let reason = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!("expected {expected_len} fields, found {len}"),
+                _ => crate::catalogue::message_excerpt(&e.to_string()),
+            };
+            malformed(path, file_line(&e), reason)
         })?;
         if let (Some(id), Some(title)) = (record.get(0), record.get(1)) {
             titles.insert(id.to_string(), title.to_string());

@@ -4,9 +4,11 @@
 //! *its* score, measured by leaving each one out: the session is run again without each
 //! distinct item (at most `max_len` sessions through the network, in passes of at most
 //! 64 MiB of attention weights, scored on the k recommended items only), and an item's
-//! weight is how much the recommendation's score falls without it. For the session as a
-//! whole, the attention view gives the last layer's attention map and the attention
-//! rollout (Abnar & Zuidema 2020) of every item read.
+//! weight is how much the recommendation's score falls without it. The runs cost at most
+//! [`MAX_EXPLAIN_MULTIPLY_ADDS`]: a model with long windows leaves out only the session's
+//! newest distinct items, as many as that allows. For the session as a whole, the attention
+//! view gives the last layer's attention map and the attention rollout (Abnar & Zuidema
+//! 2020) of every item read.
 
 use serde::Serialize;
 
@@ -31,6 +33,14 @@ pub const MAX_BECAUSE: usize = 5;
 /// explains in one pass; a bundle with long windows explains in several instead of asking
 /// for gigabytes.
 const MAX_EXPLAIN_WEIGHTS: usize = 1 << 24;
+
+/// Most multiply-adds of attention ([`AttentionCost`](crate::model::AttentionCost)) that the
+/// left-out runs of one explanation cost in all: 2^36, a few seconds on a laptop's CPU. The
+/// demo's shape (n = 50) and ML-1M's (n = 200, 2 heads, 2 layers) leave out every session
+/// item; with longer windows `because` weighs a long session's newest distinct items only,
+/// as many as this allows (two at n = 2048, one head and one layer; none at n = 4096),
+/// where leaving out each of 4096 items would run for hours.
+pub const MAX_EXPLAIN_MULTIPLY_ADDS: u64 = 1 << 36;
 
 /// How many left-out sessions one explanation pass runs (at least one).
 fn sessions_per_pass(n: usize, heads: usize, layers: usize) -> usize {
@@ -97,15 +107,28 @@ impl Recommender {
     }
 
     /// For each picked item, the session items whose removal lowers its score most: the
-    /// window without each distinct item, run in batches, scored on the picked items.
+    /// window without each distinct item (the newest ones [`MAX_EXPLAIN_MULTIPLY_ADDS`]
+    /// allows), run in batches, scored on the picked items.
     pub(super) async fn because(
         &self,
         window: &[u32],
         picked: &[(u32, f32)],
     ) -> Result<Vec<Vec<Because>>, InferenceError> {
-        let mut distinct = window.to_vec();
+        let per_run = self
+            .network
+            .attention_cost(self.config().max_len)
+            .multiply_adds
+            .max(1);
+        let most = usize::try_from(MAX_EXPLAIN_MULTIPLY_ADDS / per_run).unwrap_or(usize::MAX);
+        let mut seen = std::collections::HashSet::new();
+        let mut distinct: Vec<u32> = window
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&item| seen.insert(item))
+            .take(most)
+            .collect();
         distinct.sort_unstable();
-        distinct.dedup();
         if distinct.is_empty() || picked.is_empty() {
             return Ok(vec![Vec::new(); picked.len()]);
         }

@@ -50,7 +50,7 @@ pub struct Recommended {
     pub because: Option<Vec<Because>>,
 }
 
-pub use explain::{AttentionMap, Because, MAX_BECAUSE};
+pub use explain::{AttentionMap, Because, MAX_BECAUSE, MAX_EXPLAIN_MULTIPLY_ADDS};
 
 /// The answer to a [`Request`].
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -46,6 +46,12 @@ impl Block {
         }
     }
 
+    /// The attention's heads, and whether it refines its weights: what the attention's cost
+    /// depends on besides the width ([`Awrsr::attention_cost`](super::Awrsr::attention_cost)).
+    pub fn attention_shape(&self) -> (usize, bool) {
+        (self.attention.heads, self.attention.refiner.is_some())
+    }
+
     /// Returns the block output `[b, n, d]` (with `last_only`, `[b, 1, d]`: the newest
     /// position alone) and the layer's effective attention weights.
     pub fn forward(

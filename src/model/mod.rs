@@ -189,6 +189,19 @@ pub struct Encoded {
     pub attention: Vec<Tensor<4>>,
 }
 
+/// What the attention of one session costs through the whole network
+/// ([`Awrsr::attention_cost`]): what batches are sized by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionCost {
+    /// Floats of attention weights it holds: `heads × w × w` a layer, every layer's kept in
+    /// [`Encoded`]. (The layer being computed holds a few more tensors of that size, and where
+    /// it refines, two of `heads × w × n`.)
+    pub floats: u64,
+    /// Multiply-adds: `QKᵀ` and the weights times `V` (`2 × w × w × d` a layer) and where a
+    /// layer refines, its three products (`3 × heads × w × w × n`).
+    pub multiply_adds: u64,
+}
+
 /// SASRec with attention weight refinement.
 #[derive(Module, Debug)]
 pub struct Awrsr {
@@ -248,6 +261,26 @@ impl Awrsr {
             hidden: self.final_norm.forward(x),
             attention,
         }
+    }
+
+    /// The attention's cost for one session at width `w` (at most `max_len`, which is `n`).
+    pub fn attention_cost(&self, w: usize) -> AttentionCost {
+        let (w, n, d) = (
+            w as u64,
+            self.positions.weight.dims()[0] as u64,
+            self.d_model as u64,
+        );
+        let mut cost = AttentionCost {
+            floats: 0,
+            multiply_adds: 0,
+        };
+        for block in &self.blocks {
+            let (heads, refined) = block.attention_shape();
+            let (heads, refined) = (heads as u64, u64::from(refined));
+            cost.floats += heads * w * w;
+            cost.multiply_adds += 2 * w * w * d + refined * 3 * heads * w * w * n;
+        }
+        cost
     }
 
     /// Scores of every real item (column j is item j + 1) for hidden states `[m, d]`.
@@ -338,9 +371,14 @@ pub fn input_tensor(sequences: &[&[u32]], max_len: usize, device: &Device) -> In
         .collect();
     let mut mask = vec![false; b * n * n];
     for (row, cells) in mask.chunks_mut(n * n).enumerate() {
-        let padding = &ids[row * n..(row + 1) * n];
-        for (i, j) in (0..n).flat_map(|i| (0..n).map(move |j| (i, j))) {
-            cells[i * n + j] = j > i || (padding[j] == 0 && j != i);
+        let padding: Vec<bool> = ids[row * n..(row + 1) * n]
+            .iter()
+            .map(|&id| id == 0)
+            .collect();
+        // Row i: the padding keys before i, i itself visible, every key after i.
+        for (i, line) in cells.chunks_mut(n).enumerate() {
+            line[..i].copy_from_slice(&padding[..i]);
+            line[i + 1..].fill(true);
         }
     }
     Input {

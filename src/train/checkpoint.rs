@@ -8,16 +8,19 @@
 //! burnpack format, which keeps the parameter ids that tie the optimizer's moments to the
 //! weights) and the best model so far (burnpack). The checksum is verified before any
 //! section is parsed; every length is checked against the file's size before it sizes an
-//! allocation.
+//! allocation. A checksum only shows that the file is as written, so a checkpoint is also
+//! checked against the run it resumes ([`Checkpoint::check_fits`]).
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use burn::optim::OptimizerRecord;
-use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::store::{BurnpackStore, ModuleSnapshot, burn_pack};
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::config::{Batching, Loss, TrainConfig};
+use crate::catalogue::{excerpt, message_excerpt};
 use crate::data::Split;
 use crate::fs::{Refused, read_bounded, write_atomic};
 use crate::metrics::Metrics;
@@ -190,17 +193,28 @@ impl Checkpoint {
     }
 
     /// Checks that this checkpoint continues a run of `model` and `train` on the data of
-    /// fingerprint `data` (names every difference) and that its epochs are consistent.
+    /// fingerprint `data` with `valid_cases` validation cases (names every difference), that
+    /// its epochs and learning-rate factor are possible, and that its optimizer state belongs
+    /// to its model ([`Checkpoint::check_optimizer`]). The checksum only shows that the file
+    /// is as written: these checks hold even for one whose checksum was computed again.
     pub fn check_fits(
         &self,
         model: &ModelConfig,
         train: &TrainConfig,
         data: &str,
+        valid_cases: usize,
     ) -> Result<(), String> {
         let (epoch, best) = (self.state.epoch, self.state.best_epoch);
-        if best == 0 || best > epoch {
+        if best == 0 || best > epoch || epoch > TrainConfig::MAX_EPOCHS {
             return Err(format!(
-                "the checkpoint is inconsistent: best epoch {best} of {epoch}"
+                "the checkpoint is inconsistent: best epoch {best} of {epoch} (at most {})",
+                TrainConfig::MAX_EPOCHS
+            ));
+        }
+        let lr_scale = self.state.lr_scale;
+        if !(0.0..=1.0).contains(&lr_scale) {
+            return Err(format!(
+                "the checkpoint is inconsistent: learning-rate factor {lr_scale} is not in [0, 1]"
             ));
         }
         let mut differences = Vec::new();
@@ -223,13 +237,85 @@ impl Checkpoint {
                 json(&Settings::of(train))
             ));
         }
-        match differences.is_empty() {
-            true => Ok(()),
-            false => Err(format!(
+        if !differences.is_empty() {
+            return Err(format!(
                 "the checkpoint is of another run: {}",
                 differences.join("; ")
-            )),
+            ));
         }
+        let validated = self.state.best_valid.count();
+        if validated != valid_cases || self.state.best_valid.ranks().len() != validated {
+            return Err(format!(
+                "the checkpoint is inconsistent: its best model was validated on {validated} cases ({} ranks); this run has {valid_cases}",
+                self.state.best_valid.ranks().len()
+            ));
+        }
+        self.check_optimizer()
+    }
+
+    /// Checks that the optimizer's state is this model's: every tensor and scalar of it names a
+    /// parameter of the model section by its id, with that parameter's shape and rank, and
+    /// every parameter has its state. Another run's state (whose ids match nothing, so that
+    /// Adam would silently restart its moments) or moments of the wrong shape (which would
+    /// fail at the first step) are refused.
+    pub fn check_optimizer(&self) -> Result<(), String> {
+        let bad = |reason: String| format!("the checkpoint's optimizer state {reason}");
+        let params = parameter_shapes(&self.model)?;
+        let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(self.optimizer.clone()))
+            .map_err(|e| {
+            bad(format!(
+                "is unreadable: {}",
+                message_excerpt(&e.to_string())
+            ))
+        })?;
+        let param = |key: &str, id: Option<u64>| {
+            id.and_then(|id| params.get(&id)).ok_or_else(|| {
+                bad(format!(
+                    "{} belongs to no parameter of the model",
+                    excerpt(key)
+                ))
+            })
+        };
+        let mut ranked = HashSet::new();
+        for (key, value) in reader.scalars() {
+            let (id, field) = key.split_once('.').unwrap_or((key, ""));
+            let id = id.parse::<u64>().ok();
+            let shape = param(key, id)?;
+            if field == "__rank" {
+                if usize::try_from(*value).ok() != Some(shape.len()) {
+                    return Err(bad(format!(
+                        "gives {} a rank other than its parameter's {}",
+                        excerpt(key),
+                        shape.len()
+                    )));
+                }
+                ranked.extend(id);
+            }
+        }
+        let tensors = reader.into_tensors().map_err(|e| {
+            bad(format!(
+                "is unreadable: {}",
+                message_excerpt(&e.to_string())
+            ))
+        })?;
+        for tensor in &tensors {
+            let shape = param(&tensor.name, tensor.param_id)?;
+            if tensor.shape.as_slice() != shape.as_slice() {
+                return Err(bad(format!(
+                    "holds {} of shape {:?} for a parameter of shape {shape:?}",
+                    excerpt(&tensor.name),
+                    tensor.shape.as_slice()
+                )));
+            }
+        }
+        if ranked.len() != params.len() {
+            return Err(bad(format!(
+                "covers {} of the model's {} parameters",
+                ranked.len(),
+                params.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a checkpoint file: a regular file of at most [`MAX_CHECKPOINT_BYTES`], read
@@ -246,6 +332,37 @@ impl Checkpoint {
         })?;
         Self::from_bytes(&bytes).map_err(refuse)
     }
+}
+
+/// The shape of every parameter of burnpack weights, by parameter id.
+fn parameter_shapes(bytes: &[u8]) -> Result<HashMap<u64, Vec<usize>>, String> {
+    let unreadable = |e: burn_pack::Error| {
+        format!(
+            "the checkpoint's model is unreadable: {}",
+            message_excerpt(&e.to_string())
+        )
+    };
+    let tensors = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .and_then(burn_pack::Reader::into_tensors)
+        .map_err(unreadable)?;
+    let mut shapes = HashMap::with_capacity(tensors.len());
+    for tensor in tensors {
+        let id = tensor.param_id.ok_or_else(|| {
+            format!(
+                "the checkpoint's model has no parameter id for {}",
+                excerpt(&tensor.name)
+            )
+        })?;
+        if shapes
+            .insert(id, tensor.shape.as_slice().to_vec())
+            .is_some()
+        {
+            return Err(format!(
+                "the checkpoint's model has parameter id {id} twice"
+            ));
+        }
+    }
+    Ok(shapes)
 }
 
 /// Writes `checkpoint` to `path` atomically (a temporary file renamed over it): a run

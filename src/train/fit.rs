@@ -139,7 +139,7 @@ impl Fit<'_> {
     fn resume(&self, path: &Path, say: &mut dyn FnMut(String)) -> Result<Run, String> {
         let saved = Checkpoint::read(path)?;
         saved
-            .check_fits(self.config, self.train, &self.data)
+            .check_fits(self.config, self.train, &self.data, self.split.valid.len())
             .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
         let run = Run::resume(saved, self.config, self.device, &self.ad_device)
             .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
@@ -178,7 +178,10 @@ impl Fit<'_> {
             &self.split.valid,
             false,
             self.device,
-        );
+        )
+        .map_err(|e| {
+            format!("training diverged in epoch {epoch}: {e} (try a lower learning rate)")
+        })?;
         let improved = run
             .best
             .as_ref()
