@@ -13,7 +13,7 @@ import { webgpuBuild } from './webgpu.js';
  * GPU's fixed cost per call (bench/threshold.mjs measures the CPU side). The GPU side is not
  * measured (no GPU machine): docs/results.md, "Which build".
  */
-export const WEBGPU_MIN_ITEMS = 500_000;
+export const WEBGPU_MIN_ITEMS = 300_000;
 
 /** The CPU build: its glue module and its wasm's URL, written in the patterns bundlers follow. */
 const cpuBuild = {
