@@ -42,9 +42,13 @@ const MAX_EXPLAIN_WEIGHTS: usize = 1 << 24;
 /// where leaving out each of 4096 items would run for hours.
 pub const MAX_EXPLAIN_MULTIPLY_ADDS: u64 = 1 << 36;
 
-/// How many left-out sessions one explanation pass runs (at least one).
-fn sessions_per_pass(n: usize, heads: usize, layers: usize) -> usize {
-    (MAX_EXPLAIN_WEIGHTS / (n * n * heads * layers).max(1)).max(1)
+/// How many left-out sessions one explanation pass runs (at least one), for sessions of
+/// `floats` attention weights each ([`AttentionCost`](crate::model::AttentionCost), as `eval`
+/// sizes its batches).
+fn sessions_per_pass(floats: u64) -> usize {
+    usize::try_from(MAX_EXPLAIN_WEIGHTS as u64 / floats.max(1))
+        .unwrap_or(usize::MAX)
+        .max(1)
 }
 
 /// The session's attention view (with `explain`): the last layer's attention, averaged over
@@ -162,7 +166,7 @@ impl Recommender {
         let config = self.config();
         let items: Vec<u32> = picked.iter().map(|&(item, _)| item).collect();
         let mut scores = Vec::with_capacity(sequences.len() * items.len());
-        let per_pass = sessions_per_pass(config.max_len, config.heads, config.layers);
+        let per_pass = sessions_per_pass(self.network.attention_cost(config.max_len).floats);
         for batch in sequences.chunks(per_pass) {
             let read = self
                 .read_back(batch, |encoded| {
