@@ -2,7 +2,7 @@
 # Sets up and runs every test: first the lint (rustfmt, and clippy with warnings as errors,
 # natively and for wasm32 with the WebGPU build's features), then the native suite
 # (cargo test), then the browser build and its tests in headless Chromium (with WebGPU and
-# without; both browser builds, pkg/ and the CPU-only pkg-cpu/). CI runs exactly this.
+# without; both browser builds, pkg/ and the CPU-only pkg-cpu/, and the studio's pkg-studio/). CI runs exactly this.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -15,6 +15,8 @@ cargo clippy --all-targets -- -D warnings
 # pkg/ builds it. pkg-cpu/'s feature set is not linted separately: its first check costs
 # about 7 more minutes on a cold cache, for a few cfg(not(feature = "webgpu")) lines.
 cargo clippy --target wasm32-unknown-unknown --lib --features webgpu -- -D warnings
+# The studio's build (pkg-studio/): the training code compiled for the browser.
+cargo clippy --target wasm32-unknown-unknown --lib --features studio -- -D warnings
 printf '\n== native tests\n'
 cargo test
 printf '\n== browser build\n'

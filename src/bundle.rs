@@ -281,8 +281,9 @@ fn checked(bytes: &[u8]) -> Result<(Verified, SafeTensors<'_>), BundleError> {
 }
 
 /// Writes a bundle with its weights in `precision`, and its checksum. Reads the weights
-/// back from the device synchronously: native only. Refuses non-finite weights.
-#[cfg(not(target_arch = "wasm32"))]
+/// back from the device synchronously: natively, or in the studio's build (on the CPU).
+/// Refuses non-finite weights.
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 pub fn encode(
     model: &Awrsr,
     config: &ModelConfig,
@@ -308,7 +309,7 @@ pub fn encode(
 
 /// Stores the f32 tensors of a bundle written by burn in `precision` and adds
 /// `awrsr.precision` (unless f32) and `awrsr.checksum`.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
     let weights = |e: safetensors::SafeTensorError| BundleError::Weights(e.to_string());
     let f32s = SafeTensors::deserialize(bytes).map_err(weights)?.tensors();
@@ -350,7 +351,7 @@ fn seal(bytes: &[u8], precision: Precision) -> Result<Vec<u8>, BundleError> {
 }
 
 /// Serialises plain data (config, id and title lists) to JSON; cannot fail for these types.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
 }

@@ -22,18 +22,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::catalogue::terminal_safe;
-use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard};
+use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard};
 use crate::eval::{Protocol, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
-use crate::model::{Awrsr, ModelConfig};
+use crate::model::ModelConfig;
 use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
 use crate::warm;
 use choices::{
     ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
     RefinementChoice,
 };
-use protocol::{Prepared, SplitChoice, prepare};
+use protocol::{SplitChoice, prepare};
 
 type CliResult = Result<(), Box<dyn Error>>;
 
@@ -557,17 +557,18 @@ fn settings(
     if parameters.saturating_mul(4) > MAX_BUNDLE_BYTES {
         return Err(format!("a model of {parameters} parameters is above the {MAX_BUNDLE_BYTES}-byte limit of a bundle").into());
     }
+    let base = TrainConfig::for_log(kind, num_items);
     let training = TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size.unwrap_or(defaults.batch_size),
+        batch_size: args.batch_size.unwrap_or(base.batch_size),
         learning_rate: args.lr,
-        loss: args.loss.map_or(Loss::for_catalogue(num_items), Loss::from),
-        patience: args.patience.unwrap_or(defaults.patience),
+        loss: args.loss.map_or(base.loss, Loss::from),
+        patience: args.patience.unwrap_or(base.patience),
         seed: args.seed,
-        batching: args.batching.map_or(defaults.batching, Batching::from),
+        batching: args.batching.map_or(base.batching, Batching::from),
         negatives: args.negatives,
-        temperature: args.temperature.unwrap_or(defaults.temperature),
-        lr_decay: args.lr_decay.unwrap_or(defaults.lr_decay),
+        temperature: args.temperature.unwrap_or(base.temperature),
+        lr_decay: args.lr_decay.unwrap_or(base.lr_decay),
         progress: !args.quiet,
     };
     training.validate()?;
@@ -620,14 +621,15 @@ fn run_train(args: TrainArgs) -> CliResult {
         None => log.interactions.clone(),
     };
     let interactions = &interactions;
-    let Prepared {
-        split,
-        protocol,
-        sessions,
-    } = prepare(&args.data, &log, interactions, args.seed)?;
-    let kind = LogKind::of(protocol == Protocol::Sessions, &split.train, shape.max_len);
+    let prepared = prepare(&args.data, &log, interactions, args.seed)?;
+    let split = &prepared.split;
+    let kind = LogKind::of(
+        prepared.protocol == Protocol::Sessions,
+        &split.train,
+        shape.max_len,
+    );
     let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
-    crate::train::check_trainable(&split)
+    crate::train::check_trainable(split)
         .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let init = previous.map(|previous| {
         let (model, start) =
@@ -648,7 +650,7 @@ fn run_train(args: TrainArgs) -> CliResult {
     let trained = train(
         &config,
         &training,
-        &split,
+        split,
         &device,
         init.as_ref(),
         args.checkpoint.as_deref(),
@@ -673,21 +675,13 @@ fn run_train(args: TrainArgs) -> CliResult {
         Precision::F32 => trained.model,
         _ => bundle::decode(&bytes, &device)?.model,
     };
-    let report = report(
-        &stored,
-        &config,
-        protocol,
-        &split,
-        &sessions,
-        args.filter_seen,
-        &device,
-    )
-    .map_err(|e| {
-        format!(
-            "{}: the trained model was not written: {e}",
-            args.out.display()
-        )
-    })?;
+    let report =
+        Report::of(&stored, &config, &prepared, args.filter_seen, &device).map_err(|e| {
+            format!(
+                "{}: the trained model was not written: {e}",
+                args.out.display()
+            )
+        })?;
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",
@@ -711,54 +705,17 @@ fn run_eval(args: EvalArgs) -> CliResult {
             "note: {dropped} interactions with items the model does not know were dropped"
         ));
     }
-    let Prepared {
-        split,
-        protocol,
-        sessions,
-    } = prepare(&args.data, &log, &interactions, TrainConfig::DEFAULTS.seed)?;
-    check_evaluable(&split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
-    let report = report(
+    let prepared = prepare(&args.data, &log, &interactions, TrainConfig::DEFAULTS.seed)?;
+    check_evaluable(&prepared.split).map_err(|e| format!("{}: {e}", args.data.data.display()))?;
+    let report = Report::of(
         &model.model,
         &model.header.config,
-        protocol,
-        &split,
-        &sessions,
+        &prepared,
         args.filter_seen,
         &device,
     )
     .map_err(|e| format!("{}: {e}", args.model.display()))?;
     finish_report(&report, args.metrics_json.as_deref())
-}
-
-/// The report of `model` under `protocol`.
-fn report(
-    model: &Awrsr,
-    config: &ModelConfig,
-    protocol: Protocol,
-    split: &Split,
-    sessions: &[Vec<u32>],
-    filter_seen: bool,
-    device: &Device,
-) -> Result<Report, crate::eval::NonFiniteScores> {
-    match protocol {
-        Protocol::LeaveOneOut => Report::build(
-            model,
-            config.max_len,
-            config.num_items,
-            split,
-            filter_seen,
-            device,
-        ),
-        Protocol::Sessions => Report::sessions(
-            model,
-            config.max_len,
-            config.num_items,
-            split,
-            sessions,
-            filter_seen,
-            device,
-        ),
-    }
 }
 
 fn finish_report(report: &Report, json: Option<&Path>) -> CliResult {

@@ -12,7 +12,9 @@ use crate::data::{Case, Split};
 use crate::metrics::Metrics;
 #[cfg(doc)]
 use crate::model::AttentionCost;
-use crate::model::{Awrsr, input_tensor, trimmed_width};
+use crate::model::{Awrsr, ModelConfig, input_tensor, trimmed_width};
+use crate::protocol::Prepared;
+pub use crate::protocol::Protocol;
 use crate::rank::rank_of;
 
 /// The model scored NaN or ±∞ (finite weights that overflow: a damaged bundle).
@@ -130,16 +132,6 @@ pub fn check_evaluable(split: &Split) -> Result<(), String> {
     Ok(())
 }
 
-/// The evaluation protocol a report follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Protocol {
-    /// Per user, the last item is the test target and the one before it validates.
-    LeaveOneOut,
-    /// Whole sessions train; later sessions test, every prefix a case (SR-GNN's protocol).
-    Sessions,
-}
-
 /// The figures of one model on one split, as written by `--metrics-json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -228,6 +220,32 @@ impl Report {
             filter_seen,
             test_ranks: test.ranks().to_vec(),
         })
+    }
+
+    /// Evaluates `model` of `config` on `prepared`'s split under its protocol
+    /// ([`Report::build`] or [`Report::sessions`]).
+    pub fn of(
+        model: &Awrsr,
+        config: &ModelConfig,
+        prepared: &Prepared,
+        filter_seen: bool,
+        device: &Device,
+    ) -> Result<Self, NonFiniteScores> {
+        let (max_len, num_items, split) = (config.max_len, config.num_items, &prepared.split);
+        match prepared.protocol {
+            Protocol::LeaveOneOut => {
+                Self::build(model, max_len, num_items, split, filter_seen, device)
+            }
+            Protocol::Sessions => Self::sessions(
+                model,
+                max_len,
+                num_items,
+                split,
+                &prepared.sessions,
+                filter_seen,
+                device,
+            ),
+        }
     }
 
     /// A few printable lines.

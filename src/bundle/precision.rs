@@ -168,7 +168,7 @@ pub fn widened<'a>(
 
 /// Stores f32 `values` (a tensor of `shape`) in `precision`: the tensors to write, named
 /// from `name`.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 pub fn narrow(
     name: &str,
     shape: &[usize],
@@ -230,7 +230,7 @@ pub fn narrow(
 }
 
 /// The nearest f16 at or above a non-negative `value` (so that `max |row| / scale ≤ 127`).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 fn f16_at_least(value: f32) -> half::f16 {
     let rounded = half::f16::from_f32(value);
     match rounded.to_f32() < value {

@@ -1,14 +1,13 @@
-//! How the command line splits a log: leave-one-out per user, or the session-based
-//! protocol (whole sessions train, a tenth validates, and the test cases come from a file,
-//! from the sessions the standard preprocessing held out, or from the log's last tenth).
+//! How the command line chooses the split of a log (`--split`, `--test`); the split itself
+//! is [`crate::protocol`]'s.
 
 use std::error::Error;
 
 use clap::ValueEnum;
 
 use super::{DataArgs, say};
-use crate::data::{self, Holdout, Interactions, Log, Split};
-use crate::eval::Protocol;
+use crate::data::{self, Interactions, Log};
+use crate::protocol::{Prepared, Protocol};
 
 /// How a log is split into training, validation and test data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -21,17 +20,8 @@ pub(super) enum SplitChoice {
     LeaveOneOut,
 }
 
-/// A log split for training and evaluation.
-pub(super) struct Prepared {
-    pub split: Split,
-    pub protocol: Protocol,
-    /// Under the session protocol, every training session (the validating ones included).
-    pub sessions: Vec<Vec<u32>>,
-}
-
 /// Splits `interactions` (`log`'s, maybe re-indexed for a model) as `args` asks: a click
-/// export or a test file means the session protocol. Validating sessions are the latest
-/// when the log has times, else drawn with `seed`.
+/// export or a test file means the session protocol ([`crate::protocol::prepare`]).
 pub(super) fn prepare(
     args: &DataArgs,
     log: &Log,
@@ -46,14 +36,6 @@ pub(super) fn prepare(
         }
         SplitChoice::LeaveOneOut => false,
     };
-    if !sessions_protocol {
-        return Ok(Prepared {
-            split: Split::leave_one_out(interactions),
-            protocol: Protocol::LeaveOneOut,
-            sessions: Vec::new(),
-        });
-    }
-    let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
     let test = match &args.test {
         Some(path) => {
             let file = data::load_cases(path, &interactions.catalogue)?;
@@ -64,77 +46,20 @@ pub(super) fn prepare(
                 file.unknown_targets,
                 file.unknown_inputs
             ));
-            file.cases
+            Some(file.cases)
         }
-        None if log.held_out.is_some() => {
-            let held_out = log.held_out.as_deref().unwrap_or_default();
-            let indexed: Vec<Vec<u32>> = held_out
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .filter_map(|id| interactions.catalogue.index_of(id))
-                        .collect()
-                })
-                .collect();
-            let cases = data::prefix_cases(&known_only(
-                indexed,
-                &sessions,
-                interactions.catalogue.len(),
-            ));
-            say(format!(
-                "test: the {} sessions the preprocessing held out — {} cases",
-                held_out.len(),
-                cases.len()
-            ));
-            cases
-        }
-        None => {
-            let held = sessions.len() / 10;
-            let test_sessions = known_only(
-                sessions.split_off(sessions.len() - held),
-                &sessions,
-                interactions.catalogue.len(),
-            );
-            let cases = data::prefix_cases(&test_sessions);
-            say(format!(
-                "test: the last {held} sessions of the log — {} cases",
-                cases.len()
-            ));
-            cases
-        }
+        None => None,
     };
-    let (holdout, which) = if log.timed {
-        (Holdout::Latest, "the latest")
-    } else {
-        (Holdout::Random(seed), "a random")
+    let protocol = match sessions_protocol {
+        true => Protocol::Sessions,
+        false => Protocol::LeaveOneOut,
     };
-    let split = Split::sessions(&sessions, holdout, test);
-    say(format!(
-        "split: {} training sessions, {} validation cases (every prefix of {which} 10%)",
-        split.train.len(),
-        split.valid.len()
-    ));
-    Ok(Prepared {
-        split,
-        protocol: Protocol::Sessions,
-        sessions,
-    })
-}
-
-/// `test` sessions without the items that no `train` session has (the protocol's rule: a
-/// model cannot know them), keeping those still two clicks long.
-fn known_only(test: Vec<Vec<u32>>, train: &[Vec<u32>], num_items: usize) -> Vec<Vec<u32>> {
-    let mut known = vec![false; num_items + 1];
-    train
-        .iter()
-        .flatten()
-        .for_each(|&i| known[i as usize] = true);
-    test.into_iter()
-        .map(|s| {
-            s.into_iter()
-                .filter(|&i| known[i as usize])
-                .collect::<Vec<u32>>()
-        })
-        .filter(|s| s.len() >= 2)
-        .collect()
+    Ok(crate::protocol::prepare(
+        log,
+        interactions,
+        protocol,
+        test,
+        seed,
+        &mut |line| say(line),
+    ))
 }

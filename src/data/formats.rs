@@ -25,10 +25,10 @@
 //! must be a regular file of at most [`MAX_LOG_BYTES`].
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::events::{EventOptions, RawFormat, read_events, read_raw};
+use super::files;
 use super::preprocess::{Standard, standard};
 use super::{DataError, Event, Interactions, assemble};
 use crate::catalogue::excerpt;
@@ -62,6 +62,24 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Self; 9] = [
+        Self::Movielens,
+        Self::Dat,
+        Self::Atomic,
+        Self::Sequences,
+        Self::Pairs,
+        Self::Events,
+        Self::Diginetica,
+        Self::Yoochoose,
+        Self::Retailrocket,
+    ];
+
+    /// The format of that [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// The format's name, as `--format` takes it (`movielens`, `pairs`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -259,27 +277,27 @@ pub fn input_files(path: &Path) -> Result<Vec<PathBuf>, DataError> {
         log.with_extension("item"),
     ];
     let mut files = vec![log];
-    files.extend(companions.into_iter().filter(|c| c.is_file()));
+    files.extend(companions.into_iter().filter(|c| files::is_file(c)));
     Ok(files)
 }
 
 /// A folder stands for the log inside it: `ratings.csv`, else `ratings.dat`, else its one
 /// `.inter` file (two or more are an error naming them: which is the log is not guessed).
 fn resolve(path: &Path) -> Result<PathBuf, DataError> {
-    if !path.is_dir() {
+    if !files::is_dir(path) {
         return Ok(path.to_path_buf());
     }
     for name in ["ratings.csv", "ratings.dat"] {
-        if path.join(name).is_file() {
+        if files::is_file(&path.join(name)) {
             return Ok(path.join(name));
         }
     }
-    let mut inter: Vec<PathBuf> = std::fs::read_dir(path)
+    let mut inter: Vec<PathBuf> = files::list(path)
         .map_err(|source| DataError::Io {
             path: path.into(),
             source,
         })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "inter"))
         .collect();
     inter.sort();
@@ -319,14 +337,10 @@ pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
         path: path.into(),
         reason: reason.into(),
     };
-    let file = crate::fs::open_regular(path).map_err(|e| match e {
+    let mut bytes = files::read_up_to(path, MAX_LOG_BYTES).map_err(|e| match e {
         Some(source) => io(source),
         None => refuse("not a regular file"),
     })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_LOG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
     if bytes.len() as u64 > MAX_LOG_BYTES {
         return Err(refuse(&format!(
             "larger than the limit of {MAX_LOG_BYTES} bytes"
@@ -675,7 +689,7 @@ fn load_titles(log: &Path, format: Format) -> Result<HashMap<String, String>, Da
         Format::Atomic => log.with_extension("item"),
         _ => return Ok(HashMap::new()),
     };
-    if !companion.is_file() {
+    if !files::is_file(&companion) {
         return Ok(HashMap::new());
     }
     let text = read_text(&companion)?;

@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod events;
+pub mod files;
 pub mod formats;
 pub mod preprocess;
 pub mod split;

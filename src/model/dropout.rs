@@ -11,8 +11,8 @@
 
 use burn::nn::Dropout;
 use burn::tensor::Tensor;
-// Used only by the host mask below, which is native-only.
-#[cfg(not(target_arch = "wasm32"))]
+// Used only by the host mask below: native, and in the studio's build.
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 use burn::tensor::{Device, Distribution, Int, TensorData};
 
 /// `layer` applied to `input`: identity unless training on an autodiff device.
@@ -21,7 +21,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
     if !layer.training.is_enabled() || !device.is_autodiff() || layer.prob == 0.0 {
         return input;
     }
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
     if device.clone().without_autodiff() == Device::flex() {
         let shape = input.shape();
         let mask = host_mask(shape.num_elements(), layer.prob, seed(&device));
@@ -31,7 +31,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
 }
 
 /// A seed drawn from the device's generator (two 30-bit draws: the int type may be 32-bit).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 fn seed(device: &Device) -> u64 {
     let draws = Tensor::<1, Int>::random([2], Distribution::Uniform(0.0, 2f64.powi(30)), device)
         .into_data();
@@ -39,7 +39,7 @@ fn seed(device: &Device) -> u64 {
 }
 
 /// `n` mask values: `1 / (1 − prob)` kept with probability `1 − prob`, else 0.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 fn host_mask(n: usize, prob: f64, seed: u64) -> Vec<f32> {
     use rand::{RngCore, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);

@@ -1,6 +1,8 @@
 //! Training sequences into batches: long histories cut into overlapping windows, and each
 //! epoch's batches, shuffled or (under [`Batching::ByLength`]) sorted by length.
 
+use std::ops::Range;
+
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha12Rng;
 
@@ -20,40 +22,35 @@ pub(super) fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
     out
 }
 
-/// [`Batching::ByLength`]'s batches: `shuffled` sorted by length within buckets of
-/// [`LENGTH_BUCKET`] batches (ties keep their shuffled order), cut into batches that are
-/// then put in random order.
-fn by_length<'a>(
-    shuffled: &'a mut [&'a [u32]],
-    batch_size: usize,
-    rng: &mut ChaCha12Rng,
-) -> Vec<&'a [&'a [u32]]> {
-    for bucket in shuffled.chunks_mut(batch_size * LENGTH_BUCKET) {
-        bucket.sort_by_key(|s| s.len());
-    }
-    let mut batches: Vec<_> = shuffled.chunks(batch_size).collect();
-    batches.shuffle(rng);
-    batches
-}
-
-/// An epoch's batches: `order` shuffled, then cut into batches of `batch_size` or, under
-/// [`Batching::ByLength`], into [`by_length`]'s batches; with the latter, also the mean
-/// number of targets per batch, which each batch's summed loss is divided by.
-pub(super) fn epoch_batches<'a>(
-    order: &'a mut [&'a [u32]],
+/// An epoch's batches, as ranges of `order` (indices of sequences whose lengths are
+/// `lengths`): `order` shuffled, then cut into batches of `batch_size` or, under
+/// [`Batching::ByLength`], sorted by length within buckets of [`LENGTH_BUCKET`] batches (ties
+/// keep their shuffled order) and cut into batches that are then put in random order. With
+/// the latter, also the mean number of targets per batch, which each batch's summed loss is
+/// divided by.
+pub(super) fn epoch_batches(
+    order: &mut [usize],
+    lengths: &[usize],
     batching: Batching,
     batch_size: usize,
     rng: &mut ChaCha12Rng,
-) -> (Vec<&'a [&'a [u32]]>, Option<f32>) {
+) -> (Vec<Range<usize>>, Option<f32>) {
     order.shuffle(rng);
+    let cut = |len: usize| -> Vec<Range<usize>> {
+        (0..len)
+            .step_by(batch_size)
+            .map(|start| start..(start + batch_size).min(len))
+            .collect()
+    };
     match batching {
-        Batching::Shuffled => {
-            let order: &'a [&'a [u32]] = order;
-            (order.chunks(batch_size).collect(), None)
-        }
+        Batching::Shuffled => (cut(order.len()), None),
         Batching::ByLength => {
-            let targets: usize = order.iter().map(|s| s.len() - 1).sum();
-            let batches = by_length(order, batch_size, rng);
+            let targets: usize = order.iter().map(|&i| lengths[i] - 1).sum();
+            for bucket in order.chunks_mut(batch_size * LENGTH_BUCKET) {
+                bucket.sort_by_key(|&i| lengths[i]);
+            }
+            let mut batches = cut(order.len());
+            batches.shuffle(rng);
             let per_batch = targets as f64 / batches.len() as f64;
             (batches, Some(per_batch as f32))
         }

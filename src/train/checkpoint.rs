@@ -1,6 +1,6 @@
 //! Training checkpoints: the whole state of a training run in one file, written after
 //! every epoch, so that a run stopped at any moment (Ctrl-C, a closed laptop, a session
-//! limit) resumes where its last epoch ended. Native only.
+//! limit) resumes where its last epoch ended. The file is written and read natively only.
 //!
 //! The file: the magic `AWRSRCKP`, a format version (u32, little-endian), a CRC-32 of
 //! everything after it (u32), then four sections, each its length (u64) and its bytes:
@@ -12,6 +12,7 @@
 //! checked against the run it resumes ([`Checkpoint::check_fits`]).
 
 use std::collections::{HashMap, HashSet};
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
 use burn::optim::OptimizerRecord;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{Batching, Loss, TrainConfig};
 use crate::catalogue::{excerpt, message_excerpt};
 use crate::data::Split;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::fs::{Refused, read_bounded, write_atomic};
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
@@ -321,6 +323,7 @@ impl Checkpoint {
     /// Reads a checkpoint file: a regular file of at most [`MAX_CHECKPOINT_BYTES`], read
     /// with that bound (a file that grows while it is read is cut there and then fails its
     /// checksum).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn read(path: &Path) -> Result<Self, String> {
         let refuse = |e: String| format!("checkpoint {}: {e}", path.display());
         let bytes = read_bounded(path, MAX_CHECKPOINT_BYTES).map_err(|e| match e {
@@ -367,6 +370,7 @@ fn parameter_shapes(bytes: &[u8]) -> Result<HashMap<u64, Vec<usize>>, String> {
 
 /// Writes `checkpoint` to `path` atomically (a temporary file renamed over it): a run
 /// stopped mid-write leaves the previous epoch's checkpoint whole.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn write(path: &Path, checkpoint: &Checkpoint) -> Result<(), String> {
     write_atomic(path, &checkpoint.to_bytes()?)
 }

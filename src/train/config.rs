@@ -194,6 +194,22 @@ impl TrainConfig {
 }
 
 impl TrainConfig {
+    /// The defaults for a log of `kind` with `num_items` items: the kind's
+    /// ([`LogKind::defaults`]) and the catalogue's objective ([`Loss::for_catalogue`]), the
+    /// rest [`Self::DEFAULTS`].
+    pub fn for_log(kind: LogKind, num_items: usize) -> Self {
+        let defaults = kind.defaults();
+        Self {
+            batch_size: defaults.batch_size,
+            batching: defaults.batching,
+            loss: Loss::for_catalogue(num_items),
+            patience: defaults.patience,
+            temperature: defaults.temperature,
+            lr_decay: defaults.lr_decay,
+            ..Self::DEFAULTS
+        }
+    }
+
     /// Most epochs accepted.
     pub const MAX_EPOCHS: usize = 100_000;
     /// Largest batch accepted.

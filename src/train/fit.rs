@@ -1,23 +1,27 @@
 //! The training loop: every position of a training sequence predicts its next item; Adam;
-//! early stopping on validation NDCG@10; a checkpoint after every epoch to resume from.
+//! early stopping on validation NDCG@10. [`Trainer`] advances a run one batch at a time, so
+//! that its driver can report progress, stop it or yield between batches (the studio's
+//! Worker); [`train`] drives it to the end with a progress bar and, natively, a checkpoint
+//! after every epoch to resume from.
 
+use std::ops::Range;
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha12Rng;
+use web_time::Instant;
 
 use super::batching::{epoch_batches, windows};
-use super::checkpoint::{
-    Checkpoint, Settings, State, fingerprint, load_module, load_optimizer, save_module,
-    save_optimizer, write,
-};
+#[cfg(not(target_arch = "wasm32"))]
+use super::checkpoint::{Checkpoint, Settings, State, load_optimizer, save_optimizer, write};
+use super::checkpoint::{fingerprint, load_module, save_module};
 use super::config::TrainConfig;
 use super::loss::{Objective, as_served, batch_loss};
-use crate::data::Split;
+use crate::data::{Case, Split};
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
@@ -51,9 +55,10 @@ pub struct Trained {
 /// after every epoch and, when the file already exists, the run resumes from it (it must
 /// come from the same data, model and training settings; `epochs` and `patience` may
 /// differ). With `init`, training starts from that network's weights (a warm retrain,
-/// [`crate::warm`]) instead of random ones. Fails on invalid settings, a split that cannot
+/// `crate::warm`) instead of random ones. Fails on invalid settings, a split that cannot
 /// train ([`check_trainable`]), a checkpoint of another run or a diverging loss (NaN or
 /// infinite).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn train(
     config: &ModelConfig,
     train: &TrainConfig,
@@ -63,167 +68,414 @@ pub fn train(
     checkpoint: Option<&Path>,
     say: &mut dyn FnMut(String),
 ) -> Result<Trained, String> {
-    config.validate()?;
-    train.validate()?;
-    check_trainable(split)?;
-    let ad_device = device.clone().autodiff();
-    ad_device.seed(train.seed);
-    let mut run = Run::start(config, train, init, &ad_device)?;
-    let sequences: Vec<&[u32]> = split
-        .train
-        .iter()
-        .flat_map(|s| windows(s, config.max_len))
-        .collect();
-    let fit = Fit {
-        config,
-        train,
-        split,
-        device,
-        objective: Objective::new(config, train, &sequences),
-        sequences,
-        ad_device,
-        checkpoint,
-        data: fingerprint(split),
-    };
+    let mut trainer = Trainer::new(config, train, split, device, init, checkpoint.is_some())?;
     if let Some(path) = checkpoint.filter(|path| path.exists()) {
-        run = fit.resume(path, say)?;
+        say(trainer.resume(path)?);
     }
-    while run.epoch < train.epochs {
-        if run
-            .best
-            .as_ref()
-            .is_some_and(|b| run.epoch - b.epoch >= train.patience)
-        {
-            say(format!(
-                "early stop: no better validation NDCG@10 for {} epochs",
-                train.patience
-            ));
-            break;
+    let mut bar = progress::Bar::hidden();
+    while let Some(step) = trainer.step()? {
+        match step {
+            Step::Batch { batch, batches, .. } => {
+                if batch == 1 {
+                    bar = progress::Bar::new(train.progress, batches, trainer.epoch(), train);
+                }
+                bar.advance(batch, || trainer.running_loss());
+            }
+            Step::Epoch(report) => {
+                bar.finish();
+                say(report.line());
+                if let Some(path) = checkpoint {
+                    write(path, &trainer.checkpoint()?)?;
+                }
+            }
         }
-        run = fit.epoch(run, say)?;
     }
-    let Best {
-        model,
-        epoch,
-        valid,
-        ..
-    } = run.best.ok_or("no epoch ran")?;
-    Ok(Trained {
-        model,
-        best_epoch: epoch,
-        best_valid: valid,
-        epochs_run: run.epoch,
-    })
+    if let Some(reason) = trainer.stopped_early() {
+        say(reason);
+    }
+    trainer.into_trained()
 }
 
-/// What every epoch of a run reads: the settings, the data, the devices and where the
-/// checkpoint goes.
-struct Fit<'a> {
-    config: &'a ModelConfig,
-    train: &'a TrainConfig,
-    split: &'a Split,
+/// What one [`Trainer::step`] did.
+pub enum Step {
+    /// Batch `batch` of `batches` (1-based) of epoch `epoch` trained.
+    Batch {
+        /// The epoch in progress (1-based).
+        epoch: usize,
+        /// Batches of this epoch done.
+        batch: usize,
+        /// Batches in this epoch.
+        batches: usize,
+    },
+    /// An epoch ended and was validated.
+    Epoch(EpochReport),
+}
+
+/// A finished epoch.
+#[derive(Clone, Debug)]
+pub struct EpochReport {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean batch loss.
+    pub loss: f64,
+    /// Seconds the epoch's batches took (validation not included).
+    pub seconds: f64,
+    /// Training sequences a second.
+    pub sequences_per_second: f64,
+    /// Validation metrics after the epoch.
+    pub valid: Metrics,
+    /// Whether they are the best so far (NDCG@10), which makes this epoch's model the kept one.
+    pub improved: bool,
+}
+
+impl EpochReport {
+    /// The CLI's line for the epoch.
+    pub fn line(&self) -> String {
+        format!(
+            "epoch {:>3}  loss {:.4}  {:.1} s, {:.0} seq/s  valid {}{}",
+            self.epoch,
+            self.loss,
+            self.seconds,
+            self.sequences_per_second,
+            self.valid.summary(),
+            if self.improved { "  *" } else { "" }
+        )
+    }
+}
+
+/// A training run that advances a batch at a time: the settings, the data (owned, so that
+/// a browser Worker can keep the trainer between calls), the network and its optimizer, the
+/// best model so far and the epoch in progress.
+pub struct Trainer {
+    config: ModelConfig,
+    train: TrainConfig,
+    valid: Vec<Case>,
     /// Where the model is evaluated (and the best one kept).
-    device: &'a Device,
+    device: Device,
     /// The autodiff version of `device`, where the model trains.
     ad_device: Device,
     /// The training sequences, long histories cut into [`windows`].
-    sequences: Vec<&'a [u32]>,
+    sequences: Vec<Vec<u32>>,
     objective: Objective,
-    checkpoint: Option<&'a Path>,
-    /// The split's [`fingerprint`].
+    /// The split's [`fingerprint`] (checkpoints, native only, are checked against it).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     data: String,
+    /// Whether the best model's weights are kept as bytes for checkpoints.
+    keep_saved: bool,
+    run: Run,
+    epoch: Option<Epoch>,
+    /// Set by [`Trainer::stop`].
+    stopped: bool,
 }
 
-impl Fit<'_> {
-    /// The run saved at `path`, which must be a checkpoint of this run.
-    fn resume(&self, path: &Path, say: &mut dyn FnMut(String)) -> Result<Run, String> {
-        let saved = Checkpoint::read(path)?;
-        saved
-            .check_fits(self.config, self.train, &self.data, self.split.valid.len())
-            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-        let run = Run::resume(saved, self.config, self.device, &self.ad_device)
-            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-        // Dropout after a resume draws from a stream of its own (the backend's generator
-        // cannot be saved); shuffling and negatives continue exactly.
-        let stream = (run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.ad_device.seed(self.train.seed ^ stream);
-        let best = run.best.as_ref().map_or(String::new(), |b| {
-            format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
-        });
-        say(format!(
-            "resumed from {} after epoch {}{best}",
-            path.display(),
-            run.epoch
-        ));
-        Ok(run)
+/// The epoch in progress: its batches (ranges of `order`, indices of sequences) and how far
+/// it has come.
+struct Epoch {
+    order: Vec<usize>,
+    batches: Vec<Range<usize>>,
+    per_batch: Option<f32>,
+    done: usize,
+    /// The batch losses, summed on the device: reading one back each batch would make a GPU
+    /// wait for every step before the next is queued.
+    loss_sum: Tensor<1>,
+    started: Instant,
+}
+
+impl Trainer {
+    /// A run of `config` on `split` (copied) on `device`, from random weights or `init`'s (a
+    /// warm retrain); with `keep_saved`, it can write checkpoints. Fails on invalid settings
+    /// or a split that cannot train ([`check_trainable`]).
+    pub fn new(
+        config: &ModelConfig,
+        train: &TrainConfig,
+        split: &Split,
+        device: &Device,
+        init: Option<&Awrsr>,
+        keep_saved: bool,
+    ) -> Result<Self, String> {
+        config.validate()?;
+        train.validate()?;
+        check_trainable(split)?;
+        let ad_device = device.clone().autodiff();
+        ad_device.seed(train.seed);
+        let run = Run::start(config, train, init, &ad_device)?;
+        let windows: Vec<&[u32]> = split
+            .train
+            .iter()
+            .flat_map(|s| windows(s, config.max_len))
+            .collect();
+        Ok(Self {
+            objective: Objective::new(config, train, &windows),
+            sequences: windows.into_iter().map(<[u32]>::to_vec).collect(),
+            config: config.clone(),
+            train: train.clone(),
+            valid: split.valid.clone(),
+            device: device.clone(),
+            ad_device,
+            data: fingerprint(split),
+            keep_saved,
+            run,
+            epoch: None,
+            stopped: false,
+        })
     }
 
-    /// Trains `run` for one more epoch, validates it (keeping the best model, decaying the
-    /// learning rate when it is no better) and writes the checkpoint. Fails when the loss
-    /// diverges.
-    fn epoch(&self, run: Run, say: &mut dyn FnMut(String)) -> Result<Run, String> {
-        let epoch = run.epoch + 1;
-        let started = std::time::Instant::now();
-        let (mut run, loss) = run.fit_epoch(self);
-        let seconds = started.elapsed().as_secs_f64();
-        if !loss.is_finite() {
-            return Err(format!(
-                "training diverged in epoch {epoch}: the loss is {loss} (try a lower learning rate)"
-            ));
+    /// Training sequences (windows) an epoch passes over.
+    pub fn sequences(&self) -> usize {
+        self.sequences.len()
+    }
+
+    /// The epoch in progress or, between epochs, the last one finished (0 before the first).
+    pub fn epoch(&self) -> usize {
+        self.run.epoch + usize::from(self.epoch.is_some())
+    }
+
+    /// Batches in an epoch.
+    pub fn batches_per_epoch(&self) -> usize {
+        match &self.epoch {
+            Some(epoch) => epoch.batches.len(),
+            None => self.sequences.len().div_ceil(self.train.batch_size),
         }
-        let snapshot = as_served(run.model.valid(), self.train.temperature);
+    }
+
+    /// Seconds the epoch in progress has run.
+    pub fn epoch_seconds(&self) -> f64 {
+        self.epoch
+            .as_ref()
+            .map_or(0.0, |e| e.started.elapsed().as_secs_f64())
+    }
+
+    /// The mean loss of the epoch in progress so far (read from the device).
+    pub fn running_loss(&self) -> f64 {
+        self.epoch.as_ref().map_or(f64::NAN, |e| {
+            read_scalar(&e.loss_sum) / e.done.max(1) as f64
+        })
+    }
+
+    /// Ends the run now: the epoch in progress is dropped and the best model so far kept.
+    pub fn stop(&mut self) {
+        self.epoch = None;
+        self.stopped = true;
+    }
+
+    /// Why the run ended before its last epoch: patience spent (or a stop), if so.
+    pub fn stopped_early(&self) -> Option<String> {
+        if self.stopped {
+            return Some(format!("stopped after epoch {}", self.run.epoch));
+        }
+        let best = self.run.best.as_ref()?;
+        (self.run.epoch < self.train.epochs && self.run.epoch - best.epoch >= self.train.patience)
+            .then(|| {
+                format!(
+                    "early stop: no better validation NDCG@10 for {} epochs",
+                    self.train.patience
+                )
+            })
+    }
+
+    /// Whether the run has ended: its epochs done, patience spent, or stopped.
+    pub fn finished(&self) -> bool {
+        self.epoch.is_none()
+            && (self.run.epoch >= self.train.epochs || self.stopped_early().is_some())
+    }
+
+    /// Trains the next batch (the first of a new epoch shuffles the sequences); after an
+    /// epoch's last batch, validates it, keeps the model when it is the best so far and
+    /// decays the learning rate when it is not. `None` once the run has [`finished`]. Fails
+    /// when the loss diverges.
+    ///
+    /// [`finished`]: Trainer::finished
+    pub fn step(&mut self) -> Result<Option<Step>, String> {
+        if self.finished() {
+            return Ok(None);
+        }
+        let run = &mut self.run;
+        let epoch = self.epoch.get_or_insert_with(|| {
+            let mut order: Vec<usize> = (0..self.sequences.len()).collect();
+            let lengths: Vec<usize> = self.sequences.iter().map(Vec::len).collect();
+            let (batches, per_batch) = epoch_batches(
+                &mut order,
+                &lengths,
+                self.train.batching,
+                self.train.batch_size,
+                &mut run.rng,
+            );
+            Epoch {
+                order,
+                batches,
+                per_batch,
+                done: 0,
+                loss_sum: Tensor::<1>::zeros([1], &self.ad_device),
+                started: Instant::now(),
+            }
+        });
+        let range = epoch.batches[epoch.done].clone();
+        let batch: Vec<&[u32]> = epoch.order[range]
+            .iter()
+            .map(|&i| self.sequences[i].as_slice())
+            .collect();
+        let loss = batch_loss(
+            run.model.as_ref().expect("a model between steps"),
+            &self.config,
+            &self.objective,
+            &batch,
+            epoch.per_batch,
+            &mut run.rng,
+            &self.ad_device,
+        );
+        epoch.loss_sum = epoch.loss_sum.clone() + loss.clone().detach();
+        let grads = GradientsParams::from_grads(loss.backward(), run.model());
+        let lr = self.train.learning_rate * run.lr_scale;
+        // The model moves through the step, so that burn may update its weights in place.
+        let model = run.model.take().expect("a model between steps");
+        run.model = Some(run.optimizer.step(lr, model, grads));
+        epoch.done += 1;
+        let (done, batches) = (epoch.done, epoch.batches.len());
+        if done < batches {
+            return Ok(Some(Step::Batch {
+                epoch: run.epoch + 1,
+                batch: done,
+                batches,
+            }));
+        }
+        let finished = self.epoch.take().expect("an epoch in progress");
+        self.end_epoch(finished)
+            .map(|report| Some(Step::Epoch(report)))
+    }
+
+    /// Validates the model after `epoch`'s last batch and keeps it when it is the best so far.
+    fn end_epoch(&mut self, epoch: Epoch) -> Result<EpochReport, String> {
+        let seconds = epoch.started.elapsed().as_secs_f64();
+        let loss = read_scalar(&epoch.loss_sum) / epoch.batches.len() as f64;
+        let number = self.run.epoch + 1;
+        let diverged = |why: String| {
+            format!("training diverged in epoch {number}: {why} (try a lower learning rate)")
+        };
+        if !loss.is_finite() {
+            return Err(diverged(format!("the loss is {loss}")));
+        }
+        let snapshot = as_served(self.run.model().valid(), self.train.temperature);
         let valid = evaluate(
             &snapshot,
             self.config.max_len,
-            &self.split.valid,
+            &self.valid,
             false,
-            self.device,
+            &self.device,
         )
-        .map_err(|e| {
-            format!("training diverged in epoch {epoch}: {e} (try a lower learning rate)")
-        })?;
+        .map_err(|e| diverged(e.to_string()))?;
+        let run = &mut self.run;
         let improved = run
             .best
             .as_ref()
             .is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
-        let pace = format!(
-            "{seconds:.1} s, {:.0} seq/s",
-            self.sequences.len() as f64 / seconds
-        );
-        say(format!(
-            "epoch {epoch:>3}  loss {loss:.4}  {pace}  valid {}{}",
-            valid.summary(),
-            if improved { "  *" } else { "" }
-        ));
-        if !improved {
-            run.lr_scale *= self.train.lr_decay;
-        }
         if improved {
             let saved = self
-                .checkpoint
-                .map(|_| save_module(&snapshot))
+                .keep_saved
+                .then(|| save_module(&snapshot))
                 .transpose()?;
             run.best = Some(Best {
                 model: snapshot,
-                epoch,
-                valid,
+                epoch: number,
+                valid: valid.clone(),
                 saved,
             });
+        } else {
+            run.lr_scale *= self.train.lr_decay;
         }
-        run.epoch = epoch;
-        if let Some(path) = self.checkpoint {
-            write(path, &run.checkpoint(self.config, self.train, &self.data)?)?;
-        }
-        Ok(run)
+        run.epoch = number;
+        Ok(EpochReport {
+            epoch: number,
+            loss,
+            seconds,
+            sequences_per_second: self.sequences.len() as f64 / seconds,
+            valid,
+            improved,
+        })
+    }
+
+    /// The best epoch so far (1-based; 0 before the first ends) and the epochs finished.
+    pub fn progress(&self) -> (usize, usize) {
+        let best = self.run.best.as_ref().map_or(0, |b| b.epoch);
+        (best, self.run.epoch)
+    }
+
+    /// The best model so far, in inference mode (none before the first epoch ends).
+    pub fn best(&self) -> Option<&Awrsr> {
+        self.run.best.as_ref().map(|b| &b.model)
+    }
+
+    /// The run's result: the best model and its epoch. Fails when no epoch has finished.
+    pub fn into_trained(self) -> Result<Trained, String> {
+        let Best {
+            model,
+            epoch,
+            valid,
+            ..
+        } = self.run.best.ok_or("no epoch ran")?;
+        Ok(Trained {
+            model,
+            best_epoch: epoch,
+            best_valid: valid,
+            epochs_run: self.run.epoch,
+        })
+    }
+
+    /// Continues the run saved at `path`, which must be a checkpoint of this run; the line
+    /// to print.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn resume(&mut self, path: &Path) -> Result<String, String> {
+        let saved = Checkpoint::read(path)?;
+        saved
+            .check_fits(&self.config, &self.train, &self.data, self.valid.len())
+            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        self.run = Run::resume(saved, &self.config, &self.device, &self.ad_device)
+            .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+        self.epoch = None;
+        // Dropout after a resume draws from a stream of its own (the backend's generator
+        // cannot be saved); shuffling and negatives continue exactly.
+        let stream = (self.run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.ad_device.seed(self.train.seed ^ stream);
+        let best = self.run.best.as_ref().map_or(String::new(), |b| {
+            format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
+        });
+        Ok(format!(
+            "resumed from {} after epoch {}{best}",
+            path.display(),
+            self.run.epoch
+        ))
+    }
+
+    /// The checkpoint of this run between epochs (at least one finished).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn checkpoint(&self) -> Result<Checkpoint, String> {
+        let run = &self.run;
+        let best = run.best.as_ref().ok_or("no epoch ran")?;
+        let state = State {
+            model: self.config.clone(),
+            settings: Settings::of(&self.train),
+            data: self.data.clone(),
+            epoch: run.epoch,
+            rng_word_pos: run.rng.get_word_pos(),
+            lr_scale: run.lr_scale,
+            best_epoch: best.epoch,
+            best_valid: best.valid.clone(),
+        };
+        Ok(Checkpoint {
+            state,
+            model: save_module(run.model())?,
+            optimizer: save_optimizer(run.optimizer.to_record())?,
+            best: best.saved.clone().ok_or("the best model was not saved")?,
+        })
     }
 }
 
-/// A training run between epochs: everything a checkpoint holds.
+/// A training run between batches: everything a checkpoint holds.
 struct Run {
     rng: ChaCha12Rng,
     /// The learning rate's factor now (the decay applied so far).
     lr_scale: f64,
-    model: Awrsr,
+    /// The network (taken out only while an optimizer step runs).
+    model: Option<Awrsr>,
     optimizer: ModuleOptimizer,
     best: Option<Best>,
     epoch: usize,
@@ -234,6 +486,8 @@ struct Best {
     model: Awrsr,
     epoch: usize,
     valid: Metrics,
+    /// Its weights as a checkpoint holds them (native only).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     saved: Option<Vec<u8>>,
 }
 
@@ -252,54 +506,21 @@ impl Run {
         Ok(Self {
             rng: ChaCha12Rng::seed_from_u64(train.seed),
             lr_scale: 1.0,
-            model,
+            model: Some(model),
             optimizer: AdamConfig::new().init(),
             best: None,
             epoch: 0,
         })
     }
 
-    /// One pass over the shuffled training sequences, an Adam step per batch; the mean batch
-    /// loss. (The model moves through each step, so that burn may update its weights in
-    /// place.)
-    fn fit_epoch(mut self, fit: &Fit) -> (Self, f64) {
-        let train = fit.train;
-        let mut order = fit.sequences.to_vec();
-        let (batches, per_batch) =
-            epoch_batches(&mut order, train.batching, train.batch_size, &mut self.rng);
-        let bar = progress_bar(train.progress, batches.len(), self.epoch + 1, train.epochs);
-        // The losses add up on the device: reading one back each batch would make a GPU wait
-        // for every step before the next is queued. The bar reads the sum now and then.
-        let mut loss_sum = Tensor::<1>::zeros([1], &fit.ad_device);
-        for (i, batch) in batches.iter().enumerate() {
-            let loss = batch_loss(
-                &self.model,
-                fit.config,
-                &fit.objective,
-                batch,
-                per_batch,
-                &mut self.rng,
-                &fit.ad_device,
-            );
-            loss_sum = loss_sum + loss.clone().detach();
-            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            self.model =
-                self.optimizer
-                    .step(train.learning_rate * self.lr_scale, self.model, grads);
-            bar.inc(1);
-            if !bar.is_hidden() && i % PROGRESS_READ_EVERY == 0 {
-                bar.set_message(format!(
-                    "loss {:.4}",
-                    read_scalar(&loss_sum) / (i + 1) as f64
-                ));
-            }
-        }
-        bar.finish_and_clear();
-        (self, read_scalar(&loss_sum) / batches.len() as f64)
+    /// The network being trained.
+    fn model(&self) -> &Awrsr {
+        self.model.as_ref().expect("a model between steps")
     }
 
     /// The run a checkpoint describes: weights and optimizer on `ad_device`, the best
     /// model on `device`.
+    #[cfg(not(target_arch = "wasm32"))]
     fn resume(
         saved: Checkpoint,
         config: &ModelConfig,
@@ -325,58 +546,65 @@ impl Run {
         Ok(Self {
             rng,
             lr_scale: state.lr_scale,
-            model,
+            model: Some(model),
             optimizer,
             best: Some(best),
             epoch: state.epoch,
         })
     }
-
-    /// The checkpoint of this run (which has completed at least one epoch).
-    fn checkpoint(
-        &self,
-        config: &ModelConfig,
-        train: &TrainConfig,
-        data: &str,
-    ) -> Result<Checkpoint, String> {
-        let best = self.best.as_ref().ok_or("no epoch ran")?;
-        let state = State {
-            model: config.clone(),
-            settings: Settings::of(train),
-            data: data.to_string(),
-            epoch: self.epoch,
-            rng_word_pos: self.rng.get_word_pos(),
-            lr_scale: self.lr_scale,
-            best_epoch: best.epoch,
-            best_valid: best.valid.clone(),
-        };
-        Ok(Checkpoint {
-            state,
-            model: save_module(&self.model)?,
-            optimizer: save_optimizer(self.optimizer.to_record())?,
-            best: best.saved.clone().ok_or("the best model was not saved")?,
-        })
-    }
 }
-
-/// How often (in batches) the progress bar reads the running loss from the device.
-const PROGRESS_READ_EVERY: usize = 16;
 
 /// A one-element tensor's value, read from its device.
 fn read_scalar(tensor: &Tensor<1>) -> f64 {
     f64::from(tensor.clone().into_scalar::<f32>())
 }
 
-fn progress_bar(show: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(batches as u64);
-    let style =
-        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
+/// The CLI's progress bar over an epoch's batches.
+#[cfg(not(target_arch = "wasm32"))]
+mod progress {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    use super::TrainConfig;
+
+    /// How often (in batches) the bar reads the running loss from the device.
+    const READ_EVERY: usize = 16;
+
+    /// A bar, hidden when progress is off.
+    pub(super) struct Bar(ProgressBar);
+
+    impl Bar {
+        /// A bar that shows nothing.
+        pub(super) fn hidden() -> Self {
+            Self(ProgressBar::hidden())
+        }
+
+        /// A bar over `batches` batches of `epoch`, shown when `show` is set.
+        pub(super) fn new(show: bool, batches: usize, epoch: usize, train: &TrainConfig) -> Self {
+            if !show {
+                return Self::hidden();
+            }
+            let bar = ProgressBar::new(batches as u64);
+            let style = ProgressStyle::with_template(
+                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}",
+            )
             .expect("valid template")
             .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_prefix(format!("{epoch}/{epochs}"));
-    bar
+            bar.set_style(style);
+            bar.set_prefix(format!("{epoch}/{}", train.epochs));
+            Self(bar)
+        }
+
+        /// Marks batch `batch` (1-based) done, showing `loss()` now and then.
+        pub(super) fn advance(&self, batch: usize, loss: impl FnOnce() -> f64) {
+            self.0.inc(1);
+            if !self.0.is_hidden() && (batch - 1).is_multiple_of(READ_EVERY) {
+                self.0.set_message(format!("loss {:.4}", loss()));
+            }
+        }
+
+        /// Clears the bar.
+        pub(super) fn finish(&self) {
+            self.0.finish_and_clear();
+        }
+    }
 }

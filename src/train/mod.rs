@@ -1,11 +1,11 @@
-//! Training (native only: a progress bar, synchronous reads, files): every position of a
-//! training sequence predicts its next item; Adam; early stopping on validation NDCG@10; a
-//! checkpoint after every epoch to resume from.
+//! Training: every position of a training sequence predicts its next item; Adam; early
+//! stopping on validation NDCG@10; natively a checkpoint after every epoch to resume from.
+//! The same code trains in the studio's browser build, a batch per [`Trainer::step`].
 //!
 //! The files, each depending only on those before it: `config.rs` (the settings, their
 //! bounds and defaults), `loss.rs` (the objective of one batch), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
-//! [`train`]); `tests.rs` tests the windows and the losses.
+//! [`Trainer`]); `tests.rs` tests the windows and the losses.
 
 mod batching;
 pub mod checkpoint;
@@ -16,4 +16,6 @@ mod loss;
 mod tests;
 
 pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConfig};
-pub use fit::{Trained, check_trainable, train};
+#[cfg(not(target_arch = "wasm32"))]
+pub use fit::train;
+pub use fit::{EpochReport, Step, Trained, Trainer, check_trainable};

@@ -14,6 +14,8 @@ mod gpu;
 mod options;
 mod reflect;
 mod results;
+#[cfg(feature = "studio")]
+mod studio;
 
 use std::cell::Cell;
 use std::rc::Rc;

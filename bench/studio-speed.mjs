@@ -1,0 +1,77 @@
+// The studio's training speed (issue 26, point 5): ml-latest-small trained by the studio's
+// CPU build in headless Chromium (one thread: a page's wasm has one) against the native CLI
+// on one thread (RAYON_NUM_THREADS=1) and on both cores, same settings and seed, one after
+// the other in one run. Both follow the same trajectory (tests/browser/studio-parity), so they
+// stop at the same epoch. Writes results/studio-speed.json.
+//
+//   node bench/studio-speed.mjs [--epochs N]   (default 200: until early stopping)
+//   AWRSR_BIN: the CLI to time (default: the release build in $CARGO_TARGET_DIR).
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, serve, launch, apiPage } from '../tests/browser/harness.mjs';
+
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : process.argv[at + 1];
+};
+const EPOCHS = Number(arg('--epochs', '200'));
+const BIN = process.env.AWRSR_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'release/awrsr');
+const DATA = join(ROOT, 'data/ml-latest-small');
+
+/** The CLI's run on `threads` threads: wall seconds, epochs run and best validation. */
+function cli(threads) {
+  const metrics = join(ROOT, 'test-output', `studio-speed-cli-${threads}.json`);
+  const started = performance.now();
+  const log = execFileSync(BIN, ['train', '--data', join(DATA, 'ratings.csv'), '--epochs', String(EPOCHS), '--seed', '42',
+    '--out', join(ROOT, 'test-output', `studio-speed-${threads}.awrsr`), '--metrics-json', metrics, '--quiet'],
+  { env: { ...process.env, RAYON_NUM_THREADS: String(threads) }, encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  const best = log.match(/best epoch (\d+) of (\d+)/);
+  return { threads, seconds, bestEpoch: Number(best[1]), epochsRun: Number(best[2]) };
+}
+
+/** The studio's run in a page: wall seconds from `start` to the finished result, epochs. */
+async function studio(page) {
+  const files = [await readFile(join(DATA, 'ratings.csv')), await readFile(join(DATA, 'movies.csv'))];
+  return page.evaluate(async ([ratings, movies, epochs]) => {
+    const studio = new awrsr.Studio();
+    studio.addFile('ratings.csv', new Uint8Array(ratings));
+    studio.addFile('movies.csv', new Uint8Array(movies));
+    const read = performance.now();
+    studio.read('ratings.csv', {});
+    const started = performance.now();
+    studio.start({ epochs, seed: 42 });
+    let progress;
+    const perEpoch = [];
+    do {
+      progress = studio.step(250);
+      if (progress.finished) perEpoch.push(progress.finished.seconds);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } while (!progress.done);
+    const result = studio.finish('f32');
+    const seconds = (performance.now() - started) / 1000;
+    studio.free();
+    return { readSeconds: (started - read) / 1000, seconds, bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, perEpoch };
+  }, [Array.from(files[0]), Array.from(files[1]), EPOCHS]);
+}
+
+const server = await serve();
+const browser = await launch({ webgpu: false });
+try {
+  const page = await apiPage(browser, server.url, '/pkg-studio');
+  const oneThread = cli(1);
+  const browserRun = await studio(page);
+  const twoThreads = cli(2);
+  const results = {
+    data: 'ml-latest-small', epochs: EPOCHS, machine: `${(await import('node:os')).cpus().length} cores`,
+    cli: [oneThread, twoThreads], studio: browserRun,
+    ratioToOneThread: browserRun.seconds / oneThread.seconds,
+    ratioToTwoThreads: browserRun.seconds / twoThreads.seconds,
+  };
+  await writeFile(join(ROOT, 'results/studio-speed.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await browser.close();
+  await server.close();
+}

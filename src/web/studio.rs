@@ -1,0 +1,557 @@
+//! The studio's JavaScript API (the `studio` feature's build, `pkg-studio/`): a shop's export
+//! read by the CLI's readers, split under the CLI's protocol, a model trained by the CLI's
+//! [`Trainer`] a few batches per call (the page's Worker yields between calls, so that it
+//! hears "stop"), its figures beside the baselines, and the bundle to download. Glue only;
+//! errors cross as `Error`s with the CLI's messages, naming the file and line.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::options::parse_options;
+use super::reflect::now;
+use super::results::to_js;
+use crate::bundle::{self, Precision};
+use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard, files};
+use crate::eval::{Report, check_evaluable};
+use crate::model::{ModelConfig, Refinement};
+use crate::protocol::{Prepared, Protocol, prepare};
+use crate::train::{LogKind, Step, TrainConfig, Trainer};
+
+/// Options of `read`: the CLI's reading flags.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct ReadOptions {
+    /// `--format`'s names; detected when absent or `'auto'`.
+    format: Option<String>,
+    session_column: Option<String>,
+    visitor_column: Option<String>,
+    item_column: Option<String>,
+    time_column: Option<String>,
+    event_column: Option<String>,
+    /// Event types to keep, comma-separated (`"view,addtocart"`).
+    events: Option<String>,
+    /// Minutes of inactivity that end a visitor's session.
+    gap_minutes: Option<f64>,
+    /// SR-GNN's standard preprocessing.
+    preprocess: Option<bool>,
+    /// With it, the days at the end held out for testing.
+    test_days: Option<f64>,
+    /// Users with fewer interactions are dropped.
+    min_interactions: Option<usize>,
+}
+
+impl ReadOptions {
+    /// The CLI's reading options for these; a click export's format when columns are named.
+    fn load_options(&self) -> Result<LoadOptions, String> {
+        let format = match self.format.as_deref() {
+            None | Some("auto") => None,
+            Some(name) => {
+                Some(Format::from_name(name).ok_or_else(|| format!("unknown format {name:?}"))?)
+            }
+        };
+        let columns = [
+            &self.session_column,
+            &self.visitor_column,
+            &self.item_column,
+            &self.time_column,
+            &self.event_column,
+            &self.events,
+        ];
+        let names_columns = columns
+            .iter()
+            .any(|c| c.as_deref().is_some_and(|c| !c.is_empty()));
+        let gap = self
+            .gap_minutes
+            .unwrap_or(data::events::DEFAULT_SESSION_GAP_SECONDS / 60.0);
+        if !(gap.is_finite() && gap > 0.0) {
+            return Err(format!(
+                "the session gap {gap} is not a positive number of minutes"
+            ));
+        }
+        let named = |c: &Option<String>| c.clone().filter(|c| !c.is_empty());
+        let events = EventOptions {
+            session_column: named(&self.session_column),
+            visitor_column: named(&self.visitor_column),
+            item_column: named(&self.item_column),
+            time_column: named(&self.time_column),
+            event_column: named(&self.event_column),
+            keep_events: named(&self.events)
+                .map(|e| e.split(',').map(|e| e.trim().to_string()).collect()),
+            session_gap_seconds: gap * 60.0,
+        };
+        let preprocess = self.preprocess.unwrap_or(false).then(|| Standard {
+            test_days: self.test_days.unwrap_or(Standard::default().test_days),
+            ..Standard::default()
+        });
+        Ok(LoadOptions {
+            format: format.or(names_columns.then_some(Format::Events)),
+            min_interactions: self.min_interactions.unwrap_or(1),
+            events,
+            preprocess,
+        })
+    }
+}
+
+/// What `read` found, for the page to show.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'a> {
+    format: &'static str,
+    detected: Option<&'static str>,
+    kind: &'static str,
+    sequences: usize,
+    items: usize,
+    interactions: usize,
+    timed: bool,
+    notes: &'a [String],
+    protocol: Protocol,
+    train_sequences: usize,
+    valid_cases: usize,
+    test_cases: usize,
+}
+
+/// Settings of `start`.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct Settings {
+    /// `'small'`, `'medium'` (the default) or `'large'`: d = 32, 64 or 128.
+    size: Option<String>,
+    /// Most epochs; 0 or absent: until validation stops improving.
+    epochs: Option<usize>,
+    patience: Option<usize>,
+    seed: Option<u64>,
+    refinement: Option<Refinement>,
+}
+
+/// What `start` planned.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Plan<'a> {
+    batches: usize,
+    sequences: usize,
+    epochs: usize,
+    patience: usize,
+    model: &'a ModelConfig,
+    training: &'a TrainConfig,
+}
+
+/// A finished epoch, for the page.
+#[derive(Serialize)]
+struct EpochFigures {
+    epoch: usize,
+    loss: f64,
+    seconds: f64,
+    valid: BTreeMap<String, f64>,
+    improved: bool,
+}
+
+/// What `step` did.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Progress {
+    epoch: usize,
+    batch: usize,
+    batches: usize,
+    loss: f64,
+    seconds: f64,
+    sequences_per_second: f64,
+    finished: Option<EpochFigures>,
+    done: bool,
+    reason: Option<String>,
+}
+
+/// The result: the model's figures (as stored at `precision`) beside the baselines'.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Outcome<'a> {
+    best_epoch: usize,
+    epochs_run: usize,
+    precision: Precision,
+    bytes: usize,
+    protocol: Protocol,
+    test_cases: usize,
+    valid: &'a BTreeMap<String, f64>,
+    test: &'a BTreeMap<String, f64>,
+    baselines: Vec<Baseline<'a>>,
+}
+
+/// One baseline's test figures.
+#[derive(Serialize)]
+struct Baseline<'a> {
+    name: &'a str,
+    metrics: &'a BTreeMap<String, f64>,
+}
+
+/// The studio: a log read, then a training run, then its bundle.
+#[wasm_bindgen]
+pub struct Studio {
+    read: Option<(Log, Prepared)>,
+    config: Option<ModelConfig>,
+    trainer: Option<Trainer>,
+    /// The trained model's bundle and figures, once asked for.
+    bundle: Option<Vec<u8>>,
+}
+
+#[wasm_bindgen]
+impl Studio {
+    /// An empty studio.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Studio {
+        Studio {
+            read: None,
+            config: None,
+            trainer: None,
+            bundle: None,
+        }
+    }
+
+    /// Makes `bytes` readable as the file `name` (a log, or a companion such as
+    /// `movies.csv` next to MovieLens' `ratings.csv`).
+    #[wasm_bindgen(js_name = addFile)]
+    pub fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+        files::give(name, bytes);
+    }
+
+    /// Forgets every file given.
+    #[wasm_bindgen(js_name = clearFiles)]
+    pub fn clear_files(&mut self) {
+        files::forget_all();
+    }
+
+    /// Reads the file `name` as `awrsr train --data name` would, with the CLI's reading
+    /// options, and splits it under the CLI's protocol; what was read.
+    #[wasm_bindgen(unchecked_return_type = "Summary")]
+    pub fn read(
+        &mut self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let options: ReadOptions = parse_options(&options, "read options")?;
+        let load = options.load_options().map_err(|e| JsError::new(&e))?;
+        let log = data::read(name.as_ref(), &load).map_err(|e| JsError::new(&e.to_string()))?;
+        let protocol = match log.format.is_click_export() {
+            true => Protocol::Sessions,
+            false => Protocol::LeaveOneOut,
+        };
+        let mut notes = log.notes.clone();
+        let prepared = prepare(
+            &log,
+            &log.interactions,
+            protocol,
+            None,
+            TrainConfig::DEFAULTS.seed,
+            &mut |line| notes.push(line),
+        );
+        crate::train::check_trainable(&prepared.split)
+            .and_then(|()| check_evaluable(&prepared.split))
+            .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+        let interactions = &log.interactions;
+        let summary = to_js(&Summary {
+            format: log.format.name(),
+            detected: log.detected,
+            kind: if log.format.is_click_export() {
+                "sessions"
+            } else {
+                "users"
+            },
+            sequences: interactions.users.len(),
+            items: interactions.catalogue.len(),
+            interactions: interactions.len(),
+            timed: log.timed,
+            notes: &notes,
+            protocol,
+            train_sequences: prepared.split.train.len(),
+            valid_cases: prepared.split.valid.len(),
+            test_cases: prepared.split.test.len(),
+        })?;
+        *self = Studio {
+            read: Some((log, prepared)),
+            ..Studio::new()
+        };
+        Ok(summary)
+    }
+
+    /// Starts training on the log read, with the CLI's defaults for its kind and `settings`.
+    #[wasm_bindgen(unchecked_return_type = "Plan")]
+    pub fn start(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "TrainSettings")] settings: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let settings: Settings = parse_options(&settings, "training settings")?;
+        let (log, prepared) = self
+            .read
+            .as_ref()
+            .ok_or_else(|| JsError::new("no log has been read"))?;
+        let num_items = log.interactions.catalogue.len();
+        let d_model = match settings.size.as_deref() {
+            None | Some("medium") => ModelConfig::DEFAULTS.d_model,
+            Some("small") => 32,
+            Some("large") => 128,
+            Some(other) => return Err(JsError::new(&format!("unknown size {other:?}"))),
+        };
+        let kind = LogKind::of(
+            prepared.protocol == Protocol::Sessions,
+            &prepared.split.train,
+            ModelConfig::DEFAULTS.max_len,
+        );
+        let config = ModelConfig {
+            num_items,
+            d_model,
+            dropout: kind.defaults().dropout,
+            refinement: settings
+                .refinement
+                .unwrap_or(ModelConfig::DEFAULTS.refinement),
+            ..ModelConfig::DEFAULTS
+        };
+        let base = TrainConfig::for_log(kind, num_items);
+        let training = TrainConfig {
+            epochs: settings.epochs.filter(|&e| e > 0).unwrap_or(base.epochs),
+            patience: settings.patience.unwrap_or(base.patience),
+            seed: settings.seed.unwrap_or(base.seed),
+            progress: false,
+            ..base
+        };
+        let device = Device::flex();
+        let trainer = Trainer::new(&config, &training, &prepared.split, &device, None, false)
+            .map_err(|e| JsError::new(&e))?;
+        let plan = to_js(&Plan {
+            batches: trainer.batches_per_epoch(),
+            sequences: trainer.sequences(),
+            epochs: training.epochs,
+            patience: training.patience,
+            model: &config,
+            training: &training,
+        })?;
+        self.trainer = Some(trainer);
+        self.config = Some(config);
+        self.bundle = None;
+        Ok(plan)
+    }
+
+    /// Trains batches for about `budget_ms` milliseconds, or up to the end of an epoch
+    /// (which is then validated); where training stands.
+    #[wasm_bindgen(unchecked_return_type = "Progress")]
+    pub fn step(&mut self, budget_ms: f64) -> Result<JsValue, JsError> {
+        let trainer = self
+            .trainer
+            .as_mut()
+            .ok_or_else(|| JsError::new("training has not started"))?;
+        let started = now();
+        let mut finished = None;
+        let mut position = (trainer.epoch(), 0, trainer.batches_per_epoch());
+        while let Some(step) = trainer.step().map_err(|e| JsError::new(&e))? {
+            match step {
+                Step::Batch {
+                    epoch,
+                    batch,
+                    batches,
+                } => position = (epoch, batch, batches),
+                Step::Epoch(report) => {
+                    position = (report.epoch, position.2, position.2);
+                    finished = Some(report);
+                    break;
+                }
+            }
+            if now() - started >= budget_ms {
+                break;
+            }
+        }
+        let (epoch, batch, batches) = position;
+        let seconds = finished
+            .as_ref()
+            .map_or(trainer.epoch_seconds(), |r| r.seconds);
+        let done = trainer.finished();
+        let progress = Progress {
+            epoch,
+            batch,
+            batches,
+            loss: finished
+                .as_ref()
+                .map_or_else(|| trainer.running_loss(), |r| r.loss),
+            seconds,
+            sequences_per_second: (batch as f64 / batches.max(1) as f64)
+                * trainer.sequences() as f64
+                / seconds.max(1e-9),
+            reason: done.then(|| {
+                trainer
+                    .stopped_early()
+                    .unwrap_or_else(|| format!("all {epoch} epochs done"))
+            }),
+            finished: finished.map(|r| EpochFigures {
+                epoch: r.epoch,
+                loss: r.loss,
+                seconds: r.seconds,
+                valid: r.valid.averages(),
+                improved: r.improved,
+            }),
+            done,
+        };
+        to_js(&progress)
+    }
+
+    /// Ends training now; the best model so far is kept.
+    pub fn stop(&mut self) {
+        if let Some(trainer) = self.trainer.as_mut() {
+            trainer.stop();
+        }
+    }
+
+    /// The best model stored at `precision` (`'int8'` by default), evaluated as stored on
+    /// the test cases beside the baselines; the bundle is what [`Studio::bundle`] returns.
+    #[wasm_bindgen(unchecked_return_type = "StudioResult")]
+    pub fn finish(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "'int8' | 'f16' | 'f32'")] precision: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let precision: Precision = match precision.is_undefined() || precision.is_null() {
+            true => Precision::Int8,
+            false => serde_wasm_bindgen::from_value(precision)
+                .map_err(|_| JsError::new("precision must be 'int8', 'f16' or 'f32'"))?,
+        };
+        let message = |e: String| JsError::new(&e);
+        let (log, prepared) = self
+            .read
+            .as_ref()
+            .ok_or_else(|| message("no log has been read".into()))?;
+        let config = self
+            .config
+            .as_ref()
+            .ok_or_else(|| message("training has not started".into()))?;
+        let trainer = self
+            .trainer
+            .as_ref()
+            .ok_or_else(|| message("training has not started".into()))?;
+        let model = trainer
+            .best()
+            .ok_or_else(|| message("no epoch has finished yet".into()))?;
+        let catalogue = &log.interactions.catalogue;
+        let bytes = bundle::encode(model, config, catalogue, precision)
+            .map_err(|e| message(e.to_string()))?;
+        let device = Device::flex();
+        let stored = bundle::decode(&bytes, &device).map_err(|e| message(e.to_string()))?;
+        let report = Report::of(&stored.model, config, prepared, false, &device)
+            .map_err(|e| message(e.to_string()))?;
+        let baselines = match report.baselines.is_empty() {
+            true => vec![Baseline {
+                name: "popularity",
+                metrics: &report.popularity["test"],
+            }],
+            false => report
+                .baselines
+                .iter()
+                .map(|(name, metrics)| Baseline { name, metrics })
+                .collect(),
+        };
+        let (best_epoch, epochs_run) = trainer.progress();
+        let result = to_js(&Outcome {
+            best_epoch,
+            epochs_run,
+            precision,
+            bytes: bytes.len(),
+            protocol: report.protocol,
+            test_cases: prepared.split.test.len(),
+            valid: &report.valid,
+            test: &report.test,
+            baselines,
+        })?;
+        self.bundle = Some(bytes);
+        Ok(result)
+    }
+
+    /// The bundle `finish` made (`model.awrsr`): loadable by the CLI and the widget.
+    pub fn bundle(&self) -> Result<Vec<u8>, JsError> {
+        self.bundle
+            .clone()
+            .ok_or_else(|| JsError::new("call finish() first"))
+    }
+
+    /// Up to `count` test inputs (item ids, oldest first, at most the last 10 clicks) to show
+    /// recommendations for: spread over the test cases, two clicks or more.
+    #[wasm_bindgen(unchecked_return_type = "string[][]")]
+    pub fn examples(&self, count: usize) -> Result<JsValue, JsError> {
+        let (log, prepared) = self
+            .read
+            .as_ref()
+            .ok_or_else(|| JsError::new("no log has been read"))?;
+        let candidates: Vec<&[u32]> = prepared
+            .split
+            .test
+            .iter()
+            .map(|c| &c.input[c.input.len().saturating_sub(10)..])
+            .filter(|input| input.len() >= 2)
+            .collect();
+        let step = (candidates.len() / count.max(1)).max(1);
+        let catalogue = &log.interactions.catalogue;
+        let examples: Vec<Vec<&str>> = candidates
+            .iter()
+            .step_by(step)
+            .take(count)
+            .map(|input| input.iter().map(|&i| catalogue.id(i)).collect())
+            .collect();
+        to_js(&examples)
+    }
+
+    /// A `catalogue.json` skeleton for the widget: every item's id and, where the log came
+    /// with them, its title (the shop fills in the rest: images, links, prices).
+    pub fn catalogue(&self) -> Result<String, JsError> {
+        let (log, _) = self
+            .read
+            .as_ref()
+            .ok_or_else(|| JsError::new("no log has been read"))?;
+        let catalogue = &log.interactions.catalogue;
+        let entries: Vec<serde_json::Value> = catalogue
+            .ids()
+            .iter()
+            .zip(catalogue.titles())
+            .map(|(id, title)| serde_json::json!({ "id": id, "title": title.as_deref().unwrap_or(id) }))
+            .collect();
+        serde_json::to_string(&entries).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+impl Default for Studio {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Options of `Studio.read`: the CLI's reading flags. */
+export interface ReadOptions {
+  format?: 'auto' | 'movielens' | 'dat' | 'atomic' | 'sequences' | 'pairs' | 'events' | 'diginetica' | 'yoochoose' | 'retailrocket';
+  sessionColumn?: string; visitorColumn?: string; itemColumn?: string; timeColumn?: string; eventColumn?: string;
+  /** Event types to keep, comma-separated. */ events?: string;
+  gapMinutes?: number; preprocess?: boolean; testDays?: number; minInteractions?: number;
+}
+/** What `Studio.read` found. */
+export interface Summary {
+  format: string; detected: string | null; kind: 'sessions' | 'users'; sequences: number; items: number;
+  interactions: number; timed: boolean; notes: string[]; protocol: 'sessions' | 'leave-one-out';
+  trainSequences: number; validCases: number; testCases: number;
+}
+/** Settings of `Studio.start`; `epochs` 0 or absent: until validation stops improving. */
+export interface TrainSettings {
+  size?: 'small' | 'medium' | 'large'; epochs?: number; patience?: number; seed?: number;
+  refinement?: 'none' | 'simple' | 'value' | 'additive';
+}
+/** What `Studio.start` planned. */
+export interface Plan { batches: number; sequences: number; epochs: number; patience: number; model: object; training: object }
+/** Figures by name: `HR@10`, `NDCG@10`, `HR@20`, `MRR@20`, … */
+export type Metrics = Record<string, number>;
+/** What `Studio.step` did; `finished` when an epoch ended in the call. */
+export interface Progress {
+  epoch: number; batch: number; batches: number; loss: number; seconds: number; sequencesPerSecond: number;
+  finished: { epoch: number; loss: number; seconds: number; valid: Metrics; improved: boolean } | null;
+  done: boolean; reason: string | null;
+}
+/** What `Studio.finish` measured: the stored model's figures beside the baselines'. */
+export interface StudioResult {
+  bestEpoch: number; epochsRun: number; precision: 'int8' | 'f16' | 'f32'; bytes: number;
+  protocol: 'sessions' | 'leave-one-out'; testCases: number; valid: Metrics; test: Metrics;
+  baselines: { name: string; metrics: Metrics }[];
+}
+"#;
