@@ -7,6 +7,7 @@
 //   node bench/studio-speed.mjs [--epochs N]   (default 200: until early stopping)
 //   AWRSR_BIN: the CLI to time (default: the release build in $CARGO_TARGET_DIR).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, serve, launch, apiPage } from '../tests/browser/harness.mjs';
@@ -28,7 +29,8 @@ function cli(threads) {
   { env: { ...process.env, RAYON_NUM_THREADS: String(threads) }, encoding: 'utf8' });
   const seconds = (performance.now() - started) / 1000;
   const best = log.match(/best epoch (\d+) of (\d+)/);
-  return { threads, seconds, bestEpoch: Number(best[1]), epochsRun: Number(best[2]) };
+  const { valid, test } = JSON.parse(readFileSync(metrics, 'utf8'));
+  return { threads, seconds, bestEpoch: Number(best[1]), epochsRun: Number(best[2]), valid, test };
 }
 
 /** The studio's run in a page: wall seconds from `start` to the finished result, epochs. */
@@ -52,7 +54,10 @@ async function studio(page) {
     const result = studio.finish('f32');
     const seconds = (performance.now() - started) / 1000;
     studio.free();
-    return { readSeconds: (started - read) / 1000, seconds, bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, perEpoch };
+    return {
+      readSeconds: (started - read) / 1000, seconds, bestEpoch: result.bestEpoch, epochsRun: result.epochsRun, perEpoch,
+      valid: result.valid, test: result.test,
+    };
   }, [Array.from(files[0]), Array.from(files[1]), EPOCHS]);
 }
 
@@ -64,6 +69,7 @@ try {
   const browserRun = await studio(page);
   const twoThreads = cli(2);
   const results = {
+    date: new Date().toISOString(), command: `node bench/studio-speed.mjs --epochs ${EPOCHS}`,
     data: 'ml-latest-small', epochs: EPOCHS, machine: `${(await import('node:os')).cpus().length} cores`,
     cli: [oneThread, twoThreads], studio: browserRun,
     ratioToOneThread: browserRun.seconds / oneThread.seconds,

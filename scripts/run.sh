@@ -13,4 +13,5 @@ printf '\n== browser build\n'
 "$ROOT/scripts/build-web.sh"
 PORT="${PORT:-8080}"
 printf '\n== demo: open http://127.0.0.1:%s/www/  (Ctrl-C stops the server)\n' "$PORT"
+printf '   studio (train a model on your own export, in the browser): http://127.0.0.1:%s/www/studio/\n' "$PORT"
 exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$ROOT"

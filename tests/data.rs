@@ -421,6 +421,17 @@ fn latin1_logs_are_read_and_mixed_encodings_refused() {
         message.contains("mixes encodings: line 1 is not UTF-8 but line 2 is"),
         "{message}"
     );
+    // Both on one line: that line is named once.
+    let one_line = dir.path().join("mixed-one-line.txt");
+    let mut bytes = b"u1 caf\xe9 ".to_vec();
+    bytes.extend("café\n".as_bytes());
+    std::fs::write(&one_line, bytes).unwrap();
+    let message = error_of(&one_line, Some(Format::Sequences)).to_string();
+    assert!(
+        message
+            .contains("mixes encodings: line 1 holds both UTF-8 text and bytes that are not UTF-8"),
+        "{message}"
+    );
 }
 
 #[test]

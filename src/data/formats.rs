@@ -371,9 +371,14 @@ fn latin1(bytes: Vec<u8>, invalid_at: usize) -> Result<String, String> {
     for chunk in bytes.utf8_chunks() {
         if let Some(i) = chunk.valid().find(|c: char| !c.is_ascii()) {
             let (bad, good) = (line(invalid_at), line(offset + i));
-            return Err(format!(
-                "mixes encodings: line {bad} is not UTF-8 but line {good} is; save the file as UTF-8"
-            ));
+            return Err(match bad == good {
+                true => format!(
+                    "mixes encodings: line {bad} holds both UTF-8 text and bytes that are not UTF-8; save the file as UTF-8"
+                ),
+                false => format!(
+                    "mixes encodings: line {bad} is not UTF-8 but line {good} is; save the file as UTF-8"
+                ),
+            });
         }
         offset += chunk.valid().len() + chunk.invalid().len();
     }

@@ -197,9 +197,11 @@ pub struct Studio {
 
 #[wasm_bindgen]
 impl Studio {
-    /// An empty studio.
+    /// An empty studio (a module holds one at a time: the files given to an earlier one are
+    /// forgotten).
     #[wasm_bindgen(constructor)]
     pub fn new() -> Studio {
+        files::forget_all();
         Studio {
             read: None,
             config: None,
@@ -267,10 +269,9 @@ impl Studio {
             valid_cases: prepared.split.valid.len(),
             test_cases: prepared.split.test.len(),
         })?;
-        *self = Studio {
-            read: Some((log, prepared)),
-            ..Studio::new()
-        };
+        // Field by field: replacing the whole studio would drop it, and its files with it.
+        self.read = Some((log, prepared));
+        (self.config, self.trainer, self.bundle) = (None, None, None);
         Ok(summary)
     }
 
@@ -495,7 +496,7 @@ impl Studio {
     }
 
     /// A `catalogue.json` skeleton for the widget: every item's id and, where the log came
-    /// with them, its title (the shop fills in the rest: images, links, prices).
+    /// with them, its title (the shop fills in the rest: titles, images, links, prices).
     pub fn catalogue(&self) -> Result<String, JsError> {
         let (log, _) = self
             .read
@@ -506,7 +507,10 @@ impl Studio {
             .ids()
             .iter()
             .zip(catalogue.titles())
-            .map(|(id, title)| serde_json::json!({ "id": id, "title": title.as_deref().unwrap_or(id) }))
+            .map(|(id, title)| match title {
+                Some(title) => serde_json::json!({ "id": id, "title": title }),
+                None => serde_json::json!({ "id": id }),
+            })
             .collect();
         serde_json::to_string(&entries).map_err(|e| JsError::new(&e.to_string()))
     }
@@ -515,6 +519,13 @@ impl Studio {
 impl Default for Studio {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Drop for Studio {
+    /// The files given are freed with the studio.
+    fn drop(&mut self) {
+        files::forget_all();
     }
 }
 

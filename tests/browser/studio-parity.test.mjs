@@ -166,6 +166,10 @@ test('bad input: the CLI\'s messages, naming the file and line, and nothing trai
       step: attempt(() => studio.step(10)),
     };
     studio.free();
+    // A new studio starts with no files: the last one's are forgotten with it.
+    const next = new awrsr.Studio();
+    out.forgotten = attempt(() => next.read('broken.csv', {}));
+    next.free();
     return out;
   });
   assert.match(failures.broken, /broken\.csv:3/);
@@ -175,4 +179,5 @@ test('bad input: the CLI\'s messages, naming the file and line, and nothing trai
   assert.match(failures.gap, /gap/);
   assert.match(failures.start, /no log has been read/);
   assert.match(failures.step, /training has not started/);
+  assert.match(failures.forgotten, /cannot read broken\.csv: no such file was given/);
 });
