@@ -43,11 +43,11 @@ async function studio(page) {
     const read = performance.now();
     studio.read('ratings.csv', {});
     const started = performance.now();
-    studio.start({ epochs, seed: 42 });
+    await studio.start({ epochs, seed: 42, backend: 'cpu' });
     let progress;
     const perEpoch = [];
     do {
-      progress = studio.step(250);
+      progress = await studio.step(250);
       if (progress.finished) perEpoch.push(progress.finished.seconds);
       await new Promise((resolve) => setTimeout(resolve, 0));
     } while (!progress.done);

@@ -8,8 +8,9 @@
 #                 when it is asked for or will be faster (js/builds.js);
 #   pkg-cpu/      with `--cpu`: the npm package `awrsr-cpu`, pkg/ without webgpu/ (its
 #                 webgpu.js says there is no WebGPU build); see README "Two builds";
-#   pkg-studio/   the studio's build (www/studio/): the CPU build with training (feature
-#                 `studio`, profile `wasm-cpu`), kept apart so that pkg/ stays lean.
+#   pkg-studio/   the studio's build (www/studio/): training on WebGPU or the CPU (features
+#                 `studio` and `webgpu`, profile `wasm-cpu` for the CPU path's speed), kept
+#                 apart so that pkg/ stays lean.
 # Both wasm builds use WebAssembly SIMD (.cargo/config.toml) and get scripts/guard-freed.js
 # appended to their awrsr.js (calls on a freed model throw in JavaScript, before reaching the
 # module) and their awrsr.d.ts rewritten by scripts/portable-types.mjs (no esnext lib
@@ -65,7 +66,7 @@ if [ "${1:-}" != "--js" ]; then
   engine wasm-release pkg/webgpu --features webgpu
   # Same profile as pkg/ with another feature set: cargo keeps both builds' artifacts, and
   # each engine call binds the awrsr.wasm its own build has just put in place.
-  engine wasm-cpu pkg-studio --features studio
+  engine wasm-cpu pkg-studio --features studio,webgpu
 fi
 scripts pkg
 if [ "${1:-}" = "--cpu" ] || { [ "${1:-}" = "--js" ] && [ -d pkg-cpu ]; }; then

@@ -16,7 +16,7 @@ cargo clippy --all-targets -- -D warnings
 # about 7 more minutes on a cold cache, for a few cfg(not(feature = "webgpu")) lines.
 cargo clippy --target wasm32-unknown-unknown --lib --features webgpu -- -D warnings
 # The studio's build (pkg-studio/): the training code compiled for the browser.
-cargo clippy --target wasm32-unknown-unknown --lib --features studio -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features studio,webgpu -- -D warnings
 printf '\n== native tests\n'
 cargo test
 printf '\n== browser build\n'

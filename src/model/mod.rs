@@ -5,6 +5,7 @@
 pub mod attention;
 mod block;
 mod dropout;
+mod host;
 
 use burn::module::Module;
 use burn::nn::{
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use attention::Refinement;
 use block::Block;
 use dropout::dropout;
+pub use host::to_host;
 
 /// Non-linearity of the position-wise feed-forward network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,7 +24,7 @@ use super::loss::{Objective, as_served, batch_loss};
 use crate::data::{Case, Split};
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
-use crate::model::{Awrsr, ModelConfig};
+use crate::model::{Awrsr, ModelConfig, to_host};
 
 /// Checks that `split` allows training and model selection: at least one training
 /// sequence of two items (one step) and one validation case (a user with ≥ 3 interactions).
@@ -81,8 +81,9 @@ pub fn train(
                 }
                 bar.advance(batch, || trainer.running_loss());
             }
-            Step::Epoch(report) => {
+            Step::EpochTrained { .. } => {
                 bar.finish();
+                let report = trainer.validate()?;
                 say(report.line());
                 if let Some(path) = checkpoint {
                     write(path, &trainer.checkpoint()?)?;
@@ -107,8 +108,12 @@ pub enum Step {
         /// Batches in this epoch.
         batches: usize,
     },
-    /// An epoch ended and was validated.
-    Epoch(EpochReport),
+    /// Epoch `epoch`'s last batch trained: [`Trainer::validate`] (or
+    /// [`Trainer::validate_on_host`]) comes next.
+    EpochTrained {
+        /// The epoch (1-based).
+        epoch: usize,
+    },
 }
 
 /// A finished epoch.
@@ -252,6 +257,14 @@ impl Trainer {
         })
     }
 
+    /// [`Trainer::running_loss`], read without blocking (WebGPU in a browser).
+    pub async fn running_loss_async(&self) -> Result<f64, String> {
+        match &self.epoch {
+            Some(e) => Ok(read_scalar_async(&e.loss_sum).await? / e.done.max(1) as f64),
+            None => Ok(f64::NAN),
+        }
+    }
+
     /// Ends the run now: the epoch in progress is dropped and the best model so far kept.
     pub fn stop(&mut self) {
         self.epoch = None;
@@ -279,15 +292,18 @@ impl Trainer {
             && (self.run.epoch >= self.train.epochs || self.stopped_early().is_some())
     }
 
-    /// Trains the next batch (the first of a new epoch shuffles the sequences); after an
-    /// epoch's last batch, validates it, keeps the model when it is the best so far and
-    /// decays the learning rate when it is not. `None` once the run has [`finished`]. Fails
-    /// when the loss diverges.
+    /// Trains the next batch (the first of a new epoch shuffles the sequences); `None` once
+    /// the run has [`finished`]. After an epoch's last batch ([`Step::EpochTrained`]), the
+    /// epoch must be validated before the next step: [`Trainer::validate`], or
+    /// [`Trainer::validate_on_host`] where the device cannot be read synchronously.
     ///
     /// [`finished`]: Trainer::finished
     pub fn step(&mut self) -> Result<Option<Step>, String> {
         if self.finished() {
             return Ok(None);
+        }
+        if self.trained_epoch().is_some() {
+            return Err("the epoch's last batch has trained: validate it first".into());
         }
         let run = &mut self.run;
         let epoch = self.epoch.get_or_insert_with(|| {
@@ -338,15 +354,56 @@ impl Trainer {
                 batches,
             }));
         }
-        let finished = self.epoch.take().expect("an epoch in progress");
-        self.end_epoch(finished)
-            .map(|report| Some(Step::Epoch(report)))
+        Ok(Some(Step::EpochTrained {
+            epoch: run.epoch + 1,
+        }))
     }
 
-    /// Validates the model after `epoch`'s last batch and keeps it when it is the best so far.
-    fn end_epoch(&mut self, epoch: Epoch) -> Result<EpochReport, String> {
+    /// The epoch whose batches have all trained, awaiting validation.
+    fn trained_epoch(&self) -> Option<&Epoch> {
+        self.epoch.as_ref().filter(|e| e.done == e.batches.len())
+    }
+
+    /// Validates the model after an epoch's last batch ([`Step::EpochTrained`]) on the run's
+    /// device, reading it synchronously; keeps it when it is the best so far and decays the
+    /// learning rate when it is not. Fails when the loss diverged.
+    pub fn validate(&mut self) -> Result<EpochReport, String> {
+        let epoch = self.take_trained()?;
+        let loss = read_scalar(&epoch.loss_sum);
+        let snapshot = as_served(self.run.model().valid(), self.train.temperature);
+        self.conclude(epoch, loss, snapshot)
+    }
+
+    /// [`Trainer::validate`] for a device that is read asynchronously (WebGPU in a browser):
+    /// the loss and the weights are read back without blocking, and the model is validated
+    /// (and kept, when best) on burn's CPU device.
+    pub async fn validate_on_host(&mut self) -> Result<EpochReport, String> {
+        let epoch = self.take_trained()?;
+        let loss = read_scalar_async(&epoch.loss_sum).await?;
+        let host = to_host(&self.run.model().valid(), &self.config).await?;
+        self.device = Device::flex();
+        let snapshot = as_served(host, self.train.temperature);
+        self.conclude(epoch, loss, snapshot)
+    }
+
+    /// The epoch whose batches have all trained, taken out for validation.
+    fn take_trained(&mut self) -> Result<Epoch, String> {
+        match self.trained_epoch() {
+            Some(_) => Ok(self.epoch.take().expect("a trained epoch")),
+            None => Err("no epoch has finished training".into()),
+        }
+    }
+
+    /// `epoch`'s mean loss (from its summed `loss_sum`), and the served `snapshot` validated
+    /// on the evaluation device and kept when it is the best so far.
+    fn conclude(
+        &mut self,
+        epoch: Epoch,
+        loss_sum: f64,
+        snapshot: Awrsr,
+    ) -> Result<EpochReport, String> {
         let seconds = epoch.started.elapsed().as_secs_f64();
-        let loss = read_scalar(&epoch.loss_sum) / epoch.batches.len() as f64;
+        let loss = loss_sum / epoch.batches.len() as f64;
         let number = self.run.epoch + 1;
         let diverged = |why: String| {
             format!("training diverged in epoch {number}: {why} (try a lower learning rate)")
@@ -354,7 +411,6 @@ impl Trainer {
         if !loss.is_finite() {
             return Err(diverged(format!("the loss is {loss}")));
         }
-        let snapshot = as_served(self.run.model().valid(), self.train.temperature);
         let valid = evaluate(
             &snapshot,
             self.config.max_len,
@@ -557,6 +613,17 @@ impl Run {
 /// A one-element tensor's value, read from its device.
 fn read_scalar(tensor: &Tensor<1>) -> f64 {
     f64::from(tensor.clone().into_scalar::<f32>())
+}
+
+/// [`read_scalar`] without blocking.
+async fn read_scalar_async(tensor: &Tensor<1>) -> Result<f64, String> {
+    let data = tensor
+        .clone()
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading the loss back failed: {e:?}"))?;
+    let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+    Ok(values.first().copied().map_or(f64::NAN, f64::from))
 }
 
 /// The CLI's progress bar over an epoch's batches.

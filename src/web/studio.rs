@@ -4,17 +4,23 @@
 //! hears "stop"), its figures beside the baselines, and the bundle to download. Glue only;
 //! errors cross as `Error`s with the CLI's messages, naming the file and line.
 
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen_futures::future_to_promise;
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use super::gpu;
 use super::options::parse_options;
 use super::reflect::now;
 use super::results::to_js;
 use crate::bundle::{self, Precision};
-use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard, files};
+use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard, files};
 use crate::eval::{Report, check_evaluable};
 use crate::model::{ModelConfig, Refinement};
 use crate::protocol::{Prepared, Protocol, prepare};
@@ -117,6 +123,8 @@ struct Summary<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct Settings {
+    /// `'auto'` (the default), `'webgpu'` or `'cpu'`.
+    backend: Option<String>,
     /// `'small'`, `'medium'` (the default) or `'large'`: d = 32, 64 or 128.
     size: Option<String>,
     /// Most epochs; 0 or absent: until validation stops improving.
@@ -134,6 +142,10 @@ struct Plan<'a> {
     sequences: usize,
     epochs: usize,
     patience: usize,
+    /// `'webgpu'` or `'cpu'`: where it trains.
+    backend: &'static str,
+    /// Why `'auto'` chose the CPU.
+    fallback_reason: Option<&'a str>,
     model: &'a ModelConfig,
     training: &'a TrainConfig,
 }
@@ -190,7 +202,12 @@ struct Baseline<'a> {
 pub struct Studio {
     read: Option<(Log, Prepared)>,
     config: Option<ModelConfig>,
-    trainer: Option<Trainer>,
+    /// The run, shared with the futures of `start` and `step` (a step holds it while it runs).
+    trainer: Rc<RefCell<Option<Trainer>>>,
+    /// Set by `stop`, which a step under way then obeys.
+    stopping: Rc<Cell<bool>>,
+    /// Set while a step runs (the trainer is out of its cell then).
+    stepping: Rc<Cell<bool>>,
     /// The trained model's bundle and figures, once asked for.
     bundle: Option<Vec<u8>>,
 }
@@ -205,7 +222,9 @@ impl Studio {
         Studio {
             read: None,
             config: None,
-            trainer: None,
+            trainer: Rc::default(),
+            stopping: Rc::default(),
+            stepping: Rc::default(),
             bundle: None,
         }
     }
@@ -231,6 +250,7 @@ impl Studio {
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "ReadOptions")] options: JsValue,
     ) -> Result<JsValue, JsError> {
+        self.not_stepping()?;
         let options: ReadOptions = parse_options(&options, "read options")?;
         let load = options.load_options().map_err(|e| JsError::new(&e))?;
         let log = data::read(name.as_ref(), &load).map_err(|e| JsError::new(&e.to_string()))?;
@@ -270,18 +290,58 @@ impl Studio {
             test_cases: prepared.split.test.len(),
         })?;
         // Field by field: replacing the whole studio would drop it, and its files with it.
+        *self.trainer.borrow_mut() = None;
         self.read = Some((log, prepared));
-        (self.config, self.trainer, self.bundle) = (None, None, None);
+        (self.config, self.bundle) = (None, None);
         Ok(summary)
     }
 
-    /// Starts training on the log read, with the CLI's defaults for its kind and `settings`.
-    #[wasm_bindgen(unchecked_return_type = "Plan")]
+    /// Starts training on the log read, with the CLI's defaults for its kind and `settings`,
+    /// on the device `settings.backend` chooses (as `Recommender.load`'s `backend`: `'auto'`
+    /// takes WebGPU on a real GPU only); resolves to the plan.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Plan>")]
     pub fn start(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "TrainSettings")] settings: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<Promise, JsError> {
+        self.not_stepping()?;
         let settings: Settings = parse_options(&settings, "training settings")?;
+        let (config, training, split) = self.plan(&settings)?;
+        let (trainer_cell, stopping) = (self.trainer.clone(), self.stopping.clone());
+        *trainer_cell.borrow_mut() = None;
+        (self.config, self.bundle) = (Some(config.clone()), None);
+        stopping.set(false);
+        Ok(future_to_promise(async move {
+            let chosen = gpu::choose(settings.backend.as_deref()).await?;
+            let trainer = Trainer::new(&config, &training, &split, &chosen.device, None, false)
+                .map_err(|e| JsError::new(&e))?;
+            let plan = to_js(&Plan {
+                batches: trainer.batches_per_epoch(),
+                sequences: trainer.sequences(),
+                epochs: training.epochs,
+                patience: training.patience,
+                backend: chosen.backend,
+                fallback_reason: chosen.fallback_reason.as_deref(),
+                model: &config,
+                training: &training,
+            })?;
+            *trainer_cell.borrow_mut() = Some(trainer);
+            Ok(plan)
+        }))
+    }
+
+    /// Refuses a call while a step runs (the page must await it, or stop it first).
+    fn not_stepping(&self) -> Result<(), JsError> {
+        match self.stepping.get() {
+            true => Err(JsError::new(
+                "a step is under way: await it (or stop) first",
+            )),
+            false => Ok(()),
+        }
+    }
+
+    /// The network, the training settings and the split for `settings` on the log read.
+    fn plan(&self, settings: &Settings) -> Result<(ModelConfig, TrainConfig, Split), JsError> {
         let (log, prepared) = self
             .read
             .as_ref()
@@ -315,87 +375,30 @@ impl Studio {
             progress: false,
             ..base
         };
-        let device = Device::flex();
-        let trainer = Trainer::new(&config, &training, &prepared.split, &device, None, false)
-            .map_err(|e| JsError::new(&e))?;
-        let plan = to_js(&Plan {
-            batches: trainer.batches_per_epoch(),
-            sequences: trainer.sequences(),
-            epochs: training.epochs,
-            patience: training.patience,
-            model: &config,
-            training: &training,
-        })?;
-        self.trainer = Some(trainer);
-        self.config = Some(config);
-        self.bundle = None;
-        Ok(plan)
+        Ok((config, training, prepared.split.clone()))
     }
 
     /// Trains batches for about `budget_ms` milliseconds, or up to the end of an epoch
-    /// (which is then validated); where training stands.
-    #[wasm_bindgen(unchecked_return_type = "Progress")]
-    pub fn step(&mut self, budget_ms: f64) -> Result<JsValue, JsError> {
-        let trainer = self
-            .trainer
-            .as_mut()
-            .ok_or_else(|| JsError::new("training has not started"))?;
-        let started = now();
-        let mut finished = None;
-        let mut position = (trainer.epoch(), 0, trainer.batches_per_epoch());
-        while let Some(step) = trainer.step().map_err(|e| JsError::new(&e))? {
-            match step {
-                Step::Batch {
-                    epoch,
-                    batch,
-                    batches,
-                } => position = (epoch, batch, batches),
-                Step::Epoch(report) => {
-                    position = (report.epoch, position.2, position.2);
-                    finished = Some(report);
-                    break;
-                }
-            }
-            if now() - started >= budget_ms {
-                break;
-            }
-        }
-        let (epoch, batch, batches) = position;
-        let seconds = finished
-            .as_ref()
-            .map_or(trainer.epoch_seconds(), |r| r.seconds);
-        let done = trainer.finished();
-        let progress = Progress {
-            epoch,
-            batch,
-            batches,
-            loss: finished
-                .as_ref()
-                .map_or_else(|| trainer.running_loss(), |r| r.loss),
-            seconds,
-            sequences_per_second: (batch as f64 / batches.max(1) as f64)
-                * trainer.sequences() as f64
-                / seconds.max(1e-9),
-            reason: done.then(|| {
-                trainer
-                    .stopped_early()
-                    .unwrap_or_else(|| format!("all {epoch} epochs done"))
-            }),
-            finished: finished.map(|r| EpochFigures {
-                epoch: r.epoch,
-                loss: r.loss,
-                seconds: r.seconds,
-                valid: r.valid.averages(),
-                improved: r.improved,
-            }),
-            done,
-        };
-        to_js(&progress)
+    /// (which is then validated, its weights read back without blocking); resolves to where
+    /// training stands.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Progress>")]
+    pub fn step(&self, budget_ms: f64) -> Promise {
+        let (trainer_cell, stopping) = (self.trainer.clone(), self.stopping.clone());
+        future_to_promise(async move {
+            // Taken out while the step runs (it awaits read-backs), put back after.
+            let taken = trainer_cell.borrow_mut().take();
+            let mut trainer = taken
+                .ok_or_else(|| JsError::new("training has not started (or a step is under way)"))?;
+            let progress = train_for(&mut trainer, budget_ms, &stopping).await;
+            *trainer_cell.borrow_mut() = Some(trainer);
+            Ok(to_js(&progress?)?)
+        })
     }
 
-    /// Ends training now; the best model so far is kept.
-    pub fn stop(&mut self) {
-        if let Some(trainer) = self.trainer.as_mut() {
+    /// Ends training at once (also while a step is under way); the best model so far is kept.
+    pub fn stop(&self) {
+        self.stopping.set(true);
+        if let Some(trainer) = self.trainer.borrow_mut().as_mut() {
             trainer.stop();
         }
     }
@@ -407,6 +410,7 @@ impl Studio {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "'int8' | 'f16' | 'f32'")] precision: JsValue,
     ) -> Result<JsValue, JsError> {
+        self.not_stepping()?;
         let precision: Precision = match precision.is_undefined() || precision.is_null() {
             true => Precision::Int8,
             false => serde_wasm_bindgen::from_value(precision)
@@ -421,8 +425,8 @@ impl Studio {
             .config
             .as_ref()
             .ok_or_else(|| message("training has not started".into()))?;
-        let trainer = self
-            .trainer
+        let guard = self.trainer.borrow();
+        let trainer = guard
             .as_ref()
             .ok_or_else(|| message("training has not started".into()))?;
         let model = trainer
@@ -458,6 +462,7 @@ impl Studio {
             test: &report.test,
             baselines,
         })?;
+        drop(guard);
         self.bundle = Some(bytes);
         Ok(result)
     }
@@ -516,6 +521,71 @@ impl Studio {
     }
 }
 
+/// Trains `trainer` for about `budget_ms` (or to the end of an epoch, validated on the host),
+/// ending it when `stopping` is set; where it stands.
+async fn train_for(
+    trainer: &mut Trainer,
+    budget_ms: f64,
+    stopping: &Cell<bool>,
+) -> Result<Progress, JsError> {
+    let fail = |e: String| JsError::new(&e);
+    let started = now();
+    let mut finished = None;
+    let mut position = (trainer.epoch(), 0, trainer.batches_per_epoch());
+    loop {
+        if stopping.get() {
+            trainer.stop();
+        }
+        match trainer.step().map_err(fail)? {
+            None => break,
+            Some(Step::Batch {
+                epoch,
+                batch,
+                batches,
+            }) => position = (epoch, batch, batches),
+            Some(Step::EpochTrained { epoch }) => {
+                position = (epoch, position.2, position.2);
+                finished = Some(trainer.validate_on_host().await.map_err(fail)?);
+                break;
+            }
+        }
+        if now() - started >= budget_ms {
+            break;
+        }
+    }
+    let (epoch, batch, batches) = position;
+    let loss = match &finished {
+        Some(report) => report.loss,
+        None => trainer.running_loss_async().await.map_err(fail)?,
+    };
+    let seconds = finished
+        .as_ref()
+        .map_or(trainer.epoch_seconds(), |r| r.seconds);
+    let done = trainer.finished();
+    Ok(Progress {
+        epoch,
+        batch,
+        batches,
+        loss,
+        seconds,
+        sequences_per_second: (batch as f64 / batches.max(1) as f64) * trainer.sequences() as f64
+            / seconds.max(1e-9),
+        reason: done.then(|| {
+            trainer
+                .stopped_early()
+                .unwrap_or_else(|| format!("all {epoch} epochs done"))
+        }),
+        finished: finished.map(|r| EpochFigures {
+            epoch: r.epoch,
+            loss: r.loss,
+            seconds: r.seconds,
+            valid: r.valid.averages(),
+            improved: r.improved,
+        }),
+        done,
+    })
+}
+
 impl Default for Studio {
     fn default() -> Self {
         Self::new()
@@ -546,11 +616,16 @@ export interface Summary {
 }
 /** Settings of `Studio.start`; `epochs` 0 or absent: until validation stops improving. */
 export interface TrainSettings {
+  /** Where to train: 'auto' (WebGPU on a real GPU, else the CPU), 'webgpu' or 'cpu'. */
+  backend?: 'auto' | 'webgpu' | 'cpu';
   size?: 'small' | 'medium' | 'large'; epochs?: number; patience?: number; seed?: number;
   refinement?: 'none' | 'simple' | 'value' | 'additive';
 }
 /** What `Studio.start` planned. */
-export interface Plan { batches: number; sequences: number; epochs: number; patience: number; model: object; training: object }
+export interface Plan {
+  batches: number; sequences: number; epochs: number; patience: number;
+  backend: 'webgpu' | 'cpu'; fallbackReason: string | null; model: object; training: object;
+}
 /** Figures by name: `HR@10`, `NDCG@10`, `HR@20`, `MRR@20`, … */
 export type Metrics = Record<string, number>;
 /** What `Studio.step` did; `finished` when an epoch ended in the call. */

@@ -365,7 +365,7 @@ function wireRead() {
 
 /** The training settings from the form (engine defaults for what is left empty). */
 function trainSettings() {
-  const settings = { size: $('size').value, epochs: $('fixed-epochs').checked ? Number($('epochs').value) : 0 };
+  const settings = { size: $('size').value, epochs: $('fixed-epochs').checked ? Number($('epochs').value) : 0, backend: $('backend').value };
   if ($('patience').value !== '') settings.patience = Number($('patience').value);
   if ($('seed').value !== '') settings.seed = Number($('seed').value);
   return settings;
@@ -420,7 +420,9 @@ function onTrainProgress({ plan, progress }) {
     run.plan = plan;
     $('plan').textContent = `${count(plan.sequences ?? 0)} training sequences, ${count(plan.batches)} batches an epoch; ` + (run.settings.epochs > 0
       ? `${count(plan.epochs)} epoch${plan.epochs === 1 ? '' : 's'}.`
-      : `until validation NDCG@10 has not improved for ${count(plan.patience)} epochs${plan.epochs > 0 ? ` (at most ${count(plan.epochs)})` : ''}.`);
+      : `until validation NDCG@10 has not improved for ${count(plan.patience)} epochs${plan.epochs > 0 ? ` (at most ${count(plan.epochs)})` : ''}.`)
+      + (plan.backend === 'webgpu' ? ' Training on the GPU (WebGPU).' : ` Training on the CPU${plan.fallbackReason ? ` (${plan.fallbackReason})` : ''}.`);
+    $('plan').dataset.backend = plan.backend;
     state.chartSpan = run.settings.epochs > 0 ? plan.epochs : 0;
     redrawChart();
   }

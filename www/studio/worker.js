@@ -132,7 +132,7 @@ const breathe = () => new Promise((ok) => setTimeout(ok, 0));
 async function train(id, settings, precision, exampleCount) {
   const s = current();
   stopping = false;
-  const plan = s.start(settings);
+  const plan = await s.start(settings);
   self.postMessage({ type: 'progress', id, plan });
   let last = null;
   for (;;) {
@@ -140,13 +140,13 @@ async function train(id, settings, precision, exampleCount) {
     if (stopping) {
       // stop() has ended the training; one more step reports where it ended.
       try {
-        last = s.step(0);
+        last = await s.step(0);
       } catch {
         last = { ...(last ?? {}), done: true, reason: 'stopped' };
       }
       if (!last?.done) last = { ...last, done: true, reason: 'stopped' };
     } else {
-      last = s.step(STEP_MS);
+      last = await s.step(STEP_MS);
     }
     self.postMessage({ type: 'progress', id, progress: last });
     if (last.done) break;
