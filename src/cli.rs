@@ -137,18 +137,6 @@ enum Preprocess {
 }
 
 impl ClickArgs {
-    /// True when any column or the events to keep are named.
-    fn names_columns(&self) -> bool {
-        let columns = [
-            &self.session_column,
-            &self.visitor_column,
-            &self.item_column,
-            &self.time_column,
-            &self.event_column,
-        ];
-        columns.iter().any(|c| c.is_some()) || !self.events.is_empty()
-    }
-
     /// The reader's options, checked.
     fn options(&self) -> Result<(EventOptions, Option<Standard>), Box<dyn Error>> {
         if !(self.session_gap.is_finite() && self.session_gap > 0.0) {
@@ -500,7 +488,7 @@ fn load_data(args: &DataArgs, quiet: bool) -> Result<Log, Box<dyn Error>> {
     let format = args
         .format
         .map(Format::from)
-        .or(args.clicks.names_columns().then_some(Format::Events));
+        .or(events.names_columns().then_some(Format::Events));
     let options = LoadOptions {
         format,
         min_interactions: args.min_interactions,

@@ -272,6 +272,21 @@ pub struct EventOptions {
     pub session_gap_seconds: f64,
 }
 
+impl EventOptions {
+    /// True when a column or the events to keep are named: that says the file is a click
+    /// export.
+    pub fn names_columns(&self) -> bool {
+        let columns = [
+            &self.session_column,
+            &self.visitor_column,
+            &self.item_column,
+            &self.time_column,
+            &self.event_column,
+        ];
+        columns.iter().any(|c| c.is_some()) || self.keep_events.is_some()
+    }
+}
+
 impl Default for EventOptions {
     fn default() -> Self {
         Self {

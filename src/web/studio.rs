@@ -58,17 +58,6 @@ impl ReadOptions {
                 Some(Format::from_name(name).ok_or_else(|| format!("unknown format {name:?}"))?)
             }
         };
-        let columns = [
-            &self.session_column,
-            &self.visitor_column,
-            &self.item_column,
-            &self.time_column,
-            &self.event_column,
-            &self.events,
-        ];
-        let names_columns = columns
-            .iter()
-            .any(|c| c.as_deref().is_some_and(|c| !c.is_empty()));
         let gap = self
             .gap_minutes
             .unwrap_or(data::events::DEFAULT_SESSION_GAP_SECONDS / 60.0);
@@ -93,7 +82,7 @@ impl ReadOptions {
             ..Standard::default()
         });
         Ok(LoadOptions {
-            format: format.or(names_columns.then_some(Format::Events)),
+            format: format.or(events.names_columns().then_some(Format::Events)),
             min_interactions: self.min_interactions.unwrap_or(1),
             events,
             preprocess,
