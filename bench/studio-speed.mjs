@@ -65,17 +65,22 @@ const server = await serve();
 const browser = await launch({ webgpu: false });
 try {
   const page = await apiPage(browser, server.url, '/pkg-studio');
-  const oneThread = cli(1);
-  const browserRun = await studio(page);
-  const twoThreads = cli(2);
   const results = {
     date: new Date().toISOString(), command: `node bench/studio-speed.mjs --epochs ${EPOCHS}`,
     data: 'ml-latest-small', epochs: EPOCHS, machine: `${(await import('node:os')).cpus().length} cores`,
-    cli: [oneThread, twoThreads], studio: browserRun,
-    ratioToOneThread: browserRun.seconds / oneThread.seconds,
-    ratioToTwoThreads: browserRun.seconds / twoThreads.seconds,
+    cli: [], studio: null, complete: false,
   };
-  await writeFile(join(ROOT, 'results/studio-speed.json'), JSON.stringify(results, null, 2) + '\n');
+  // Written after each run: a run to early stopping takes over an hour here in all.
+  const save = () => writeFile(join(ROOT, 'results/studio-speed.json'), JSON.stringify(results, null, 2) + '\n');
+  results.cli.push(cli(1));
+  await save();
+  results.studio = await studio(page);
+  results.ratioToOneThread = results.studio.seconds / results.cli[0].seconds;
+  await save();
+  results.cli.push(cli(2));
+  results.ratioToTwoThreads = results.studio.seconds / results.cli[1].seconds;
+  results.complete = true;
+  await save();
   console.log(JSON.stringify(results, null, 2));
 } finally {
   await browser.close();
