@@ -307,6 +307,24 @@ pub fn encode(
     seal(&unsealed, precision)
 }
 
+/// [`encode`]'s bytes and the model as they store it: `model` itself at f32, else its
+/// narrowed weights read back onto `device` (so that figures are those of the stored model).
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
+pub fn encode_as_stored(
+    model: Awrsr,
+    config: &ModelConfig,
+    catalogue: &Catalogue,
+    precision: Precision,
+    device: &Device,
+) -> Result<(Vec<u8>, Awrsr), BundleError> {
+    let bytes = encode(&model, config, catalogue, precision)?;
+    let stored = match precision {
+        Precision::F32 => model,
+        _ => decode(&bytes, device)?.model,
+    };
+    Ok((bytes, stored))
+}
+
 /// Stores the f32 tensors of a bundle written by burn in `precision` and adds
 /// `awrsr.precision` (unless f32) and `awrsr.checksum`.
 #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]

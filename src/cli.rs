@@ -651,18 +651,20 @@ fn run_train(args: TrainArgs) -> CliResult {
         trained.best_valid.summary()
     ));
     let precision = Precision::from(args.precision);
-    let bytes = bundle::encode(&trained.model, &config, &interactions.catalogue, precision)
-        .map_err(|e| {
-            format!(
-                "{}: the trained model was not written: {e}",
-                args.out.display()
-            )
-        })?;
-    // The figures are those of the model as stored: narrowed weights are read back first.
-    let stored = match precision {
-        Precision::F32 => trained.model,
-        _ => bundle::decode(&bytes, &device)?.model,
-    };
+    // The figures are those of the model as stored.
+    let (bytes, stored) = bundle::encode_as_stored(
+        trained.model,
+        &config,
+        &interactions.catalogue,
+        precision,
+        &device,
+    )
+    .map_err(|e| {
+        format!(
+            "{}: the trained model was not written: {e}",
+            args.out.display()
+        )
+    })?;
     let report =
         Report::of(&stored, &config, &prepared, args.filter_seen, &device).map_err(|e| {
             format!(

@@ -371,7 +371,8 @@ impl Trainer {
         let epoch = self.take_trained()?;
         let loss = read_scalar(&epoch.loss_sum);
         let snapshot = as_served(self.run.model().valid(), self.train.temperature);
-        self.conclude(epoch, loss, snapshot)
+        let device = self.device.clone();
+        self.conclude(epoch, loss, snapshot, &device)
     }
 
     /// [`Trainer::validate`] for a device that is read asynchronously (WebGPU in a browser):
@@ -381,9 +382,8 @@ impl Trainer {
         let epoch = self.take_trained()?;
         let loss = read_scalar_async(&epoch.loss_sum).await?;
         let host = to_host(&self.run.model().valid(), &self.config).await?;
-        self.device = Device::flex();
         let snapshot = as_served(host, self.train.temperature);
-        self.conclude(epoch, loss, snapshot)
+        self.conclude(epoch, loss, snapshot, &Device::flex())
     }
 
     /// The epoch whose batches have all trained, taken out for validation.
@@ -394,13 +394,14 @@ impl Trainer {
         }
     }
 
-    /// `epoch`'s mean loss (from its summed `loss_sum`), and the served `snapshot` validated
-    /// on the evaluation device and kept when it is the best so far.
+    /// `epoch`'s mean loss (from its summed `loss_sum`), and the served `snapshot` (on
+    /// `device`) validated there and kept when it is the best so far.
     fn conclude(
         &mut self,
         epoch: Epoch,
         loss_sum: f64,
         snapshot: Awrsr,
+        device: &Device,
     ) -> Result<EpochReport, String> {
         let seconds = epoch.started.elapsed().as_secs_f64();
         let loss = loss_sum / epoch.batches.len() as f64;
@@ -411,14 +412,8 @@ impl Trainer {
         if !loss.is_finite() {
             return Err(diverged(format!("the loss is {loss}")));
         }
-        let valid = evaluate(
-            &snapshot,
-            self.config.max_len,
-            &self.valid,
-            false,
-            &self.device,
-        )
-        .map_err(|e| diverged(e.to_string()))?;
+        let valid = evaluate(&snapshot, self.config.max_len, &self.valid, false, device)
+            .map_err(|e| diverged(e.to_string()))?;
         let run = &mut self.run;
         let improved = run
             .best

@@ -422,11 +422,11 @@ impl Studio {
             .best()
             .ok_or_else(|| message("no epoch has finished yet".into()))?;
         let catalogue = &log.interactions.catalogue;
-        let bytes = bundle::encode(model, config, catalogue, precision)
-            .map_err(|e| message(e.to_string()))?;
         let device = Device::flex();
-        let stored = bundle::decode(&bytes, &device).map_err(|e| message(e.to_string()))?;
-        let report = Report::of(&stored.model, config, prepared, false, &device)
+        let (bytes, stored) =
+            bundle::encode_as_stored(model.clone(), config, catalogue, precision, &device)
+                .map_err(|e| message(e.to_string()))?;
+        let report = Report::of(&stored, config, prepared, false, &device)
             .map_err(|e| message(e.to_string()))?;
         let baselines = match report.baselines.is_empty() {
             true => vec![Baseline {
