@@ -2,7 +2,11 @@
 // CPU build in headless Chromium (one thread: a page's wasm has one) against the native CLI
 // on one thread (RAYON_NUM_THREADS=1) and on both cores, same settings and seed, one after
 // the other in one run. Both follow the same trajectory (tests/browser/studio-parity), so they
-// stop at the same epoch. Writes results/studio-speed.json.
+// stop at about the same epoch (over tens of epochs native and wasm rounding part them: the
+// run to early stopping stops at another epoch). Each run's epoch times (the batches, without
+// validation) are kept, and the ratio of their medians, which a burst of load on the machine
+// moves less than the totals. Writes results/studio-speed.json (to early stopping) or
+// results/studio-speed-N-epochs.json.
 //
 //   node bench/studio-speed.mjs [--epochs N]   (default 200: until early stopping)
 //   AWRSR_BIN: the CLI to time (default: the release build in $CARGO_TARGET_DIR).
@@ -20,7 +24,14 @@ const EPOCHS = Number(arg('--epochs', '200'));
 const BIN = process.env.AWRSR_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'release/awrsr');
 const DATA = join(ROOT, 'data/ml-latest-small');
 
-/** The CLI's run on `threads` threads: wall seconds, epochs run and best validation. */
+/** The median of `values`. */
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** The CLI's run on `threads` threads: wall seconds, epoch times, epochs run and figures. */
 function cli(threads) {
   const metrics = join(ROOT, 'test-output', `studio-speed-cli-${threads}.json`);
   const started = performance.now();
@@ -30,7 +41,8 @@ function cli(threads) {
   const seconds = (performance.now() - started) / 1000;
   const best = log.match(/best epoch (\d+) of (\d+)/);
   const { valid, test } = JSON.parse(readFileSync(metrics, 'utf8'));
-  return { threads, seconds, bestEpoch: Number(best[1]), epochsRun: Number(best[2]), valid, test };
+  const perEpoch = [...log.matchAll(/^epoch +\d+ +loss \S+ +([\d.]+) s,/gm)].map((m) => Number(m[1]));
+  return { threads, seconds, bestEpoch: Number(best[1]), epochsRun: Number(best[2]), perEpoch, valid, test };
 }
 
 /** The studio's run in a page: wall seconds from `start` to the finished result, epochs. */
@@ -71,14 +83,17 @@ try {
     cli: [], studio: null, complete: false,
   };
   // Written after each run: a run to early stopping takes over an hour here in all.
-  const save = () => writeFile(join(ROOT, 'results/studio-speed.json'), JSON.stringify(results, null, 2) + '\n');
+  const file = EPOCHS === 200 ? 'studio-speed.json' : `studio-speed-${EPOCHS}-epochs.json`;
+  const save = () => writeFile(join(ROOT, 'results', file), JSON.stringify(results, null, 2) + '\n');
   results.cli.push(cli(1));
   await save();
   results.studio = await studio(page);
   results.ratioToOneThread = results.studio.seconds / results.cli[0].seconds;
+  results.epochRatioToOneThread = median(results.studio.perEpoch) / median(results.cli[0].perEpoch);
   await save();
   results.cli.push(cli(2));
   results.ratioToTwoThreads = results.studio.seconds / results.cli[1].seconds;
+  results.epochRatioToTwoThreads = median(results.studio.perEpoch) / median(results.cli[1].perEpoch);
   results.complete = true;
   await save();
   console.log(JSON.stringify(results, null, 2));

@@ -6,8 +6,12 @@
 //! session epoch that was 12 % of the time (`perf`, `docs/results.md`). Here, on the CPU
 //! backend, the mask is drawn on the host by a ChaCha8 generator seeded from the device's own
 //! generator (so `Device::seed` still fixes it), with its kept values already `1 / keep`, and
-//! applied by one multiplication. Same distribution, same expectation; other devices (WebGPU,
-//! wgpu), where the mask is better drawn on the device, keep burn's layer.
+//! applied by one multiplication. Same distribution, same expectation.
+//!
+//! In the studio's browser build every device draws its masks this way, from the CPU
+//! backend's generator ([`host_device`], which training seeds too), so that a seed gives the
+//! studio the same model on WebGPU as on the CPU and in the CLI. Natively, other devices
+//! (wgpu), where the mask is cheaper drawn on the device, keep burn's layer.
 
 use burn::nn::Dropout;
 use burn::tensor::Tensor;
@@ -22,12 +26,19 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
         return input;
     }
     #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
-    if device.clone().without_autodiff() == Device::flex() {
+    if device.clone().without_autodiff() == Device::flex() || cfg!(target_arch = "wasm32") {
         let shape = input.shape();
-        let mask = host_mask(shape.num_elements(), layer.prob, seed(&device));
+        let mask = host_mask(shape.num_elements(), layer.prob, seed(&host_device()));
         return input * Tensor::from_data(TensorData::new(mask, shape), &device);
     }
     layer.forward(input)
+}
+
+/// The device whose generator draws the host masks and, in training, the initial weights
+/// on every device: the CPU backend with autodiff (what CPU training runs on).
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
+pub fn host_device() -> Device {
+    Device::flex().autodiff()
 }
 
 /// A seed drawn from the device's generator (two 30-bit draws: the int type may be 32-bit).

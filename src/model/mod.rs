@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub use attention::Refinement;
 use block::Block;
 use dropout::dropout;
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
+pub use dropout::host_device;
 pub use host::to_host;
 
 /// Non-linearity of the position-wise feed-forward network.

@@ -24,7 +24,7 @@ use super::loss::{Objective, as_served, batch_loss};
 use crate::data::{Case, Split};
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
-use crate::model::{Awrsr, ModelConfig, to_host};
+use crate::model::{Awrsr, ModelConfig, host_device, to_host};
 
 /// Checks that `split` allows training and model selection: at least one training
 /// sequence of two items (one step) and one validation case (a user with ≥ 3 interactions).
@@ -203,6 +203,9 @@ impl Trainer {
         check_trainable(split)?;
         let ad_device = device.clone().autodiff();
         ad_device.seed(train.seed);
+        if ad_device != host_device() {
+            host_device().seed(train.seed);
+        }
         let run = Run::start(config, train, init, &ad_device)?;
         let windows: Vec<&[u32]> = split
             .train
@@ -486,6 +489,9 @@ impl Trainer {
         // cannot be saved); shuffling and negatives continue exactly.
         let stream = (self.run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         self.ad_device.seed(self.train.seed ^ stream);
+        if self.ad_device != host_device() {
+            host_device().seed(self.train.seed ^ stream);
+        }
         let best = self.run.best.as_ref().map_or(String::new(), |b| {
             format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
         });
@@ -543,7 +549,9 @@ struct Best {
 }
 
 impl Run {
-    /// A fresh run on `ad_device`: random weights, or `init`'s (a warm retrain).
+    /// A fresh run on `ad_device`: random weights, or `init`'s (a warm retrain). Random
+    /// weights are drawn by the host device's generator on every device, so that a seed
+    /// starts from the same weights on the CPU and on a GPU.
     fn start(
         config: &ModelConfig,
         train: &TrainConfig,
@@ -551,6 +559,14 @@ impl Run {
         ad_device: &Device,
     ) -> Result<Self, String> {
         let mut model = config.init(ad_device).train();
+        let drawn_on_host;
+        let init = match init {
+            None if *ad_device != host_device() => {
+                drawn_on_host = config.init(&host_device());
+                Some(&drawn_on_host)
+            }
+            init => init,
+        };
         if let Some(init) = init {
             load_module(&mut model, &save_module(init)?)?;
         }
