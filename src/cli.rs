@@ -227,9 +227,10 @@ struct TrainArgs {
     /// Default: 256 for sessions, 128 for short user histories, 32 for long ones.
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = TrainConfig::DEFAULTS.learning_rate)]
-    lr: f64,
+    /// Adam learning rate. Default: 0.003, and a quarter of that (0.00075) for a warm
+    /// retrain (--init).
+    #[arg(long)]
+    lr: Option<f64>,
     /// Multiply the learning rate by this after every epoch without a better validation
     /// NDCG@10. Default: 0.5 for sessions, 1 (constant) for user histories.
     #[arg(long)]
@@ -549,7 +550,10 @@ fn settings(
     let training = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size.unwrap_or(base.batch_size),
-        learning_rate: args.lr,
+        learning_rate: args.lr.unwrap_or(match previous {
+            Some(_) => base.learning_rate * TrainConfig::WARM_LEARNING_RATE_SHARE,
+            None => base.learning_rate,
+        }),
         loss: args.loss.map_or(base.loss, Loss::from),
         patience: args.patience.unwrap_or(base.patience),
         seed: args.seed,

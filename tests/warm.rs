@@ -148,6 +148,9 @@ fn a_warm_retrain_starts_where_the_previous_model_left_off() {
     let warm = train(&new, out, "1", &init);
     assert!(warm.contains("warm start from"), "{warm}");
     let scratch = train(&new, out, "1", &[]);
+    // A warm run's default learning rate is a quarter of a fresh run's; --lr still sets it.
+    assert!(warm.contains("\"learning_rate\":0.00075"), "{warm}");
+    assert!(scratch.contains("\"learning_rate\":0.003"), "{scratch}");
     // The first epoch's training loss shows where a run starts (validation on a few thousand
     // sessions is too noisy to show it on its own): the warm run's is far below a fresh one's.
     let loss = |stdout: &str| figure(stdout, 1, "loss ");
@@ -200,10 +203,12 @@ fn a_warm_retrain_keeps_the_architecture_and_says_so_otherwise() {
         &old,
         out.to_str().unwrap(),
         "1",
-        &["--init", previous, "--dropout", "0.1"],
+        &["--init", previous, "--dropout", "0.1", "--lr", "0.002"],
     );
     assert!(
-        stdout.contains("\"d_model\":16") && stdout.contains("\"dropout\":0.1"),
+        stdout.contains("\"d_model\":16")
+            && stdout.contains("\"dropout\":0.1")
+            && stdout.contains("\"learning_rate\":0.002"),
         "{stdout}"
     );
     // A damaged bundle is refused with its name.
