@@ -202,10 +202,7 @@ impl Trainer {
         train.validate()?;
         check_trainable(split)?;
         let ad_device = device.clone().autodiff();
-        ad_device.seed(train.seed);
-        if ad_device != host_device() {
-            host_device().seed(train.seed);
-        }
+        seed_devices(&ad_device, train.seed);
         let run = Run::start(config, train, init, &ad_device)?;
         let windows: Vec<&[u32]> = split
             .train
@@ -488,10 +485,7 @@ impl Trainer {
         // Dropout after a resume draws from a stream of its own (the backend's generator
         // cannot be saved); shuffling and negatives continue exactly.
         let stream = (self.run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.ad_device.seed(self.train.seed ^ stream);
-        if self.ad_device != host_device() {
-            host_device().seed(self.train.seed ^ stream);
-        }
+        seed_devices(&self.ad_device, self.train.seed ^ stream);
         let best = self.run.best.as_ref().map_or(String::new(), |b| {
             format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
         });
@@ -624,6 +618,15 @@ impl Run {
 /// A one-element tensor's value, read from its device.
 fn read_scalar(tensor: &Tensor<1>) -> f64 {
     f64::from(tensor.clone().into_scalar::<f32>())
+}
+
+/// Seeds `ad_device`'s generator and, when it is another, the host device's, which draws
+/// the initial weights and the host dropout masks ([`host_device`]).
+fn seed_devices(ad_device: &Device, seed: u64) {
+    ad_device.seed(seed);
+    if *ad_device != host_device() {
+        host_device().seed(seed);
+    }
 }
 
 /// [`read_scalar`] without blocking.
