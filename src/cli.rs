@@ -23,11 +23,11 @@ use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::catalogue::terminal_safe;
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard};
-use crate::eval::{Protocol, Report, check_evaluable};
+use crate::eval::{Protocol, Report, check_evaluable, evaluate};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::ModelConfig;
-use crate::train::{Batching, LogKind, Loss, TrainConfig, train};
+use crate::train::{Batching, LogKind, Loss, TrainConfig, refit, train};
 use crate::warm;
 use choices::{
     ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
@@ -253,6 +253,13 @@ struct TrainArgs {
     /// Hide the progress bar and the note naming a detected log format.
     #[arg(long)]
     quiet: bool,
+    /// Session protocol: after early stopping, train a fresh model on every training
+    /// session, the validating ones included (the newest, when the log has times), for the
+    /// best run's epochs at its learning rates, and store that one. The report keeps the
+    /// early-stopped model's validation and test figures beside the refit model's test
+    /// figures. About doubles the training time. `--refit=false` turns it off.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    refit: Option<bool>,
 }
 
 /// The network's shape. Each flag left out takes the default (or, with --init, the
@@ -623,6 +630,10 @@ fn run_train(args: TrainArgs) -> CliResult {
     let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
     crate::train::check_trainable(split)
         .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
+    let refitting = args.refit.unwrap_or(false);
+    if refitting && prepared.protocol != Protocol::Sessions {
+        return Err("--refit needs the session protocol (--split sessions): under leave-one-out the validating items are each user's second-to-last, not whole sessions".into());
+    }
     let init = previous.map(|previous| {
         let (model, start) =
             warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
@@ -654,28 +665,47 @@ fn run_train(args: TrainArgs) -> CliResult {
         trained.epochs_run,
         trained.best_valid.summary()
     ));
-    let precision = Precision::from(args.precision);
-    // The figures are those of the model as stored.
-    let (bytes, stored) = bundle::encode_as_stored(
-        trained.model,
-        &config,
-        &interactions.catalogue,
-        precision,
-        &device,
-    )
-    .map_err(|e| {
+    let not_written = |e: &dyn Display| {
         format!(
             "{}: the trained model was not written: {e}",
             args.out.display()
         )
-    })?;
-    let report =
-        Report::of(&stored, &config, &prepared, args.filter_seen, &device).map_err(|e| {
-            format!(
-                "{}: the trained model was not written: {e}",
-                args.out.display()
-            )
-        })?;
+    };
+    let precision = Precision::from(args.precision);
+    // The figures are those of the model as stored.
+    let store = |model| {
+        bundle::encode_as_stored(model, &config, &interactions.catalogue, precision, &device)
+            .map_err(|e| not_written(&e))
+    };
+    let (mut bytes, stored) = store(trained.model)?;
+    let mut report = Report::of(&stored, &config, &prepared, args.filter_seen, &device)
+        .map_err(|e| not_written(&e))?;
+    if refitting {
+        let epochs = trained.best_epoch;
+        let scales = trained.lr_scales.get(..epochs).ok_or(
+            "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
+        )?;
+        let sessions: Vec<Vec<u32>> = (prepared.sessions.iter())
+            .filter(|s| s.len() >= 2)
+            .cloned()
+            .collect();
+        let count = sessions.len();
+        say(format!(
+            "refit: {epochs} epochs on all {count} training sessions, the validating ones included"
+        ));
+        let model = refit(&config, &training, sessions, scales, &device, &mut say)?;
+        let (refit_bytes, stored) = store(model)?;
+        let test = evaluate(
+            &stored,
+            config.max_len,
+            &split.test,
+            args.filter_seen,
+            &device,
+        )
+        .map_err(|e| not_written(&e))?;
+        bytes = refit_bytes;
+        report = report.refitted(test, epochs, count);
+    }
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(
         "wrote {} ({} bytes)",

@@ -149,12 +149,41 @@ pub struct Report {
     pub baselines: BTreeMap<String, BTreeMap<String, f64>>,
     /// Whether input items were removed from the rankings.
     pub filter_seen: bool,
+    /// After a refit (`train --refit`): how it trained, and the early-stopped model's
+    /// test metrics; `valid` stays that model's (the refit trained on the validating data),
+    /// `test` and `test_ranks` are the refit model's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refit: Option<Refit>,
     /// The 0-based rank of each test case's target (users, or cases, in the log's order):
     /// two models on the same split can be compared case by case (a paired test).
     pub test_ranks: Vec<u32>,
 }
 
+/// How a refit trained (`train --refit`), in a [`Report`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Refit {
+    /// Epochs trained: the early-stopped run's best epoch.
+    pub epochs: usize,
+    /// Training sequences, the validating ones included.
+    pub sequences: usize,
+    /// The early-stopped model's test metrics.
+    pub test_before: BTreeMap<String, f64>,
+}
+
 impl Report {
+    /// This report (of an early-stopped model) after a refit of `epochs` epochs on
+    /// `sequences` sequences whose model scored `test` on the same test cases: those figures
+    /// replace the early-stopped model's, which move to [`Report::refit`].
+    pub fn refitted(mut self, test: Metrics, epochs: usize, sequences: usize) -> Self {
+        self.refit = Some(Refit {
+            epochs,
+            sequences,
+            test_before: std::mem::replace(&mut self.test, test.averages()),
+        });
+        self.test_ranks = test.ranks().to_vec();
+        self
+    }
+
     /// Evaluates `model` and the popularity baseline on a leave-one-out `split`.
     pub fn build(
         model: &Awrsr,
@@ -182,6 +211,7 @@ impl Report {
             popularity,
             baselines: BTreeMap::new(),
             filter_seen,
+            refit: None,
             test_ranks: test.ranks().to_vec(),
         })
     }
@@ -218,6 +248,7 @@ impl Report {
             popularity,
             baselines,
             filter_seen,
+            refit: None,
             test_ranks: test.ranks().to_vec(),
         })
     }
@@ -260,7 +291,11 @@ impl Report {
                 m["HR@10"], m["HR@20"], m["MRR@10"], m["MRR@20"], m["NDCG@10"], m["NDCG@20"]
             ),
         };
-        let mut lines = vec![line("valid", &self.valid), line("test", &self.test)];
+        let mut lines = vec![line("valid", &self.valid)];
+        if let Some(refit) = &self.refit {
+            lines.push(line("test before refit", &refit.test_before));
+        }
+        lines.push(line("test", &self.test));
         if self.baselines.is_empty() {
             lines.push(line("popularity valid", &self.popularity["valid"]));
             lines.push(line("popularity test", &self.popularity["test"]));

@@ -208,3 +208,117 @@ fn a_click_export_is_read_by_column_names_and_cut_into_sessions() {
         "{stderr}"
     );
 }
+
+/// The number after `prefix` in the first line of `stdout` that has it.
+fn number_after(stdout: &str, prefix: &str) -> usize {
+    let at = stdout
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix:?} in {stdout}"));
+    let digits: String = stdout[at + prefix.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+#[test]
+fn a_refit_trains_every_session_for_the_best_runs_epochs_and_is_the_model_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 3_000);
+    let usable = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .filter(|l| l.split_whitespace().count() >= 3)
+        .count();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |out: &str, json: &str| {
+        ok(awrsr(&[
+            "train",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--out",
+            &path(out),
+            "--metrics-json",
+            &path(json),
+            "--checkpoint",
+            &path("run.ckpt"),
+            "--d-model",
+            "16",
+            "--epochs",
+            "2",
+            "--refit",
+            "--quiet",
+        ]))
+    };
+    let stdout = run("m.awrsr", "train.json");
+    let best = number_after(&stdout, "best epoch ");
+    assert!(
+        stdout.contains(&format!(
+            "refit: {best} epochs on all {usable} training sessions, the validating ones included"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("refit: nothing validates").count(), best);
+    let trained = read_json(Path::new(&path("train.json")));
+    assert_eq!(trained["refit"]["epochs"], best);
+    assert_eq!(trained["refit"]["sequences"], usable);
+    assert_ne!(trained["refit"]["test_before"], trained["test"]);
+    let valid_hr10 = number_after(&stdout, "valid                HR@10 0.");
+    assert_eq!(
+        valid_hr10,
+        (metric(&trained, &["valid", "HR@10"]) * 1e4).round() as usize,
+        "the validation figures are the early-stopped model's"
+    );
+
+    // The bundle holds the refit model: `eval` gives its test figures.
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        &path("m.awrsr"),
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--metrics-json",
+        &path("eval.json"),
+    ]));
+    let evaluated = read_json(Path::new(&path("eval.json")));
+    assert_eq!(evaluated["test"], trained["test"]);
+    assert_eq!(evaluated["test_ranks"], trained["test_ranks"]);
+
+    // Resumed from its finished checkpoint, the run refits again to the same model.
+    let again = run("m2.awrsr", "train2.json");
+    assert!(again.contains("resumed from"), "{again}");
+    let resumed = read_json(Path::new(&path("train2.json")));
+    assert_eq!(resumed["refit"], trained["refit"]);
+    assert!(
+        resumed["test_ranks"] == trained["test_ranks"],
+        "other ranks after a resume"
+    );
+}
+
+#[test]
+fn a_refit_needs_sessions() {
+    let data = common::shipped_movielens();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never-written.awrsr");
+    let output = awrsr(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--refit",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--refit needs the session protocol"),
+        "{stderr}"
+    );
+}

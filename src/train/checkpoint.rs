@@ -52,6 +52,9 @@ pub struct State {
     /// The learning rate's factor after the decay so far (1 in checkpoints from before it).
     #[serde(default = "one")]
     pub lr_scale: f64,
+    /// The factor each completed epoch trained at (empty in checkpoints from before it).
+    #[serde(default)]
+    pub lr_scales: Vec<f64>,
     /// Epoch of the best model so far (1-based).
     pub best_epoch: usize,
     /// Validation metrics of the best model so far.
@@ -214,6 +217,18 @@ impl Checkpoint {
             ));
         }
         let lr_scale = self.state.lr_scale;
+        let scales = &self.state.lr_scales;
+        if !scales.is_empty() && scales.len() != epoch {
+            return Err(format!(
+                "the checkpoint is inconsistent: {} learning rates for {epoch} epochs",
+                scales.len()
+            ));
+        }
+        if let Some(bad) = scales.iter().find(|s| !(0.0..=1.0).contains(*s)) {
+            return Err(format!(
+                "the checkpoint is inconsistent: learning-rate factor {bad} is not in [0, 1]"
+            ));
+        }
         if !(0.0..=1.0).contains(&lr_scale) {
             return Err(format!(
                 "the checkpoint is inconsistent: learning-rate factor {lr_scale} is not in [0, 1]"

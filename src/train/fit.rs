@@ -48,6 +48,9 @@ pub struct Trained {
     pub best_valid: Metrics,
     /// Epochs run.
     pub epochs_run: usize,
+    /// The learning-rate factor each epoch run trained at (the decay so far), for a
+    /// [`refit`] that replays them.
+    pub lr_scales: Vec<f64>,
 }
 
 /// Trains a model of `config` on `split` on `device` (an autodiff version is made),
@@ -72,11 +75,46 @@ pub fn train(
     if let Some(path) = checkpoint.filter(|path| path.exists()) {
         say(trainer.resume(path)?);
     }
+    drive(&mut trainer, checkpoint, say)?;
+    if let Some(reason) = trainer.stopped_early() {
+        say(reason);
+    }
+    trainer.into_trained()
+}
+
+/// Trains a fresh model of `config` on `sequences` (a run's training data with its
+/// validating data put back) for as many epochs as `lr_scales` holds, epoch `i` at
+/// `lr_scales[i]` times the learning rate, and returns the last: a run's [`Trained::lr_scales`]
+/// up to its best epoch replayed on all the data. Nothing validates it (the data that
+/// did is trained on), so no epoch is chosen and nothing is checkpointed.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn refit(
+    config: &ModelConfig,
+    train: &TrainConfig,
+    sequences: Vec<Vec<u32>>,
+    lr_scales: &[f64],
+    device: &Device,
+    say: &mut dyn FnMut(String),
+) -> Result<Awrsr, String> {
+    let mut trainer = Trainer::refit(config, train, sequences, lr_scales, device)?;
+    drive(&mut trainer, None, say)?;
+    Ok(trainer.into_trained()?.model)
+}
+
+/// Runs `trainer` to its end with a progress bar, validating after every epoch and, with
+/// `checkpoint`, writing the run's state there.
+#[cfg(not(target_arch = "wasm32"))]
+fn drive(
+    trainer: &mut Trainer,
+    checkpoint: Option<&Path>,
+    say: &mut dyn FnMut(String),
+) -> Result<(), String> {
     let mut bar = progress::Bar::hidden();
     while let Some(step) = trainer.step()? {
         match step {
             Step::Batch { batch, batches, .. } => {
                 if batch == 1 {
+                    let train = &trainer.train;
                     bar = progress::Bar::new(train.progress, batches, trainer.epoch(), train);
                 }
                 bar.advance(batch, || trainer.running_loss());
@@ -91,10 +129,7 @@ pub fn train(
             }
         }
     }
-    if let Some(reason) = trainer.stopped_early() {
-        say(reason);
-    }
-    trainer.into_trained()
+    Ok(())
 }
 
 /// What one [`Trainer::step`] did.
@@ -127,7 +162,7 @@ pub struct EpochReport {
     pub seconds: f64,
     /// Training sequences a second.
     pub sequences_per_second: f64,
-    /// Validation metrics after the epoch.
+    /// Validation metrics after the epoch (none in a [`refit`]).
     pub valid: Metrics,
     /// Whether they are the best so far (NDCG@10), which makes this epoch's model the kept one.
     pub improved: bool,
@@ -136,14 +171,17 @@ pub struct EpochReport {
 impl EpochReport {
     /// The CLI's line for the epoch.
     pub fn line(&self) -> String {
+        let valid = match self.valid.count() {
+            0 => "refit: nothing validates".to_string(),
+            _ => format!(
+                "valid {}{}",
+                self.valid.summary(),
+                if self.improved { "  *" } else { "" }
+            ),
+        };
         format!(
-            "epoch {:>3}  loss {:.4}  {:.1} s, {:.0} seq/s  valid {}{}",
-            self.epoch,
-            self.loss,
-            self.seconds,
-            self.sequences_per_second,
-            self.valid.summary(),
-            if self.improved { "  *" } else { "" }
+            "epoch {:>3}  loss {:.4}  {:.1} s, {:.0} seq/s  {valid}",
+            self.epoch, self.loss, self.seconds, self.sequences_per_second,
         )
     }
 }
@@ -171,6 +209,9 @@ pub struct Trainer {
     epoch: Option<Epoch>,
     /// Set by [`Trainer::stop`].
     stopped: bool,
+    /// In a refit ([`Trainer::refit`]), the learning-rate factor of each epoch: nothing
+    /// validates, and every epoch's model replaces the last.
+    schedule: Option<Vec<f64>>,
 }
 
 /// The epoch in progress: its batches (ranges of `order`, indices of sequences) and how far
@@ -198,9 +239,50 @@ impl Trainer {
         init: Option<&Awrsr>,
         keep_saved: bool,
     ) -> Result<Self, String> {
+        check_trainable(split)?;
+        Self::assemble(config, train, split, device, init, keep_saved)
+    }
+
+    /// A refit ([`refit`]): `sequences` trained from random weights for `lr_scales.len()`
+    /// epochs, epoch `i` at `lr_scales[i]` times the learning rate, with no validation.
+    /// Fails on invalid settings, no epoch, or no sequence of two items.
+    pub fn refit(
+        config: &ModelConfig,
+        train: &TrainConfig,
+        sequences: Vec<Vec<u32>>,
+        lr_scales: &[f64],
+        device: &Device,
+    ) -> Result<Self, String> {
+        if lr_scales.is_empty() {
+            return Err("a refit needs the learning rates of at least one epoch".into());
+        }
+        if !sequences.iter().any(|s| s.len() >= 2) {
+            return Err("nothing to refit on: no sequence of two or more items".into());
+        }
+        let train = TrainConfig {
+            epochs: lr_scales.len(),
+            ..train.clone()
+        };
+        let split = Split {
+            train: sequences,
+            ..Split::default()
+        };
+        let mut trainer = Self::assemble(config, &train, &split, device, None, false)?;
+        trainer.schedule = Some(lr_scales.to_vec());
+        Ok(trainer)
+    }
+
+    /// [`Trainer::new`] without the check that `split` can validate.
+    fn assemble(
+        config: &ModelConfig,
+        train: &TrainConfig,
+        split: &Split,
+        device: &Device,
+        init: Option<&Awrsr>,
+        keep_saved: bool,
+    ) -> Result<Self, String> {
         config.validate()?;
         train.validate()?;
-        check_trainable(split)?;
         let ad_device = device.clone().autodiff();
         seed_devices(&ad_device, train.seed);
         let run = Run::start(config, train, init, &ad_device)?;
@@ -222,6 +304,7 @@ impl Trainer {
             run,
             epoch: None,
             stopped: false,
+            schedule: None,
         })
     }
 
@@ -306,6 +389,9 @@ impl Trainer {
             return Err("the epoch's last batch has trained: validate it first".into());
         }
         let run = &mut self.run;
+        if let (None, Some(scales)) = (&self.epoch, &self.schedule) {
+            run.lr_scale = scales[run.epoch];
+        }
         let epoch = self.epoch.get_or_insert_with(|| {
             let mut order: Vec<usize> = (0..self.sequences.len()).collect();
             let lengths: Vec<usize> = self.sequences.iter().map(Vec::len).collect();
@@ -412,13 +498,18 @@ impl Trainer {
         if !loss.is_finite() {
             return Err(diverged(format!("the loss is {loss}")));
         }
-        let valid = evaluate(&snapshot, self.config.max_len, &self.valid, false, device)
-            .map_err(|e| diverged(e.to_string()))?;
+        let valid = match self.schedule {
+            Some(_) => Metrics::default(),
+            None => evaluate(&snapshot, self.config.max_len, &self.valid, false, device)
+                .map_err(|e| diverged(e.to_string()))?,
+        };
         let run = &mut self.run;
-        let improved = run
-            .best
-            .as_ref()
-            .is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
+        let improved = self.schedule.is_some()
+            || run
+                .best
+                .as_ref()
+                .is_none_or(|b| valid.get("NDCG@10") > b.valid.get("NDCG@10"));
+        run.lr_scales.push(run.lr_scale);
         if improved {
             let saved = self
                 .keep_saved
@@ -468,6 +559,7 @@ impl Trainer {
             best_epoch: epoch,
             best_valid: valid,
             epochs_run: self.run.epoch,
+            lr_scales: self.run.lr_scales,
         })
     }
 
@@ -508,6 +600,7 @@ impl Trainer {
             epoch: run.epoch,
             rng_word_pos: run.rng.get_word_pos(),
             lr_scale: run.lr_scale,
+            lr_scales: run.lr_scales.clone(),
             best_epoch: best.epoch,
             best_valid: best.valid.clone(),
         };
@@ -525,6 +618,8 @@ struct Run {
     rng: ChaCha12Rng,
     /// The learning rate's factor now (the decay applied so far).
     lr_scale: f64,
+    /// The factor each finished epoch trained at.
+    lr_scales: Vec<f64>,
     /// The network (taken out only while an optimizer step runs).
     model: Option<Awrsr>,
     optimizer: ModuleOptimizer,
@@ -567,6 +662,7 @@ impl Run {
         Ok(Self {
             rng: ChaCha12Rng::seed_from_u64(train.seed),
             lr_scale: 1.0,
+            lr_scales: Vec::new(),
             model: Some(model),
             optimizer: AdamConfig::new().init(),
             best: None,
@@ -607,6 +703,7 @@ impl Run {
         Ok(Self {
             rng,
             lr_scale: state.lr_scale,
+            lr_scales: state.lr_scales,
             model: Some(model),
             optimizer,
             best: Some(best),

@@ -16,6 +16,6 @@ mod loss;
 mod tests;
 
 pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConfig};
-#[cfg(not(target_arch = "wasm32"))]
-pub use fit::train;
 pub use fit::{EpochReport, Step, Trained, Trainer, check_trainable};
+#[cfg(not(target_arch = "wasm32"))]
+pub use fit::{refit, train};
