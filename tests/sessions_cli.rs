@@ -61,6 +61,10 @@ fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
         "the sessions validate: {stdout}"
     );
     assert!(
+        !stdout.contains("refit"),
+        "without times, no refit by default: {stdout}"
+    );
+    assert!(
         stdout.contains("\"loss\":\"ce\""),
         "a catalogue this small trains with the full softmax: {stdout}"
     );
@@ -184,6 +188,10 @@ fn a_click_export_is_read_by_column_names_and_cut_into_sessions() {
     assert!(
         stdout.contains("every prefix of the latest 10%"),
         "timed sessions validate on the latest: {stdout}"
+    );
+    assert!(
+        stdout.contains("refit: ") && stdout.contains("test before refit"),
+        "timed sessions refit by default: {stdout}"
     );
     let report = read_json(&json);
     assert_eq!(report["protocol"], "sessions");

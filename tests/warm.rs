@@ -145,9 +145,9 @@ fn a_warm_retrain_starts_where_the_previous_model_left_off() {
     let out = out.to_str().unwrap();
     let init = ["--init", previous.to_str().unwrap()];
 
-    let warm = train(&new, out, "1", &init);
+    let warm = train(&new, out, "1", &[&init[..], &["--refit"]].concat());
     assert!(warm.contains("warm start from"), "{warm}");
-    let scratch = train(&new, out, "1", &[]);
+    let scratch = train(&new, out, "1", &["--refit"]);
     // A warm run's default learning rate is a quarter of a fresh run's; --lr still sets it.
     assert!(warm.contains("\"learning_rate\":0.00075"), "{warm}");
     assert!(scratch.contains("\"learning_rate\":0.003"), "{scratch}");
@@ -162,6 +162,28 @@ fn a_warm_retrain_starts_where_the_previous_model_left_off() {
         loss(&scratch),
         ndcg(&warm),
         ndcg(&scratch)
+    );
+    // A warm run's refit starts from the same warm start.
+    assert!(warm.contains("from the same warm start"), "{warm}");
+    let refit_loss = |stdout: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("epoch   1  ") && l.ends_with("refit: nothing validates"))
+            .unwrap_or_else(|| panic!("no refit epoch:\n{stdout}"));
+        line.split("loss ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(
+        refit_loss(&warm) < refit_loss(&scratch) - 0.3,
+        "refit epoch 1 loss, warm {} against from scratch {}",
+        refit_loss(&warm),
+        refit_loss(&scratch)
     );
     // The bundle written knows the old and the new items.
     let bundle = decode(&std::fs::read(out).unwrap(), &Device::flex()).unwrap();

@@ -82,21 +82,23 @@ pub fn train(
     trainer.into_trained()
 }
 
-/// Trains a fresh model of `config` on `sequences` (a run's training data with its
-/// validating data put back) for as many epochs as `lr_scales` holds, epoch `i` at
-/// `lr_scales[i]` times the learning rate, and returns the last: a run's [`Trained::lr_scales`]
-/// up to its best epoch replayed on all the data. Nothing validates it (the data that
-/// did is trained on), so no epoch is chosen and nothing is checkpointed.
+/// Trains a model of `config` on `sequences` (a run's training data with its validating
+/// data put back) from the run's start (random weights of its seed, or `init`'s) for as many
+/// epochs as `lr_scales` holds, epoch `i` at `lr_scales[i]` times the learning rate, and
+/// returns the last: a run's [`Trained::lr_scales`] up to its best epoch replayed on all the
+/// data. Nothing validates it (the data that did is trained on), so no epoch is chosen and
+/// nothing is checkpointed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn refit(
     config: &ModelConfig,
     train: &TrainConfig,
     sequences: Vec<Vec<u32>>,
     lr_scales: &[f64],
+    init: Option<&Awrsr>,
     device: &Device,
     say: &mut dyn FnMut(String),
 ) -> Result<Awrsr, String> {
-    let mut trainer = Trainer::refit(config, train, sequences, lr_scales, device)?;
+    let mut trainer = Trainer::refit(config, train, sequences, lr_scales, init, device)?;
     drive(&mut trainer, None, say)?;
     Ok(trainer.into_trained()?.model)
 }
@@ -243,14 +245,15 @@ impl Trainer {
         Self::assemble(config, train, split, device, init, keep_saved)
     }
 
-    /// A refit ([`refit`]): `sequences` trained from random weights for `lr_scales.len()`
-    /// epochs, epoch `i` at `lr_scales[i]` times the learning rate, with no validation.
-    /// Fails on invalid settings, no epoch, or no sequence of two items.
+    /// A refit ([`refit`]): `sequences` trained from random weights or `init`'s for
+    /// `lr_scales.len()` epochs, epoch `i` at `lr_scales[i]` times the learning rate, with no
+    /// validation. Fails on invalid settings, no epoch, or no sequence of two items.
     pub fn refit(
         config: &ModelConfig,
         train: &TrainConfig,
         sequences: Vec<Vec<u32>>,
         lr_scales: &[f64],
+        init: Option<&Awrsr>,
         device: &Device,
     ) -> Result<Self, String> {
         if lr_scales.is_empty() {
@@ -267,7 +270,7 @@ impl Trainer {
             train: sequences,
             ..Split::default()
         };
-        let mut trainer = Self::assemble(config, &train, &split, device, None, false)?;
+        let mut trainer = Self::assemble(config, &train, &split, device, init, false)?;
         trainer.schedule = Some(lr_scales.to_vec());
         Ok(trainer)
     }

@@ -45,7 +45,7 @@ function sessionExport(sessions = 800, items = 80) {
 function cliTrain(data, epochs, out) {
   const metrics = `${out}.json`;
   execFileSync(BIN, ['train', '--data', data, '--epochs', String(epochs), '--seed', '42', '--out', out,
-    '--metrics-json', metrics, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--metrics-json', metrics, '--quiet', '--refit=false'], { stdio: ['ignore', 'ignore', 'inherit'] });
   return readFile(metrics, 'utf8').then(JSON.parse);
 }
 
