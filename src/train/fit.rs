@@ -544,6 +544,11 @@ impl Trainer {
         (best, self.run.epoch)
     }
 
+    /// The learning-rate factor each finished epoch trained at (what a refit replays).
+    pub fn lr_scales(&self) -> &[f64] {
+        &self.run.lr_scales
+    }
+
     /// The best model so far, in inference mode (none before the first epoch ends).
     pub fn best(&self) -> Option<&Awrsr> {
         self.run.best.as_ref().map(|b| &b.model)

@@ -21,8 +21,8 @@ use super::reflect::now;
 use super::results::to_js;
 use crate::bundle::{self, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard, files};
-use crate::eval::{Report, check_evaluable};
-use crate::model::{ModelConfig, Refinement};
+use crate::eval::{Report, check_evaluable, evaluate};
+use crate::model::{Awrsr, ModelConfig, Refinement};
 use crate::protocol::{Prepared, Protocol, prepare};
 use crate::train::{LogKind, Step, TrainConfig, Trainer};
 
@@ -162,6 +162,28 @@ struct Progress {
     finished: Option<EpochFigures>,
     done: bool,
     reason: Option<String>,
+    /// Whether this is the refit (training again on every session, nothing validated).
+    refit: bool,
+}
+
+/// The CLI's refit (`train --refit`, its default for session logs with times) in the
+/// studio: what it trains on, then the stopped run it follows.
+#[derive(Default)]
+struct RefitState {
+    /// Set by `start` for a session log with times: what the refit needs.
+    plan: Option<RefitPlan>,
+    /// Once the refit has started: the stopped run's best model, best epoch and epochs run.
+    stopped: Option<(Awrsr, usize, usize)>,
+    /// Set when the refit ran all its epochs (a refit stopped early is dropped).
+    complete: bool,
+}
+
+/// What a refit trains: the run's settings, every training session, the device.
+struct RefitPlan {
+    config: ModelConfig,
+    training: TrainConfig,
+    sessions: Vec<Vec<u32>>,
+    device: Device,
 }
 
 /// The result: the model's figures (as stored at `precision`) beside the baselines'.
@@ -177,6 +199,9 @@ struct Outcome<'a> {
     valid: &'a BTreeMap<String, f64>,
     test: &'a BTreeMap<String, f64>,
     baselines: Vec<Baseline<'a>>,
+    /// After a refit: its epochs and the stopped model's test figures.
+    refit_epochs: Option<usize>,
+    test_before_refit: Option<&'a BTreeMap<String, f64>>,
 }
 
 /// One baseline's test figures.
@@ -197,6 +222,8 @@ pub struct Studio {
     stopping: Rc<Cell<bool>>,
     /// Set while a step runs (the trainer is out of its cell then).
     stepping: Rc<Cell<bool>>,
+    /// The refit that follows early stopping on a session log with times.
+    refit: Rc<RefCell<RefitState>>,
     /// The trained model's bundle and figures, once asked for.
     bundle: Option<Vec<u8>>,
 }
@@ -214,6 +241,7 @@ impl Studio {
             trainer: Rc::default(),
             stopping: Rc::default(),
             stepping: Rc::default(),
+            refit: Rc::default(),
             bundle: None,
         }
     }
@@ -300,8 +328,17 @@ impl Studio {
         *trainer_cell.borrow_mut() = None;
         (self.config, self.bundle) = (Some(config.clone()), None);
         stopping.set(false);
+        let refit_cell = self.refit.clone();
+        *refit_cell.borrow_mut() = RefitState::default();
+        let sessions = self.refit_sessions();
         Ok(future_to_promise(async move {
             let chosen = gpu::choose(settings.backend.as_deref()).await?;
+            refit_cell.borrow_mut().plan = sessions.map(|sessions| RefitPlan {
+                config: config.clone(),
+                training: training.clone(),
+                sessions,
+                device: chosen.device.clone(),
+            });
             let trainer = Trainer::new(&config, &training, &split, &chosen.device, None, false)
                 .map_err(|e| JsError::new(&e))?;
             let plan = to_js(&Plan {
@@ -317,6 +354,16 @@ impl Studio {
             *trainer_cell.borrow_mut() = Some(trainer);
             Ok(plan)
         }))
+    }
+
+    /// The sessions a refit trains on, when the log read calls for one (the CLI's default:
+    /// a session log with times, whose validating tenth is the newest).
+    fn refit_sessions(&self) -> Option<Vec<Vec<u32>>> {
+        let (log, prepared) = self.read.as_ref()?;
+        (prepared.protocol == Protocol::Sessions && log.timed).then(|| {
+            let usable = prepared.sessions.iter().filter(|s| s.len() >= 2);
+            usable.cloned().collect()
+        })
     }
 
     /// Refuses a call while a step runs (the page must await it, or stop it first).
@@ -373,12 +420,17 @@ impl Studio {
     #[wasm_bindgen(unchecked_return_type = "Promise<Progress>")]
     pub fn step(&self, budget_ms: f64) -> Promise {
         let (trainer_cell, stopping) = (self.trainer.clone(), self.stopping.clone());
+        let refit_cell = self.refit.clone();
         future_to_promise(async move {
             // Taken out while the step runs (it awaits read-backs), put back after.
             let taken = trainer_cell.borrow_mut().take();
             let mut trainer = taken
                 .ok_or_else(|| JsError::new("training has not started (or a step is under way)"))?;
             let progress = train_for(&mut trainer, budget_ms, &stopping).await;
+            let progress = match progress {
+                Ok(progress) => next_phase(&mut trainer, progress, &refit_cell, &stopping),
+                failed => failed,
+            };
             *trainer_cell.borrow_mut() = Some(trainer);
             Ok(to_js(&progress?)?)
         })
@@ -418,16 +470,44 @@ impl Studio {
         let trainer = guard
             .as_ref()
             .ok_or_else(|| message("training has not started".into()))?;
-        let model = trainer
-            .best()
-            .ok_or_else(|| message("no epoch has finished yet".into()))?;
+        let refit = self.refit.borrow();
+        // After a refit, the model it replaces; a refit stopped before its end is dropped.
+        let (model, (best_epoch, epochs_run), refit_model) = match &refit.stopped {
+            Some((stopped, best, run)) => (
+                stopped,
+                (*best, *run),
+                refit.complete.then(|| trainer.best()).flatten(),
+            ),
+            None => (
+                trainer
+                    .best()
+                    .ok_or_else(|| message("no epoch has finished yet".into()))?,
+                trainer.progress(),
+                None,
+            ),
+        };
         let catalogue = &log.interactions.catalogue;
         let device = Device::flex();
-        let (bytes, stored) =
+        let store = |model: &Awrsr| {
             bundle::encode_as_stored(model.clone(), config, catalogue, precision, &device)
-                .map_err(|e| message(e.to_string()))?;
-        let report = Report::of(&stored, config, prepared, false, &device)
+                .map_err(|e| message(e.to_string()))
+        };
+        let (mut bytes, stored) = store(model)?;
+        let mut report = Report::of(&stored, config, prepared, false, &device)
             .map_err(|e| message(e.to_string()))?;
+        if let (Some(refitted), Some(plan)) = (refit_model, &refit.plan) {
+            let (refit_bytes, stored) = store(refitted)?;
+            let test = evaluate(
+                &stored,
+                config.max_len,
+                &prepared.split.test,
+                false,
+                &device,
+            )
+            .map_err(|e| message(e.to_string()))?;
+            bytes = refit_bytes;
+            report = report.refitted(test, best_epoch, plan.sessions.len());
+        }
         let baselines = match report.baselines.is_empty() {
             true => vec![Baseline {
                 name: "popularity",
@@ -439,7 +519,6 @@ impl Studio {
                 .map(|(name, metrics)| Baseline { name, metrics })
                 .collect(),
         };
-        let (best_epoch, epochs_run) = trainer.progress();
         let result = to_js(&Outcome {
             best_epoch,
             epochs_run,
@@ -450,8 +529,10 @@ impl Studio {
             valid: &report.valid,
             test: &report.test,
             baselines,
+            refit_epochs: report.refit.as_ref().map(|r| r.epochs),
+            test_before_refit: report.refit.as_ref().map(|r| &r.test_before),
         })?;
-        drop(guard);
+        drop((guard, refit));
         self.bundle = Some(bytes);
         Ok(result)
     }
@@ -564,6 +645,7 @@ async fn train_for(
                 .stopped_early()
                 .unwrap_or_else(|| format!("all {epoch} epochs done"))
         }),
+        refit: false,
         finished: finished.map(|r| EpochFigures {
             epoch: r.epoch,
             loss: r.loss,
@@ -573,6 +655,64 @@ async fn train_for(
         }),
         done,
     })
+}
+
+/// After a step: when the run has ended on its own and a refit is planned, swaps in the
+/// refit's trainer (the stopped run's best model is kept for `finish`) and reports the refit
+/// as under way; marks a refit's steps as such and records whether it ran to its end (a
+/// refit stopped by the page is dropped for the model it would have replaced).
+fn next_phase(
+    trainer: &mut Trainer,
+    mut progress: Progress,
+    refit: &RefCell<RefitState>,
+    stopping: &Cell<bool>,
+) -> Result<Progress, JsError> {
+    let mut state = refit.borrow_mut();
+    if let Some((best, run)) = state.stopped.as_ref().map(|(_, b, r)| (*b, *r)) {
+        progress.refit = true;
+        state.complete = progress.done && !stopping.get() && trainer.stopped_early().is_none();
+        if state.complete {
+            progress.reason = Some(format!(
+                "best epoch {best} of {run}, then {best} epochs again on every session (the refit)"
+            ));
+        }
+        return Ok(progress);
+    }
+    let user_stopped = stopping.get()
+        || trainer
+            .stopped_early()
+            .is_some_and(|r| r.starts_with("stopped"));
+    let Some(plan) = state
+        .plan
+        .as_ref()
+        .filter(|_| progress.done && !user_stopped)
+    else {
+        return Ok(progress);
+    };
+    let fail = |e: String| JsError::new(&e);
+    let (best, run) = trainer.progress();
+    let stopped = trainer
+        .best()
+        .cloned()
+        .ok_or_else(|| fail("no epoch ran".into()))?;
+    let scales = trainer
+        .lr_scales()
+        .get(..best)
+        .ok_or_else(|| fail("no learning rates recorded".into()))?;
+    let sessions = plan.sessions.clone();
+    *trainer = Trainer::refit(
+        &plan.config,
+        &plan.training,
+        sessions,
+        scales,
+        None,
+        &plan.device,
+    )
+    .map_err(fail)?;
+    state.stopped = Some((stopped, best, run));
+    // This step's finished epoch is still the stopped run's: the refit's steps come next.
+    (progress.done, progress.reason) = (false, None);
+    Ok(progress)
 }
 
 impl Default for Studio {
@@ -622,11 +762,16 @@ export interface Progress {
   epoch: number; batch: number; batches: number; loss: number; seconds: number; sequencesPerSecond: number;
   finished: { epoch: number; loss: number; seconds: number; valid: Metrics; improved: boolean } | null;
   done: boolean; reason: string | null;
+  /** Whether this is the refit: after early stopping on a session log with times, the run
+   * again on every session (validating ones included) for its best epochs; nothing validates. */
+  refit: boolean;
 }
 /** What `Studio.finish` measured: the stored model's figures beside the baselines'. */
 export interface StudioResult {
   bestEpoch: number; epochsRun: number; precision: 'int8' | 'f16' | 'f32'; bytes: number;
   protocol: 'sessions' | 'leave-one-out'; testCases: number; valid: Metrics; test: Metrics;
   baselines: { name: string; metrics: Metrics }[];
+  /** After a refit: its epochs and the stopped model's test figures (`test` is the refit's). */
+  refitEpochs: number | null; testBeforeRefit: Metrics | null;
 }
 "#;

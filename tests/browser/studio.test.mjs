@@ -122,6 +122,8 @@ test('a patterned session export: read, train 3 epochs, figures beside the basel
   assert.ok(table.model && table.popularity, JSON.stringify(table));
   assert.ok(table.model['HR@10'] > table.popularity['HR@10'] + 0.1, `model HR@10 ${table.model['HR@10']} vs popularity ${table.popularity['HR@10']}`);
   assert.match(await page.textContent('#result-summary'), /Best epoch: [1-3] of 3/);
+  // The export has times: as the CLI, the studio then trains again on every session.
+  assert.match(await page.textContent('#result-summary'), /epochs again on every session \(the refit/);
 
   // Examples with reasons, as text.
   const examples = await page.$$eval('#examples .example', (n) => n.map((x) => ({

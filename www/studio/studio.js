@@ -428,8 +428,15 @@ function onTrainProgress({ plan, progress }) {
   }
   if (!progress) return;
   const finished = progress.finished;
-  if (finished && !state.epochs.some((e) => e.epoch === finished.epoch)) addEpoch(finished);
+  if (!progress.refit && finished && !state.epochs.some((e) => e.epoch === finished.epoch)) addEpoch(finished);
   const p = progress;
+  if (p.refit && !p.done) {
+    // The refit: the run again on every session for its best epochs, nothing validated.
+    $('progress-text').textContent = `Early stopping done; training again on every session, the validating ones included (the refit): ` +
+      `epoch ${p.epoch}, batch ${count(p.batch)} of ${count(p.batches)}`;
+    $('progress-bar').value = p.batches > 0 ? Math.min(1, p.batch / p.batches) : 0;
+    return;
+  }
   const parts = [
     `Epoch ${p.epoch}${run.settings.epochs > 0 && run.plan ? ` of ${count(run.plan.epochs)}` : ''}`,
     `batch ${count(p.batch)} of ${count(p.batches)}`,
@@ -527,7 +534,9 @@ function renderResult() {
   const valid = report.valid ?? {};
   const epochs = report.epochsRun ?? state.epochs.length;
   $('result-summary').textContent = `Best epoch: ${report.bestEpoch} of ${epochs} run (training ended: ${last?.reason ?? 'done'}). ` +
-    `Validation HR@10 ${figure(valid['HR@10'])}, NDCG@10 ${figure(valid['NDCG@10'])}.`;
+    `Validation HR@10 ${figure(valid['HR@10'])}, NDCG@10 ${figure(valid['NDCG@10'])}.` +
+    (report.refitEpochs ? ` Then ${report.refitEpochs} epochs again on every session (the refit, as awrsr train does for logs with times): ` +
+      `the stored model's test HR@20 ${figure(report.test['HR@20'])}, the stopped model's ${figure(report.testBeforeRefit['HR@20'])}.` : '');
   renderFigures(report);
   renderExamples(examples ?? []);
   setModel(state.result.bundle, state.result.precision);
