@@ -23,7 +23,7 @@ use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::catalogue::terminal_safe;
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard};
-use crate::eval::{Protocol, Report, check_evaluable, evaluate};
+use crate::eval::{Protocol, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::ModelConfig;
@@ -633,9 +633,8 @@ fn run_train(args: TrainArgs) -> CliResult {
     let (config, training) = settings(&args, previous_config, interactions.catalogue.len(), kind)?;
     crate::train::check_trainable(split)
         .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
-    let sessions_protocol = prepared.protocol == Protocol::Sessions;
-    let refitting = args.refit.unwrap_or(sessions_protocol && log.timed);
-    if refitting && !sessions_protocol {
+    let refitting = args.refit.unwrap_or(prepared.refits_by_default());
+    if refitting && prepared.protocol != Protocol::Sessions {
         return Err("--refit needs the session protocol (--split sessions): under leave-one-out the validating items are each user's second-to-last, not whole sessions".into());
     }
     let init = previous.map(|previous| {
@@ -689,10 +688,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         let scales = trained.lr_scales.get(..epochs).ok_or(
             "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
         )?;
-        let sessions: Vec<Vec<u32>> = (prepared.sessions.iter())
-            .filter(|s| s.len() >= 2)
-            .cloned()
-            .collect();
+        let sessions: Vec<Vec<u32>> = prepared.refit_sessions().cloned().collect();
         let count = sessions.len();
         say(format!(
             "refit: {epochs} epochs on all {count} training sessions, the validating ones included{}",
@@ -707,16 +703,9 @@ fn run_train(args: TrainArgs) -> CliResult {
             &config, &training, sessions, scales, start, &device, &mut say,
         )?;
         let (refit_bytes, stored) = store(model)?;
-        let test = evaluate(
-            &stored,
-            config.max_len,
-            &split.test,
-            args.filter_seen,
-            &device,
-        )
-        .map_err(|e| not_written(&e))?;
         bytes = refit_bytes;
-        report = report.refitted(test, epochs, count);
+        report = (report.refitted(&stored, &config, &prepared, epochs, &device))
+            .map_err(|e| not_written(&e))?;
     }
     fs::write_atomic(&args.out, &bytes)?;
     say(format!(

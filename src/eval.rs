@@ -171,17 +171,26 @@ pub struct Refit {
 }
 
 impl Report {
-    /// This report (of an early-stopped model) after a refit of `epochs` epochs on
-    /// `sequences` sequences whose model scored `test` on the same test cases: those figures
+    /// This report (of an early-stopped model on `prepared`) after a refit of `epochs`
+    /// epochs on `prepared`'s refit sessions to `model` (of `config`): its test figures
     /// replace the early-stopped model's, which move to [`Report::refit`].
-    pub fn refitted(mut self, test: Metrics, epochs: usize, sequences: usize) -> Self {
+    pub fn refitted(
+        mut self,
+        model: &Awrsr,
+        config: &ModelConfig,
+        prepared: &Prepared,
+        epochs: usize,
+        device: &Device,
+    ) -> Result<Self, NonFiniteScores> {
+        let cases = &prepared.split.test;
+        let test = evaluate(model, config.max_len, cases, self.filter_seen, device)?;
         self.refit = Some(Refit {
             epochs,
-            sequences,
+            sequences: prepared.refit_sessions().count(),
             test_before: std::mem::replace(&mut self.test, test.averages()),
         });
         self.test_ranks = test.ranks().to_vec();
-        self
+        Ok(self)
     }
 
     /// Evaluates `model` and the popularity baseline on a leave-one-out `split`.

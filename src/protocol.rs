@@ -26,6 +26,23 @@ pub struct Prepared {
     /// Under the session protocol, every training session (the validating ones included),
     /// which the simple baselines fit on.
     pub sessions: Vec<Vec<u32>>,
+    /// Under the session protocol, which training sessions validate.
+    pub holdout: Option<Holdout>,
+}
+
+impl Prepared {
+    /// Whether a refit (`train --refit`) follows early stopping by default: under the
+    /// session protocol when the newest sessions validate (the log has times), since the
+    /// model would otherwise never train on them.
+    pub fn refits_by_default(&self) -> bool {
+        self.holdout == Some(Holdout::Latest)
+    }
+
+    /// What a refit trains on: every training session that has a step (two clicks or more),
+    /// the validating ones included.
+    pub fn refit_sessions(&self) -> impl Iterator<Item = &Vec<u32>> {
+        self.sessions.iter().filter(|s| s.len() >= 2)
+    }
 }
 
 /// Splits `interactions` (`log`'s, maybe re-indexed for a model) under `protocol`. Under
@@ -46,6 +63,7 @@ pub fn prepare(
             split: Split::leave_one_out(interactions),
             protocol,
             sessions: Vec::new(),
+            holdout: None,
         };
     }
     let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
@@ -95,6 +113,7 @@ pub fn prepare(
         split,
         protocol,
         sessions,
+        holdout: Some(holdout),
     }
 }
 

@@ -21,7 +21,7 @@ use super::reflect::now;
 use super::results::to_js;
 use crate::bundle::{self, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard, files};
-use crate::eval::{Report, check_evaluable, evaluate};
+use crate::eval::{Report, check_evaluable};
 use crate::model::{Awrsr, ModelConfig, Refinement};
 use crate::protocol::{Prepared, Protocol, prepare};
 use crate::train::{LogKind, Step, TrainConfig, Trainer};
@@ -356,14 +356,10 @@ impl Studio {
         }))
     }
 
-    /// The sessions a refit trains on, when the log read calls for one (the CLI's default:
-    /// a session log with times, whose validating tenth is the newest).
+    /// The sessions a refit trains on, when the log read calls for one (the CLI's default).
     fn refit_sessions(&self) -> Option<Vec<Vec<u32>>> {
-        let (log, prepared) = self.read.as_ref()?;
-        (prepared.protocol == Protocol::Sessions && log.timed).then(|| {
-            let usable = prepared.sessions.iter().filter(|s| s.len() >= 2);
-            usable.cloned().collect()
-        })
+        let (_, prepared) = self.read.as_ref()?;
+        (prepared.refits_by_default()).then(|| prepared.refit_sessions().cloned().collect())
     }
 
     /// Refuses a call while a step runs (the page must await it, or stop it first).
@@ -495,18 +491,11 @@ impl Studio {
         let (mut bytes, stored) = store(model)?;
         let mut report = Report::of(&stored, config, prepared, false, &device)
             .map_err(|e| message(e.to_string()))?;
-        if let (Some(refitted), Some(plan)) = (refit_model, &refit.plan) {
+        if let Some(refitted) = refit_model {
             let (refit_bytes, stored) = store(refitted)?;
-            let test = evaluate(
-                &stored,
-                config.max_len,
-                &prepared.split.test,
-                false,
-                &device,
-            )
-            .map_err(|e| message(e.to_string()))?;
             bytes = refit_bytes;
-            report = report.refitted(test, best_epoch, plan.sessions.len());
+            report = (report.refitted(&stored, config, prepared, best_epoch, &device))
+                .map_err(|e| message(e.to_string()))?;
         }
         let baselines = match report.baselines.is_empty() {
             true => vec![Baseline {
@@ -670,7 +659,8 @@ fn next_phase(
     let mut state = refit.borrow_mut();
     if let Some((best, run)) = state.stopped.as_ref().map(|(_, b, r)| (*b, *r)) {
         progress.refit = true;
-        state.complete = progress.done && !stopping.get() && trainer.stopped_early().is_none();
+        // A refit never stops early on its own: only the page's Stop ends it before its end.
+        state.complete = progress.done && !stopping.get();
         if state.complete {
             progress.reason = Some(format!(
                 "best epoch {best} of {run}, then {best} epochs again on every session (the refit)"
@@ -678,15 +668,8 @@ fn next_phase(
         }
         return Ok(progress);
     }
-    let user_stopped = stopping.get()
-        || trainer
-            .stopped_early()
-            .is_some_and(|r| r.starts_with("stopped"));
-    let Some(plan) = state
-        .plan
-        .as_ref()
-        .filter(|_| progress.done && !user_stopped)
-    else {
+    // The page's Stop (the only caller of `Trainer::stop`) keeps the stopped run as it is.
+    let Some(plan) = (state.plan.as_ref()).filter(|_| progress.done && !stopping.get()) else {
         return Ok(progress);
     };
     let fail = |e: String| JsError::new(&e);
