@@ -685,7 +685,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         .map_err(|e| not_written(&e))?;
     if refitting {
         let epochs = trained.best_epoch;
-        let scales = trained.lr_scales.get(..epochs).ok_or(
+        let scales = trained.refit_scales.as_deref().ok_or(
             "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
         )?;
         let sessions: Vec<Vec<u32>> = prepared.refit_sessions().cloned().collect();

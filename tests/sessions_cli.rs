@@ -330,3 +330,53 @@ fn a_refit_needs_sessions() {
         "{stderr}"
     );
 }
+
+/// A checkpoint written before the learning rates were recorded per epoch resumes, but its
+/// refit cannot replay them: a clear error, not rates of the wrong epochs.
+#[test]
+fn a_refit_after_resuming_a_checkpoint_without_its_learning_rates_is_refused() {
+    use awrsr::train::checkpoint::Checkpoint;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 2_000);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |epochs: &str, refit: &str| {
+        awrsr(&[
+            "train",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--out",
+            &path("m.awrsr"),
+            "--checkpoint",
+            &path("run.ckpt"),
+            "--d-model",
+            "16",
+            "--epochs",
+            epochs,
+            "--lr-decay",
+            "1",
+            refit,
+            "--quiet",
+        ])
+    };
+    ok(run("1", "--refit=false"));
+    let checkpoint_path = path("run.ckpt");
+    let mut checkpoint = Checkpoint::from_bytes(&std::fs::read(&checkpoint_path).unwrap()).unwrap();
+    let mut state = serde_json::to_value(&checkpoint.state).unwrap();
+    assert_eq!(state["lr_scales"], serde_json::json!([1.0]));
+    state.as_object_mut().unwrap().remove("lr_scales");
+    checkpoint.state = serde_json::from_value(state).unwrap();
+    std::fs::write(&checkpoint_path, checkpoint.to_bytes().unwrap()).unwrap();
+
+    let resumed = run("3", "--refit");
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(stdout.contains("resumed from"), "{stdout}");
+    assert_eq!(resumed.status.code(), Some(2), "{stdout}");
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        stderr.contains("predates the record of its learning rates"),
+        "{stderr}"
+    );
+}

@@ -48,9 +48,9 @@ pub struct Trained {
     pub best_valid: Metrics,
     /// Epochs run.
     pub epochs_run: usize,
-    /// The learning-rate factor each epoch run trained at (the decay so far), for a
-    /// [`refit`] that replays them.
-    pub lr_scales: Vec<f64>,
+    /// What a [`refit`] replays ([`Trainer::refit_scales`]); none when the run resumed
+    /// from a checkpoint written before they were recorded.
+    pub refit_scales: Option<Vec<f64>>,
 }
 
 /// Trains a model of `config` on `split` on `device` (an autodiff version is made),
@@ -85,8 +85,7 @@ pub fn train(
 /// Trains a model of `config` on `sequences` (a run's training data with its validating
 /// data put back) from the run's start (random weights of its seed, or `init`'s) for as many
 /// epochs as `lr_scales` holds, epoch `i` at `lr_scales[i]` times the learning rate, and
-/// returns the last: a run's [`Trained::lr_scales`] up to its best epoch replayed on all the
-/// data. Nothing validates it (the data that did is trained on), so no epoch is chosen and
+/// returns the last: a run's [`Trained::refit_scales`] replayed on all the data. Nothing validates it (the data that did is trained on), so no epoch is chosen and
 /// nothing is checkpointed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn refit(
@@ -544,9 +543,12 @@ impl Trainer {
         (best, self.run.epoch)
     }
 
-    /// The learning-rate factor each finished epoch trained at (what a refit replays).
-    pub fn lr_scales(&self) -> &[f64] {
-        &self.run.lr_scales
+    /// The learning-rate factors of epochs 1 to the best, which a refit replays: none
+    /// before an epoch has ended, nor when the run resumed from a checkpoint written before
+    /// the factors were recorded (the record then starts at the resume, not at epoch 1).
+    pub fn refit_scales(&self) -> Option<&[f64]> {
+        let (best, scales) = (self.run.best.as_ref()?.epoch, &self.run.lr_scales);
+        (scales.len() == self.run.epoch).then(|| &scales[..best])
     }
 
     /// The best model so far, in inference mode (none before the first epoch ends).
@@ -556,6 +558,7 @@ impl Trainer {
 
     /// The run's result: the best model and its epoch. Fails when no epoch has finished.
     pub fn into_trained(self) -> Result<Trained, String> {
+        let refit_scales = self.refit_scales().map(<[f64]>::to_vec);
         let Best {
             model,
             epoch,
@@ -567,7 +570,7 @@ impl Trainer {
             best_epoch: epoch,
             best_valid: valid,
             epochs_run: self.run.epoch,
-            lr_scales: self.run.lr_scales,
+            refit_scales,
         })
     }
 

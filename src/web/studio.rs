@@ -678,10 +678,7 @@ fn next_phase(
         .best()
         .cloned()
         .ok_or_else(|| fail("no epoch ran".into()))?;
-    let scales = trainer
-        .lr_scales()
-        .get(..best)
-        .ok_or_else(|| fail("no learning rates recorded".into()))?;
+    let scales = (trainer.refit_scales()).ok_or_else(|| fail("no epoch ran".into()))?;
     let sessions = plan.sessions.clone();
     *trainer = Trainer::refit(
         &plan.config,
