@@ -12,7 +12,7 @@ use crate::data::{Case, Split};
 use crate::metrics::Metrics;
 #[cfg(doc)]
 use crate::model::AttentionCost;
-use crate::model::{Awrsr, ModelConfig, input_tensor, trimmed_width};
+use crate::model::{Awrsr, ModelConfig, RepeatBonus, input_tensor, trimmed_width};
 use crate::protocol::Prepared;
 pub use crate::protocol::Protocol;
 use crate::rank::rank_of;
@@ -33,23 +33,71 @@ const EVAL_BATCH: usize = 256;
 /// [`AttentionCost::floats`]: crate::model::AttentionCost::floats
 const MAX_EVAL_FLOATS: u64 = 1 << 26;
 
-/// Ranks each case's target with `model` (in inference mode) and accumulates the metrics
-/// in the cases' order. With `filter_seen`, the items of the case's input are removed from
-/// the ranking. Cases are encoded in batches of similar length, each trimmed to its longest
-/// session ([`trimmed_width`]): the same scores as at full width up to float rounding
-/// (which can swap targets tied to the last bit), with less work. A batch holds at most
-/// [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of attention. Fails when a score
-/// is not finite, rather than ranking NaN.
+/// Ranks each case's target with `model` of `config` (in inference mode), its
+/// [`RepeatBonus`] included, and accumulates the metrics in the cases' order. With
+/// `filter_seen`, the items of the case's input are removed from the ranking. Cases are
+/// encoded in batches of similar length ([`score_cases`]). Fails when a score is not finite,
+/// rather than ranking NaN.
 pub fn evaluate(
     model: &Awrsr,
-    max_len: usize,
+    config: &ModelConfig,
     cases: &[Case],
     filter_seen: bool,
     device: &Device,
 ) -> Result<Metrics, NonFiniteScores> {
+    let mut ranks = vec![0; cases.len()];
+    score_cases(model, config.max_len, cases, device, |chunk, scored| {
+        let chunk_ranks: Vec<usize> = chunk
+            .par_iter()
+            .zip(scored.par_iter())
+            .map(|(&i, (row, norm))| {
+                let case = &cases[i];
+                let seen = seen(case, filter_seen);
+                if config.repeat.is_none() {
+                    return rank_of(row, case.target, seen);
+                }
+                let mut row = row.to_vec();
+                config
+                    .repeat
+                    .apply(&mut row, window(&case.input, config.max_len), *norm);
+                rank_of(&row, case.target, seen)
+            })
+            .collect();
+        for (&i, rank) in chunk.iter().zip(chunk_ranks) {
+            ranks[i] = rank;
+        }
+    })?;
+    let mut metrics = Metrics::default();
+    for rank in ranks {
+        metrics.add(rank);
+    }
+    Ok(metrics)
+}
+
+/// The newest `max_len` items of `input`: what the network reads.
+pub fn window(input: &[u32], max_len: usize) -> &[u32] {
+    &input[input.len().saturating_sub(max_len)..]
+}
+
+/// One scored case: every item's score (entry j is item j + 1) and the length of the
+/// session's hidden state.
+pub type Scored<'a> = (&'a [f32], f32);
+
+/// Scores every case's session with `model` (in inference mode) and hands each batch to
+/// `each`: the cases' indices and their [`Scored`] rows. Cases are encoded in batches of
+/// similar length, each trimmed to its longest session ([`trimmed_width`]): the same scores
+/// as at full width up to float rounding (which can swap targets tied to the last bit), with
+/// less work. A batch holds at most [`EVAL_BATCH`] sessions and [`MAX_EVAL_FLOATS`] floats of
+/// attention. Fails when a score is not finite.
+pub fn score_cases(
+    model: &Awrsr,
+    max_len: usize,
+    cases: &[Case],
+    device: &Device,
+    mut each: impl FnMut(&[usize], &[Scored]),
+) -> Result<(), NonFiniteScores> {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| cases[i].input.len().min(max_len));
-    let mut ranks = vec![0; cases.len()];
     let mut rest = order.as_slice();
     while !rest.is_empty() {
         let chunk = next_batch(model, max_len, cases, rest);
@@ -57,26 +105,19 @@ pub fn evaluate(
         let inputs: Vec<&[u32]> = chunk.iter().map(|&i| cases[i].input.as_slice()).collect();
         let width = trimmed_width(&inputs, max_len);
         let encoded = model.encode(input_tensor(&inputs, width, device));
-        let scores = model.score_all(Awrsr::last_hidden(&encoded)).into_data();
+        let hidden = Awrsr::last_hidden(&encoded);
+        let norms = hidden.clone().powi_scalar(2).sum_dim(1).sqrt().into_data();
+        let scores = model.score_all(hidden).into_data();
         let scores = scores.as_slice::<f32>().expect("scores are f32");
-        if !scores.iter().all(|s| s.is_finite()) {
+        let norms = norms.as_slice::<f32>().expect("norms are f32");
+        if !scores.iter().chain(norms).all(|s| s.is_finite()) {
             return Err(NonFiniteScores);
         }
         let columns = scores.len() / chunk.len();
-        let chunk_ranks: Vec<usize> = chunk
-            .par_iter()
-            .zip(scores.par_chunks(columns))
-            .map(|(&i, row)| rank_of(row, cases[i].target, seen(&cases[i], filter_seen)))
-            .collect();
-        for (&i, rank) in chunk.iter().zip(chunk_ranks) {
-            ranks[i] = rank;
-        }
+        let scored: Vec<Scored> = scores.chunks(columns).zip(norms.iter().copied()).collect();
+        each(chunk, &scored);
     }
-    let mut metrics = Metrics::default();
-    for rank in ranks {
-        metrics.add(rank);
-    }
-    Ok(metrics)
+    Ok(())
 }
 
 /// The next batch of `order` (cases sorted by input length, shortest first): at most
@@ -154,6 +195,10 @@ pub struct Report {
     /// `test` and `test_ranks` are the refit model's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refit: Option<Refit>,
+    /// The repeat bonus the model scores with, when one was chosen on the validation cases
+    /// (`valid` and `test` include it), and the validation figures without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<RepeatFit>,
     /// The 0-based rank of each test case's target (users, or cases, in the log's order):
     /// two models on the same split can be compared case by case (a paired test).
     pub test_ranks: Vec<u32>,
@@ -170,6 +215,16 @@ pub struct Refit {
     pub test_before: BTreeMap<String, f64>,
 }
 
+/// A [`RepeatBonus`] chosen on the validation cases, in a [`Report`].
+#[derive(Clone, Debug, Serialize)]
+pub struct RepeatFit {
+    /// The bonus chosen ([`RepeatBonus::NONE`] when none helped).
+    #[serde(flatten)]
+    pub chosen: RepeatBonus,
+    /// The validation metrics without a bonus.
+    pub valid_without: BTreeMap<String, f64>,
+}
+
 impl Report {
     /// This report (of an early-stopped model on `prepared`) after a refit of `epochs`
     /// epochs on `prepared`'s refit sessions to `model` (of `config`): its test figures
@@ -183,7 +238,7 @@ impl Report {
         device: &Device,
     ) -> Result<Self, NonFiniteScores> {
         let cases = &prepared.split.test;
-        let test = evaluate(model, config.max_len, cases, self.filter_seen, device)?;
+        let test = evaluate(model, config, cases, self.filter_seen, device)?;
         self.refit = Some(Refit {
             epochs,
             sequences: prepared.refit_sessions().count(),
@@ -196,14 +251,14 @@ impl Report {
     /// Evaluates `model` and the popularity baseline on a leave-one-out `split`.
     pub fn build(
         model: &Awrsr,
-        max_len: usize,
-        num_items: usize,
+        config: &ModelConfig,
         split: &Split,
         filter_seen: bool,
         device: &Device,
     ) -> Result<Self, NonFiniteScores> {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
-        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
+        let num_items = config.num_items;
+        let valid = evaluate(model, config, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, config, &split.test, filter_seen, device)?;
         let train = || split.train.iter().map(Vec::as_slice);
         let pop_valid = evaluate_popularity(train(), num_items, &split.valid, filter_seen);
         let valid_targets: Vec<[u32; 1]> = split.valid.iter().map(|c| [c.target]).collect();
@@ -221,6 +276,7 @@ impl Report {
             baselines: BTreeMap::new(),
             filter_seen,
             refit: None,
+            repeat: None,
             test_ranks: test.ranks().to_vec(),
         })
     }
@@ -230,15 +286,15 @@ impl Report {
     /// baselines need no early stopping, so they get all the data a shop would give them).
     pub fn sessions(
         model: &Awrsr,
-        max_len: usize,
-        num_items: usize,
+        config: &ModelConfig,
         split: &Split,
         sessions: &[Vec<u32>],
         filter_seen: bool,
         device: &Device,
     ) -> Result<Self, NonFiniteScores> {
-        let valid = evaluate(model, max_len, &split.valid, filter_seen, device)?;
-        let test = evaluate(model, max_len, &split.test, filter_seen, device)?;
+        let num_items = config.num_items;
+        let valid = evaluate(model, config, &split.valid, filter_seen, device)?;
+        let test = evaluate(model, config, &split.test, filter_seen, device)?;
         let best_sellers = Popularity::fit(sessions, num_items);
         let baselines =
             session_baselines(&best_sellers, sessions, num_items, &split.test, filter_seen);
@@ -258,6 +314,7 @@ impl Report {
             baselines,
             filter_seen,
             refit: None,
+            repeat: None,
             test_ranks: test.ranks().to_vec(),
         })
     }
@@ -271,15 +328,12 @@ impl Report {
         filter_seen: bool,
         device: &Device,
     ) -> Result<Self, NonFiniteScores> {
-        let (max_len, num_items, split) = (config.max_len, config.num_items, &prepared.split);
+        let split = &prepared.split;
         match prepared.protocol {
-            Protocol::LeaveOneOut => {
-                Self::build(model, max_len, num_items, split, filter_seen, device)
-            }
+            Protocol::LeaveOneOut => Self::build(model, config, split, filter_seen, device),
             Protocol::Sessions => Self::sessions(
                 model,
-                max_len,
-                num_items,
+                config,
                 split,
                 &prepared.sessions,
                 filter_seen,
@@ -300,7 +354,11 @@ impl Report {
                 m["HR@10"], m["HR@20"], m["MRR@10"], m["MRR@20"], m["NDCG@10"], m["NDCG@20"]
             ),
         };
-        let mut lines = vec![line("valid", &self.valid)];
+        let mut lines = Vec::new();
+        if let Some(repeat) = &self.repeat {
+            lines.push(line("valid, no repeat bonus", &repeat.valid_without));
+        }
+        lines.push(line("valid", &self.valid));
         if let Some(refit) = &self.refit {
             lines.push(line("test before refit", &refit.test_before));
         }

@@ -433,6 +433,35 @@ fn huge_configuration_numbers_are_refused_before_anything_is_allocated() {
 }
 
 #[test]
+fn a_repeat_bonus_out_of_range_is_refused_and_one_within_it_is_read() {
+    let (bytes, ..) = sample();
+    for (value, named) in [
+        (
+            r#"{"bonus":-1,"decay":1}"#,
+            "repeat bonus -1 is not a number in [0, 100]",
+        ),
+        (
+            r#"{"bonus":0.5,"decay":2}"#,
+            "repeat decay 2 is not a number in [0, 1]",
+        ),
+        (r#"{"bonus":1e39,"decay":1}"#, "awrsr.config"),
+        (r#"{"bonus":0.5}"#, "awrsr.config"),
+        (r#"{"bonus":0.5,"decay":1,"boost":1}"#, "awrsr.config"),
+    ] {
+        let message = error(&with_config(&bytes, "repeat", value)).to_string();
+        assert!(message.contains(named), "{value}: {message}");
+    }
+    let read = awrsr::bundle::verify(&with_config(
+        &bytes,
+        "repeat",
+        r#"{"bonus":0.5,"decay":0.25}"#,
+    ))
+    .unwrap();
+    assert_eq!(read.config.repeat.at(1), 0.5);
+    assert_eq!(read.config.repeat.at(3), 0.5 * 0.25 * 0.25);
+}
+
+#[test]
 fn non_finite_weights_are_refused() {
     let (bytes, ..) = sample();
     for (value, shown) in [

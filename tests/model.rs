@@ -324,7 +324,7 @@ fn evaluation_in_length_sorted_trimmed_batches_ranks_each_case_as_alone_at_full_
             target: 1 + c % 30,
         })
         .collect();
-    let metrics = evaluate(&model, config.max_len, &cases, false, &device).unwrap();
+    let metrics = evaluate(&model, &config, &cases, false, &device).unwrap();
     for (case, &rank) in cases.iter().zip(metrics.ranks()) {
         let alone = model.encode(input_tensor(
             &[case.input.as_slice()],

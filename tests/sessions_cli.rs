@@ -380,3 +380,124 @@ fn a_refit_after_resuming_a_checkpoint_without_its_learning_rates_is_refused() {
         "{stderr}"
     );
 }
+
+/// Item id → score of `awrsr recommend --json` for `session`, every item ranked.
+fn all_scores(model: &str, session: &str) -> std::collections::HashMap<String, f64> {
+    let json: Value = serde_json::from_str(&ok(awrsr(&[
+        "recommend",
+        "--model",
+        model,
+        "--session",
+        session,
+        "--include-seen",
+        "--json",
+        "-k",
+        "1000000",
+    ])))
+    .unwrap();
+    json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item["id"].as_str().unwrap().to_string(),
+                item["score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_repeat_bonus_is_chosen_on_validation_stored_and_scored_by_eval_and_recommend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 6_000);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |out: &str, json: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--d-model",
+            "16",
+            "--epochs",
+            "2",
+            "--quiet",
+        ];
+        let (out, json) = (path(out), path(json));
+        args.extend(["--out", &out, "--metrics-json", &json]);
+        args.extend(extra);
+        (ok(awrsr(&args)), read_json(Path::new(&json)))
+    };
+    let (stdout, on) = run("on.awrsr", "on.json", &[]);
+    let (bonus, decay) = (
+        metric(&on, &["repeat", "bonus"]),
+        metric(&on, &["repeat", "decay"]),
+    );
+    // A fifth of Diginetica's next clicks go back to a session item: a bonus is chosen.
+    assert!(
+        bonus > 0.0 && decay > 0.0 && decay <= 1.0,
+        "{}",
+        on["repeat"]
+    );
+    assert!(stdout.contains("repeat bonus: "), "{stdout}");
+    let with = metric(&on, &["valid", "NDCG@10"]);
+    let without = metric(&on, &["repeat", "valid_without", "NDCG@10"]);
+    assert!(
+        with > without,
+        "valid NDCG@10 {with} with the bonus, {without} without"
+    );
+
+    // Without it: the same network (same seed), whose validation figures are the ones the
+    // fit reported as "without"; no bonus in the report.
+    let (_, off) = run("off.awrsr", "off.json", &["--repeat-bonus=false"]);
+    assert!(off.get("repeat").is_none(), "{}", off["repeat"]);
+    assert_eq!(off["valid"], on["repeat"]["valid_without"]);
+    assert_ne!(off["test"], on["test"]);
+
+    // `eval` of the bundle scores with the stored bonus: the training run's test figures.
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        &path("on.awrsr"),
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--metrics-json",
+        &path("eval.json"),
+    ]));
+    let evaluated = read_json(Path::new(&path("eval.json")));
+    assert_eq!(evaluated["test"], on["test"]);
+    assert_eq!(evaluated["test_ranks"], on["test_ranks"]);
+
+    // `recommend` adds it to the session's items only, the newest click's the most: with
+    // the same weights, other items' scores are unchanged and the session items' rise by
+    // bonus · ‖h‖ · decay^(k − 1).
+    let session = ["14", "15", "16"].join(",");
+    let (scored_on, scored_off) = (
+        all_scores(&path("on.awrsr"), &session),
+        all_scores(&path("off.awrsr"), &session),
+    );
+    assert_eq!(scored_on.len(), scored_off.len());
+    let rise = |id: &str| scored_on[id] - scored_off[id];
+    for (id, score) in &scored_off {
+        if !["14", "15", "16"].contains(&id.as_str()) {
+            assert!(
+                (scored_on[id] - score).abs() < 1e-4,
+                "{id}: {} against {score}",
+                scored_on[id]
+            );
+        }
+    }
+    assert!(rise("16") > 0.0, "the newest click rises by {}", rise("16"));
+    for (newer, older) in [("16", "15"), ("15", "14")] {
+        let ratio = rise(older) / rise(newer);
+        assert!(
+            (ratio - decay).abs() < 1e-3,
+            "{older} against {newer}: {ratio}, decay {decay}"
+        );
+    }
+}

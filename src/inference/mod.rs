@@ -143,7 +143,7 @@ impl Recommender {
         let max_len = self.header.config.max_len;
         let window = &session[session.len().saturating_sub(max_len)..];
 
-        let (scores, explanation) = self.infer(window, request.explain).await?;
+        let (scores, norm, explanation) = self.infer(window, request.explain).await?;
         let blocked = self.blocked(request, &session);
         let allowed = self.allow_list(request);
         let picked = top_k(&scores, k, |i| {
@@ -152,7 +152,7 @@ impl Recommender {
         });
         let mut because = match request.explain {
             true => self
-                .because(window, &picked)
+                .because(window, &self.network_scores(window, &picked, norm))
                 .await?
                 .into_iter()
                 .map(Some)
@@ -179,15 +179,33 @@ impl Recommender {
         Ok(answer)
     }
 
-    /// Scores of every item for `window` and, with `explain`, its attention read-outs.
+    /// `picked`'s scores as the network alone gives them: less the repeat bonus, which
+    /// explanations leave out (removing a session item changes the network's score only).
+    fn network_scores(&self, window: &[u32], picked: &[(u32, f32)], norm: f32) -> Vec<(u32, f32)> {
+        let repeat = self.config().repeat;
+        picked
+            .iter()
+            .map(|&(item, score)| (item, score - repeat.added(window, item, norm)))
+            .collect()
+    }
+
+    /// Scores of every item for `window` (the [`RepeatBonus`](crate::model::RepeatBonus)
+    /// included), the length of the session's hidden state when there is a bonus (else 0)
+    /// and, with `explain`, its attention read-outs.
     async fn infer(
         &self,
         window: &[u32],
         explain: bool,
-    ) -> Result<(Vec<f32>, Option<explain::Explanation>), InferenceError> {
+    ) -> Result<(Vec<f32>, f32, Option<explain::Explanation>), InferenceError> {
+        let repeat = self.config().repeat;
         let mut reads = self
             .read_back(&[window], |encoded| {
-                let mut reads = vec![self.items.to_read(Awrsr::last_hidden(encoded))];
+                let hidden = Awrsr::last_hidden(encoded);
+                let norm = hidden.clone().powi_scalar(2).sum_dim(1).sqrt();
+                let mut reads = vec![self.items.to_read(hidden)];
+                if !repeat.is_none() {
+                    reads.push(norm);
+                }
                 if explain {
                     reads.extend(crate::model::head_averaged(encoded));
                 }
@@ -195,9 +213,15 @@ impl Recommender {
             })
             .await?
             .into_iter();
-        let scores = self
+        let mut scores = self
             .items
             .finish(reads.next().ok_or_else(missing_read_back)?);
+        let mut norm = 0.0;
+        if !repeat.is_none() {
+            let read = reads.next().ok_or_else(missing_read_back)?;
+            norm = read.first().copied().ok_or_else(missing_read_back)?;
+            repeat.apply(&mut scores, window, norm);
+        }
         let explanation = match explain {
             true => Some(explain::Explanation::new(
                 reads.collect(),
@@ -205,7 +229,7 @@ impl Recommender {
             )?),
             false => None,
         };
-        Ok((scores, explanation))
+        Ok((scores, norm, explanation))
     }
 
     /// Runs `sessions` through the network (their newest position) and reads back the

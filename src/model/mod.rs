@@ -6,6 +6,7 @@ pub mod attention;
 mod block;
 mod dropout;
 mod host;
+mod repeat;
 
 use burn::module::Module;
 use burn::nn::{
@@ -20,6 +21,7 @@ use dropout::dropout;
 #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 pub use dropout::host_device;
 pub use host::to_host;
+pub use repeat::RepeatBonus;
 
 /// Non-linearity of the position-wise feed-forward network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +59,10 @@ pub struct ModelConfig {
     /// from before this setting have 1).
     #[serde(default = "ModelConfig::legacy_ffn_multiplier")]
     pub ffn_multiplier: usize,
+    /// The score added to the session's own items ([`RepeatBonus`]); absent (none) in
+    /// bundles without one.
+    #[serde(default, skip_serializing_if = "RepeatBonus::is_none")]
+    pub repeat: RepeatBonus,
 }
 
 impl ModelConfig {
@@ -72,6 +78,7 @@ impl ModelConfig {
         refine_scale: 1.0,
         activation: Activation::Gelu,
         ffn_multiplier: 4,
+        repeat: RepeatBonus::NONE,
     };
 
     /// Largest feed-forward multiplier accepted.
@@ -140,7 +147,7 @@ impl ModelConfig {
                 m = Self::MAX_REFINE_SCALE
             ));
         }
-        Ok(())
+        self.repeat.validate()
     }
 
     /// Builds a freshly initialised network on `device`.

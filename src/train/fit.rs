@@ -502,7 +502,7 @@ impl Trainer {
         }
         let valid = match self.schedule {
             Some(_) => Metrics::default(),
-            None => evaluate(&snapshot, self.config.max_len, &self.valid, false, device)
+            None => evaluate(&snapshot, &self.config, &self.valid, false, device)
                 .map_err(|e| diverged(e.to_string()))?,
         };
         let run = &mut self.run;

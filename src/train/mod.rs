@@ -5,13 +5,14 @@
 //! The files, each depending only on those before it: `config.rs` (the settings, their
 //! bounds and defaults), `loss.rs` (the objective of one batch), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
-//! [`Trainer`]); `tests.rs` tests the windows and the losses.
+//! [`Trainer`]), `repeat.rs` (the repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
 
 mod batching;
 pub mod checkpoint;
 mod config;
 mod fit;
 mod loss;
+mod repeat;
 #[cfg(test)]
 mod tests;
 
@@ -19,3 +20,4 @@ pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConf
 pub use fit::{EpochReport, Step, Trained, Trainer, check_trainable};
 #[cfg(not(target_arch = "wasm32"))]
 pub use fit::{refit, train};
+pub use repeat::{BONUSES, DECAYS, fit_repeat_bonus, with_repeat_bonus};

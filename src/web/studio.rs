@@ -22,9 +22,9 @@ use super::results::to_js;
 use crate::bundle::{self, Precision};
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Split, Standard, files};
 use crate::eval::{Report, check_evaluable};
-use crate::model::{Awrsr, ModelConfig, Refinement};
+use crate::model::{Awrsr, ModelConfig, Refinement, RepeatBonus};
 use crate::protocol::{Prepared, Protocol, prepare};
-use crate::train::{LogKind, Step, TrainConfig, Trainer};
+use crate::train::{LogKind, Step, TrainConfig, Trainer, with_repeat_bonus};
 
 /// Options of `read`: the CLI's reading flags.
 #[derive(Deserialize, Default)]
@@ -202,6 +202,9 @@ struct Outcome<'a> {
     /// After a refit: its epochs and the stopped model's test figures.
     refit_epochs: Option<usize>,
     test_before_refit: Option<&'a BTreeMap<String, f64>>,
+    /// Session logs: the repeat bonus chosen, and the validation figures without it.
+    repeat_bonus: Option<RepeatBonus>,
+    valid_without_repeat_bonus: Option<&'a BTreeMap<String, f64>>,
 }
 
 /// One baseline's test figures.
@@ -484,17 +487,23 @@ impl Studio {
         };
         let catalogue = &log.interactions.catalogue;
         let device = Device::flex();
-        let store = |model: &Awrsr| {
+        let store = |model: &Awrsr, config: &ModelConfig| {
             bundle::encode_as_stored(model.clone(), config, catalogue, precision, &device)
                 .map_err(|e| message(e.to_string()))
         };
-        let (mut bytes, stored) = store(model)?;
-        let mut report = Report::of(&stored, config, prepared, false, &device)
+        let (mut bytes, stored) = store(model, config)?;
+        let (config, repeat) = with_repeat_bonus(&stored, config, prepared, &device)
             .map_err(|e| message(e.to_string()))?;
+        if !config.repeat.is_none() {
+            bytes = store(model, &config)?.0;
+        }
+        let mut report = Report::of(&stored, &config, prepared, false, &device)
+            .map_err(|e| message(e.to_string()))?;
+        report.repeat = repeat;
         if let Some(refitted) = refit_model {
-            let (refit_bytes, stored) = store(refitted)?;
+            let (refit_bytes, stored) = store(refitted, &config)?;
             bytes = refit_bytes;
-            report = (report.refitted(&stored, config, prepared, best_epoch, &device))
+            report = (report.refitted(&stored, &config, prepared, best_epoch, &device))
                 .map_err(|e| message(e.to_string()))?;
         }
         let baselines = match report.baselines.is_empty() {
@@ -520,6 +529,8 @@ impl Studio {
             baselines,
             refit_epochs: report.refit.as_ref().map(|r| r.epochs),
             test_before_refit: report.refit.as_ref().map(|r| &r.test_before),
+            repeat_bonus: report.repeat.as_ref().map(|r| r.chosen),
+            valid_without_repeat_bonus: report.repeat.as_ref().map(|r| &r.valid_without),
         })?;
         drop((guard, refit));
         self.bundle = Some(bytes);
@@ -753,5 +764,8 @@ export interface StudioResult {
   baselines: { name: string; metrics: Metrics }[];
   /** After a refit: its epochs and the stopped model's test figures (`test` is the refit's). */
   refitEpochs: number | null; testBeforeRefit: Metrics | null;
+  /** Session logs: the bonus of the session's own items chosen on validation (`bonus` 0:
+   * none; `decay` per click back), and the validation figures without it. */
+  repeatBonus: { bonus: number; decay: number } | null; validWithoutRepeatBonus: Metrics | null;
 }
 "#;

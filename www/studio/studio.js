@@ -536,7 +536,9 @@ function renderResult() {
   $('result-summary').textContent = `Best epoch: ${report.bestEpoch} of ${epochs} run (training ended: ${last?.reason ?? 'done'}). ` +
     `Validation HR@10 ${figure(valid['HR@10'])}, NDCG@10 ${figure(valid['NDCG@10'])}.` +
     (report.refitEpochs ? ` Then ${report.refitEpochs} epochs again on every session (the refit, as awrsr train does for logs with times): ` +
-      `the stored model's test HR@20 ${figure(report.test['HR@20'])}, the stopped model's ${figure(report.testBeforeRefit['HR@20'])}.` : '');
+      `the stored model's test HR@20 ${figure(report.test['HR@20'])}, the stopped model's ${figure(report.testBeforeRefit['HR@20'])}.` : '') +
+    (report.repeatBonus?.bonus ? ` The session's own items score ${report.repeatBonus.bonus} higher for the newest click ` +
+      `(×${report.repeatBonus.decay} per click back), chosen on validation: NDCG@10 ${figure(report.validWithoutRepeatBonus['NDCG@10'])} without it.` : '');
   renderFigures(report);
   renderExamples(examples ?? []);
   setModel(state.result.bundle, state.result.precision);
