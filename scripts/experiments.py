@@ -359,11 +359,11 @@ def mrr20(rank):
 
 def sessions_table():
     """Prints the shop-sessions table from results/sessions/*.json."""
-    reports = {}
+    reports, repeat = {}, {}
     for path in sorted(SESSIONS.glob("diginetica-*-s*.json")):
-        match = re.fullmatch(r"diginetica-(\w+)-s(\d+)\.json", path.name)
+        match = re.fullmatch(r"diginetica-(\w+)-s(\d+)(-repeat)?\.json", path.name)
         if match:
-            reports.setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
+            (repeat if match[3] else reports).setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
     if not reports:
         sys.exit("no cells in results/sessions/: run `scripts/experiments.py sessions` first")
     any_report = next(iter(next(iter(reports.values())).values()))
@@ -371,18 +371,34 @@ def sessions_table():
     print("|---|---|---|---|---|---|---|")
     for name, m in any_report["baselines"].items():
         print(f"| {name} | – | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | {m['MRR@10']:.4f} | – |")
-    for variant in [v for v in VARIANTS if v in reports]:
-        seeds = reports[variant]
-        cell_ = lambda key: mean_sd([r["test"][key] for r in seeds.values()])
-        figures = " | ".join(f"{m:.4f} ± {sd:.4f}" if len(seeds) > 1 else f"{m:.4f}" for m, sd in map(cell_, ["HR@20", "MRR@20", "HR@10", "MRR@10"]))
-        p = "–"
-        common = sorted(set(seeds) & set(reports.get("none", {}))) if variant != "none" else []
-        if common:
-            per_case = lambda runs: [sum(mrr20(r["test_ranks"][i]) for r in runs) / len(runs) for i in range(len(runs[0]["test_ranks"]))]
-            mine = per_case([seeds[s] for s in common])
-            base = per_case([reports["none"][s] for s in common])
-            p = f"{paired([a - b for a, b in zip(mine, base)], resamples=2000)[0]:.3f}"
-        print(f"| model, `{variant}` | {', '.join(map(str, sorted(seeds)))} | {figures} | {p} |")
+    per_case = lambda runs: [sum(mrr20(r["test_ranks"][i]) for r in runs) / len(runs) for i in range(len(runs[0]["test_ranks"]))]
+
+    def p_value(seeds, base):
+        common = sorted(set(seeds) & set(base))
+        if not common:
+            return "–"
+        mine, theirs = per_case([seeds[s] for s in common]), per_case([base[s] for s in common])
+        return f"{paired([a - b for a, b in zip(mine, theirs)], resamples=2000)[0]:.3f}"
+
+    for table, label in [(reports, ""), (repeat, ", repeat bonus")]:
+        for variant in [v for v in VARIANTS if v in table]:
+            seeds = table[variant]
+            cell_ = lambda key: mean_sd([r["test"][key] for r in seeds.values()])
+            figures = " | ".join(f"{m:.4f} ± {sd:.4f}" if len(seeds) > 1 else f"{m:.4f}" for m, sd in map(cell_, ["HR@20", "MRR@20", "HR@10", "MRR@10"]))
+            p = p_value(seeds, table.get("none", {})) if variant != "none" else "–"
+            print(f"| model, `{variant}`{label} | {', '.join(map(str, sorted(seeds)))} | {figures} | {p} |")
+    if repeat:
+        print()
+        print("The repeat bonus against the same models without it (mean over the seeds both have; p: paired bootstrap of per-case MRR@20):")
+        print()
+        print("| variant | seeds | bonus, decay chosen | Δ HR@20 | Δ MRR@20 | p |")
+        print("|---|---|---|---|---|---|")
+        for variant in [v for v in VARIANTS if v in repeat]:
+            common = sorted(set(repeat[variant]) & set(reports.get(variant, {})))
+            delta = lambda key: sum(repeat[variant][s]["test"][key] - reports[variant][s]["test"][key] for s in common) / len(common)
+            chosen = ", ".join(f"{repeat[variant][s]['repeat']['bonus']:g} × {repeat[variant][s]['repeat']['decay']:g}" for s in common)
+            p = p_value({s: repeat[variant][s] for s in common}, reports[variant])
+            print(f"| `{variant}` | {', '.join(map(str, common))} | {chosen} | {delta('HR@20'):+.4f} | {delta('MRR@20'):+.4f} | {p} |")
 
 
 def main():
