@@ -37,8 +37,14 @@ fn main() {
         seed,
         &mut |_| {},
     );
+    let started = std::time::Instant::now();
     let (config, fit) = with_repeat_bonus(&bundle.model, &bundle.header.config, &prepared, &device)
         .expect("finite");
+    println!(
+        "repeat bonus chosen in {:.1} s on {} validation cases",
+        started.elapsed().as_secs_f64(),
+        prepared.split.valid.len()
+    );
     let mut report = Report::of(&bundle.model, &config, &prepared, false, &device).expect("finite");
     report.repeat = fit;
     for line in report.lines() {
