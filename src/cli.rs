@@ -699,6 +699,8 @@ fn run_train(args: TrainArgs) -> CliResult {
         (config, repeat) = fitted.map_err(|e| not_written(&e))?;
         if let Some(fit) = &repeat {
             say(repeat_line(fit));
+        }
+        if !config.repeat.is_none() {
             bytes = store(trained.model, &config)?.0;
         }
     }
