@@ -18,7 +18,7 @@ const DIR = join(OUTPUT, 'studio-parity');
  * A click export with a pattern a model can learn (mostly item k, then k + 1) and noise:
  * `session_id,item_id,timestamp`, sessions one after another in time.
  */
-function sessionExport(sessions = 800, items = 80) {
+function sessionExport(sessions = 800, items = 80, revisit = 0) {
   let seed = 7;
   const random = () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -31,10 +31,14 @@ function sessionExport(sessions = 800, items = 80) {
   for (let s = 1; s <= sessions; s++) {
     let item = 1 + Math.floor(random() * items);
     const length = 2 + Math.floor(random() * 6);
+    const seen = [];
     for (let i = 0; i < length; i++) {
       lines.push(`s${s},p${item},${time}`);
+      seen.push(item);
       time += 20;
-      item = random() < 0.8 ? (item % items) + 1 : 1 + Math.floor(random() * items);
+      // With `revisit`, a share of clicks go back to an item of the session.
+      if (revisit > 0 && random() < revisit) item = seen[Math.floor(random() * seen.length)];
+      else item = random() < 0.8 ? (item % items) + 1 : 1 + Math.floor(random() * items);
     }
     time += 3600;
   }
@@ -170,6 +174,20 @@ test('WebGPU (the software adapter): the studio trains as the CLI does there too
   } finally {
     await gpuBrowser.close();
   }
+});
+
+test('a session export with revisits: the studio chooses the CLI\'s repeat bonus', async () => {
+  const data = join(DIR, 'revisits.csv');
+  await writeFile(data, sessionExport(800, 80, 0.3));
+  const cli = await cliTrain(data, 2, join(DIR, 'revisits-cli.awrsr'));
+  assert.ok(cli.repeat.bonus > 0, `a bonus is chosen where a third of clicks go back: ${JSON.stringify(cli.repeat)}`);
+  const studio = await studioTrain(page, { 'revisits.csv': await readFile(data) }, 'revisits.csv', 2);
+  for (const key of ['bonus', 'decay']) {
+    assert.ok(Math.abs(studio.result.repeatBonus[key] - cli.repeat[key]) < 1e-6, `${key}: ${JSON.stringify(studio.result.repeatBonus)} against ${JSON.stringify(cli.repeat)}`);
+  }
+  assertClose(studio.result.validWithoutRepeatBonus, cli.repeat.valid_without, ['HR@10', 'NDCG@10'], 'valid without the bonus');
+  assertClose(studio.result.valid, cli.valid, ['HR@10', 'NDCG@10', 'HR@20', 'MRR@20'], 'valid');
+  assert.ok(studio.result.valid['NDCG@10'] > studio.result.validWithoutRepeatBonus['NDCG@10']);
 });
 
 test('ml-latest-small: the studio trains as the CLI does', async () => {
