@@ -12,7 +12,7 @@ use crate::data::{Case, Split};
 use crate::metrics::Metrics;
 #[cfg(doc)]
 use crate::model::AttentionCost;
-use crate::model::{Awrsr, ModelConfig, RepeatBonus, input_tensor, trimmed_width};
+use crate::model::{Awrsr, ModelConfig, RepeatBonus, input_tensor, trimmed_width, window};
 use crate::protocol::Prepared;
 pub use crate::protocol::Protocol;
 use crate::rank::rank_of;
@@ -72,11 +72,6 @@ pub fn evaluate(
         metrics.add(rank);
     }
     Ok(metrics)
-}
-
-/// The newest `max_len` items of `input`: what the network reads.
-pub fn window(input: &[u32], max_len: usize) -> &[u32] {
-    &input[input.len().saturating_sub(max_len)..]
 }
 
 /// One scored case: every item's score (entry j is item j + 1) and the length of the

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::bundle::{BundleError, Verified, decode_for_serving};
 use crate::catalogue::Catalogue;
-use crate::model::{Awrsr, Encoded, ModelConfig, input_tensor};
+use crate::model::{Awrsr, Encoded, ModelConfig, input_tensor, window};
 use crate::rank::top_k;
 use crate::scoring::ServingItems;
 
@@ -141,7 +141,7 @@ impl Recommender {
             }
         }
         let max_len = self.header.config.max_len;
-        let window = &session[session.len().saturating_sub(max_len)..];
+        let window = window(&session, max_len);
 
         let (scores, norm, explanation) = self.infer(window, request.explain).await?;
         let blocked = self.blocked(request, &session);
@@ -201,11 +201,10 @@ impl Recommender {
         let mut reads = self
             .read_back(&[window], |encoded| {
                 let hidden = Awrsr::last_hidden(encoded);
-                let norm = hidden.clone().powi_scalar(2).sum_dim(1).sqrt();
+                let norm =
+                    (!repeat.is_none()).then(|| hidden.clone().powi_scalar(2).sum_dim(1).sqrt());
                 let mut reads = vec![self.items.to_read(hidden)];
-                if !repeat.is_none() {
-                    reads.push(norm);
-                }
+                reads.extend(norm);
                 if explain {
                     reads.extend(crate::model::head_averaged(encoded));
                 }

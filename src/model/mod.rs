@@ -411,11 +411,16 @@ pub fn trimmed_width(sequences: &[&[u32]], max_len: usize) -> usize {
         .clamp(1, max_len.max(1))
 }
 
+/// The newest `max_len` items of `sequence`: what the network reads of it.
+pub fn window(sequence: &[u32], max_len: usize) -> &[u32] {
+    &sequence[sequence.len().saturating_sub(max_len)..]
+}
+
 /// The row-major `[b, max_len]` ids of [`input_tensor`], on the host.
 pub fn left_padded(sequences: &[&[u32]], max_len: usize) -> Vec<i64> {
     let mut data = vec![0i64; sequences.len() * max_len];
     for (row, items) in data.chunks_mut(max_len).zip(sequences) {
-        let items = &items[items.len().saturating_sub(max_len)..];
+        let items = window(items, max_len);
         let start = max_len - items.len();
         for (slot, &item) in row[start..].iter_mut().zip(items) {
             *slot = item as i64;

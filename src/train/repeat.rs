@@ -8,9 +8,9 @@ use rayon::prelude::*;
 
 #[cfg(doc)]
 use crate::eval::evaluate;
-use crate::eval::{NonFiniteScores, RepeatFit, score_cases, window};
+use crate::eval::{NonFiniteScores, RepeatFit, score_cases};
 use crate::metrics::Metrics;
-use crate::model::{Awrsr, ModelConfig, RepeatBonus};
+use crate::model::{Awrsr, ModelConfig, RepeatBonus, window};
 use crate::protocol::{Prepared, Protocol};
 
 /// The bonuses tried (in units of the hidden state's length: cosines, under cosine scoring).
