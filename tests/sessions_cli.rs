@@ -32,12 +32,34 @@ fn metric(report: &Value, path: &[&str]) -> f64 {
         .unwrap_or_else(|| panic!("{path:?} missing in {report}"))
 }
 
+/// `awrsr eval` of `model` on the session files `train` and `test`: its metrics JSON (written
+/// beside the model), whose test figures and ranks must be those of the training run's
+/// report `trained`.
+fn eval_gives_the_training_figures(model: &str, train: &str, test: &str, trained: &Value) -> Value {
+    let json = format!("{model}.eval.json");
+    ok(awrsr(&[
+        "eval",
+        "--model",
+        model,
+        "--data",
+        train,
+        "--test",
+        test,
+        "--metrics-json",
+        &json,
+    ]));
+    let evaluated = read_json(Path::new(&json));
+    assert_eq!(evaluated["test"], trained["test"], "{model}");
+    assert_eq!(evaluated["test_ranks"], trained["test_ranks"], "{model}");
+    evaluated
+}
+
 #[test]
 fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = diginetica_slice(dir.path(), 6_000);
     let model = dir.path().join("m.awrsr");
-    let (train_json, eval_json) = (dir.path().join("train.json"), dir.path().join("eval.json"));
+    let train_json = dir.path().join("train.json");
     let stdout = ok(awrsr(&[
         "train",
         "--data",
@@ -103,21 +125,9 @@ fn a_test_file_means_the_session_protocol_with_baselines_beside_the_model() {
     assert!(metric(&trained, &["test", "MRR@20"]) <= model_hr);
 
     // `eval` of the written bundle on the same files gives the same test figures.
-    ok(awrsr(&[
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        &train,
-        "--test",
-        &test,
-        "--metrics-json",
-        eval_json.to_str().unwrap(),
-    ]));
-    let evaluated = read_json(&eval_json);
-    assert_eq!(evaluated["test"], trained["test"]);
+    let evaluated =
+        eval_gives_the_training_figures(model.to_str().unwrap(), &train, &test, &trained);
     assert_eq!(evaluated["baselines"], trained["baselines"]);
-    assert_eq!(evaluated["test_ranks"], trained["test_ranks"]);
 }
 
 /// A click export: visitors who browse chains of related products (item k, then k + 1, …),
@@ -281,20 +291,7 @@ fn a_refit_trains_every_session_for_the_best_runs_epochs_and_is_the_model_stored
     );
 
     // The bundle holds the refit model: `eval` gives its test figures.
-    ok(awrsr(&[
-        "eval",
-        "--model",
-        &path("m.awrsr"),
-        "--data",
-        &train,
-        "--test",
-        &test,
-        "--metrics-json",
-        &path("eval.json"),
-    ]));
-    let evaluated = read_json(Path::new(&path("eval.json")));
-    assert_eq!(evaluated["test"], trained["test"]);
-    assert_eq!(evaluated["test_ranks"], trained["test_ranks"]);
+    eval_gives_the_training_figures(&path("m.awrsr"), &train, &test, &trained);
 
     // Resumed from its finished checkpoint, the run refits again to the same model.
     let again = run("m2.awrsr", "train2.json");
@@ -458,20 +455,7 @@ fn the_repeat_bonus_is_chosen_on_validation_stored_and_scored_by_eval_and_recomm
     assert_ne!(off["test"], on["test"]);
 
     // `eval` of the bundle scores with the stored bonus: the training run's test figures.
-    ok(awrsr(&[
-        "eval",
-        "--model",
-        &path("on.awrsr"),
-        "--data",
-        &train,
-        "--test",
-        &test,
-        "--metrics-json",
-        &path("eval.json"),
-    ]));
-    let evaluated = read_json(Path::new(&path("eval.json")));
-    assert_eq!(evaluated["test"], on["test"]);
-    assert_eq!(evaluated["test_ranks"], on["test_ranks"]);
+    eval_gives_the_training_figures(&path("on.awrsr"), &train, &test, &on);
 
     // `recommend` adds it to the session's items only, the newest click's the most: with
     // the same weights, other items' scores are unchanged and the session items' rise by
