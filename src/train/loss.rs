@@ -6,6 +6,7 @@ use burn::tensor::activation::{softmax, softplus};
 use burn::tensor::{Device, IndexingUpdateOp, Int, Tensor, TensorData};
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
+use rayon::prelude::*;
 
 use super::config::{Batching, Loss, TrainConfig};
 use crate::model::{Awrsr, ModelConfig, input_tensor, left_padded, trimmed_width};
@@ -209,6 +210,8 @@ pub(super) fn batch_loss(
 /// with R the softmax over each row's own logit and its other candidates, less one at the
 /// own logit (which sits at column i of row i: candidate i is target i), ∂L/∂h = scale·R·C
 /// and ∂L/∂C = scale·Rᵀ·h for the candidates' embeddings C; only those enter the graph.
+/// The `[m, candidates]` softmax between the matmuls runs on the host on the CPU backend
+/// ([`sampled_residual_on_host`]) and as tensor operations elsewhere.
 pub(super) fn sampled_softmax_cross_entropy(
     chosen: Tensor<2>,
     hidden: Tensor<2>,
@@ -217,35 +220,104 @@ pub(super) fn sampled_softmax_cross_entropy(
     log_expected: impl Fn(i64) -> f32,
     scale: f32,
 ) -> Tensor<1> {
-    let device = hidden.device();
-    let (m, c) = (targets.len(), targets.len() + negatives.len());
     let candidates: Vec<i64> = targets.iter().chain(negatives).copied().collect();
     let correction: Vec<f32> = candidates.iter().map(|&i| log_expected(i)).collect();
     let (h, e) = (hidden.clone().inner(), chosen.clone().inner());
-    let correction = Tensor::from_data(TensorData::new(correction, [1, c]), &device);
-    let own = (h.clone() * e.clone().slice(0..m)).sum_dim(1)
-        - correction.clone().slice([0..1, 0..m]).reshape([m, 1]);
+    let logits = h.clone().matmul(e.clone().transpose());
+    let (loss, residual) = match h.device() == Device::flex() {
+        true => sampled_residual_on_host(logits, targets, &candidates, &correction),
+        false => sampled_residual(logits, targets, candidates, correction),
+    };
+    let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
+    let grad_chosen = residual.transpose().matmul(h).mul_scalar(scale);
+    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum()
+        + (chosen * Tensor::from_inner(grad_chosen)).sum();
+    surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss.mul_scalar(scale))
+}
+
+/// The sampled softmax's loss (summed over rows, unscaled) and residual R from its raw
+/// `logits` `[m, c]` (row i: target i against every candidate), as tensor operations.
+pub(super) fn sampled_residual(
+    logits: Tensor<2>,
+    targets: &[i64],
+    candidates: Vec<i64>,
+    correction: Vec<f32>,
+) -> (Tensor<1>, Tensor<2>) {
+    let device = logits.device();
+    let [m, c] = logits.dims();
+    let correction = Tensor::<2>::from_data(TensorData::new(correction, [1, c]), &device);
+    let diagonal = Tensor::<2, Int>::from_data(
+        TensorData::new((0..m as i64).collect::<Vec<_>>(), [m, 1]),
+        &device,
+    );
+    let logits = logits - correction;
+    let own = logits.clone().gather(1, diagonal.clone());
     let row_targets =
         Tensor::<2, Int>::from_data(TensorData::new(targets.to_vec(), [m, 1]), &device)
             .expand([m, c]);
     let columns =
         Tensor::<2, Int>::from_data(TensorData::new(candidates, [1, c]), &device).expand([m, c]);
-    let others = (h.clone().matmul(e.clone().transpose()) - correction)
-        .mask_fill(row_targets.equal(columns), f32::NEG_INFINITY);
+    let others = logits.mask_fill(row_targets.equal(columns), f32::NEG_INFINITY);
     let top = others.clone().max_dim(1).max_pair(own.clone());
     let others = (others - top.clone()).exp();
     let own_exp = (own.clone() - top.clone()).exp();
     let total = others.clone().sum_dim(1) + own_exp.clone();
-    let loss = (total.clone().log() + top - own).sum().mul_scalar(scale);
-    let diagonal = Tensor::<2, Int>::from_data(
-        TensorData::new((0..m as i64).collect::<Vec<_>>(), [m, 1]),
-        &device,
-    );
+    let loss = (total.clone().log() + top - own).sum();
     let residual =
         (others / total.clone()).scatter(1, diagonal, own_exp / total - 1.0, IndexingUpdateOp::Add);
-    let grad_hidden = residual.clone().matmul(e).mul_scalar(scale);
-    let grad_chosen = residual.transpose().matmul(h).mul_scalar(scale);
-    let surrogate = (hidden * Tensor::from_inner(grad_hidden)).sum()
-        + (chosen * Tensor::from_inner(grad_chosen)).sum();
-    surrogate.clone() - surrogate.detach() + Tensor::from_inner(loss)
+    (loss, residual)
+}
+
+/// [`sampled_residual`] on the host, one fused pass per row, the rows split among rayon's
+/// threads: on the CPU backend each tensor operation there is its own single-threaded pass
+/// over `[m, c]`.
+pub(super) fn sampled_residual_on_host(
+    logits: Tensor<2>,
+    targets: &[i64],
+    candidates: &[i64],
+    correction: &[f32],
+) -> (Tensor<1>, Tensor<2>) {
+    let device = logits.device();
+    let [m, c] = logits.dims();
+    let mut rows: Vec<f32> = logits.into_data().try_into_vec().expect("f32 logits");
+    let loss: f64 = rows
+        .par_chunks_mut(c)
+        .enumerate()
+        .map(|(i, row)| softmax_residual(row, i, targets[i], candidates, correction) as f64)
+        .sum();
+    (
+        Tensor::from_data(TensorData::new(vec![loss as f32], [1]), &device),
+        Tensor::from_data(TensorData::new(rows, [m, c]), &device),
+    )
+}
+
+/// One row of the sampled softmax: `row` (raw logits against `candidates`) becomes its
+/// residual (the softmax over the `own` column and the candidates that are not `target`,
+/// less one at `own`); returns the row's loss.
+fn softmax_residual(
+    row: &mut [f32],
+    own: usize,
+    target: i64,
+    candidates: &[i64],
+    correction: &[f32],
+) -> f32 {
+    let own_logit = row[own] - correction[own];
+    for ((z, &item), &lowered) in row.iter_mut().zip(candidates).zip(correction) {
+        *z = if item == target {
+            f32::NEG_INFINITY
+        } else {
+            *z - lowered
+        };
+    }
+    row[own] = own_logit;
+    let top = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut total = 0.0;
+    for z in row.iter_mut() {
+        *z = (*z - top).exp();
+        total += *z;
+    }
+    let share = 1.0 / total;
+    row.iter_mut().for_each(|z| *z *= share);
+    row[own] -= 1.0;
+    total.ln() + top - own_logit
 }

@@ -5,7 +5,10 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 use super::batching::windows;
-use super::loss::{full_softmax_cross_entropy, sampled_softmax_cross_entropy};
+use super::loss::{
+    full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
+    sampled_softmax_cross_entropy,
+};
 use crate::model::{Awrsr, ModelConfig, input_tensor};
 
 #[test]
@@ -246,4 +249,37 @@ fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() 
         once.0
     );
     assert_close("item embedding gradient", &doubled.1, &once.1);
+}
+
+/// The CPU backend's host softmax and the tensor operations other devices run give the same
+/// loss and residual, on a batch whose targets repeat and appear among the negatives.
+#[test]
+fn the_sampled_softmax_on_the_host_matches_its_tensor_operations() {
+    let device = Device::flex();
+    let targets = [3i64, 5, 3, 9, 1];
+    let negatives = [5i64, 2, 3, 7, 7, 9, 4];
+    let candidates: Vec<i64> = targets.iter().chain(&negatives).copied().collect();
+    let (m, c) = (targets.len(), candidates.len());
+    let correction: Vec<f32> = candidates
+        .iter()
+        .map(|&i| (i as f32 * 0.37).sin())
+        .collect();
+    let values: Vec<f32> = (0..m * c).map(|k| (k as f32 * 1.7).cos() * 4.0).collect();
+    let logits = || Tensor::<2>::from_data(TensorData::new(values.clone(), [m, c]), &device);
+    let (loss, residual) =
+        sampled_residual(logits(), &targets, candidates.clone(), correction.clone());
+    let (host_loss, host_residual) =
+        sampled_residual_on_host(logits(), &targets, &candidates, &correction);
+    let scalar = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap()[0];
+    let (loss, host_loss) = (scalar(loss), scalar(host_loss));
+    assert!(
+        (loss - host_loss).abs() <= 1e-5 * loss.abs(),
+        "loss {host_loss} against {loss}"
+    );
+    let residual = residual.into_data().try_to_vec::<f32>().unwrap();
+    let host_residual = host_residual.into_data().try_to_vec::<f32>().unwrap();
+    assert_close("residual", &host_residual, &residual);
+    // A row's residual sums to zero, and a repeat of its target elsewhere gets nothing.
+    assert!(host_residual[..c].iter().sum::<f32>().abs() < 1e-5);
+    assert_eq!(host_residual[2], 0.0, "row 0's target 3 again at column 2");
 }
