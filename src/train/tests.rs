@@ -6,7 +6,7 @@ use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 use super::batching::windows;
 use super::loss::{
-    full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
+    exp_nonpositive, full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
     sampled_softmax_cross_entropy,
 };
 use crate::model::{Awrsr, ModelConfig, input_tensor};
@@ -282,4 +282,24 @@ fn the_sampled_softmax_on_the_host_matches_its_tensor_operations() {
     // A row's residual sums to zero, and a repeat of its target elsewhere gets nothing.
     assert!(host_residual[..c].iter().sum::<f32>().abs() < 1e-5);
     assert_eq!(host_residual[2], 0.0, "row 0's target 3 again at column 2");
+}
+
+/// The host softmax's exponential: within 2.5·10⁻⁷ of `f32::exp` relatively over its range,
+/// and 0 where the exponential is below the smallest normal float and at −∞.
+#[test]
+fn the_host_exponential_matches_exp_where_it_is_defined() {
+    for k in 0..=880_000 {
+        let x = -(k as f32) * 1e-4;
+        let (fast, exact) = (exp_nonpositive(x), x.exp());
+        if x < -87.336_55 {
+            assert_eq!(fast, 0.0, "at {x}");
+        } else {
+            assert!(
+                (fast - exact).abs() <= 2.5e-7 * exact,
+                "at {x}: {fast} against {exact}"
+            );
+        }
+    }
+    assert_eq!(exp_nonpositive(f32::NEG_INFINITY), 0.0);
+    assert_eq!(exp_nonpositive(0.0), 1.0);
 }
