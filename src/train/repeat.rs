@@ -14,9 +14,13 @@ use crate::model::{Awrsr, ModelConfig, RepeatBonus, window};
 use crate::protocol::{Prepared, Protocol};
 
 /// The bonuses tried (in units of the hidden state's length: cosines, under cosine scoring).
-pub const BONUSES: [f32; 10] = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0];
+/// A bonus above 2 lifts an item above every item outside the session (cosines differ by at
+/// most 2).
+pub const BONUSES: [f32; 13] = [
+    0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0,
+];
 /// The decays tried per click back.
-pub const DECAYS: [f32; 4] = [1.0, 0.85, 0.7, 0.5];
+pub const DECAYS: [f32; 5] = [1.0, 0.85, 0.7, 0.5, 0.3];
 
 /// The grid in order: no bonus first, then each bonus with each decay.
 fn grid() -> Vec<RepeatBonus> {
