@@ -76,7 +76,7 @@ pub struct Settings {
     /// Batching (checkpoints from before this setting used shuffled batches).
     #[serde(default)]
     pub batching: Batching,
-    /// Uniform negatives of the sampled softmax (checkpoints from before it: the default).
+    /// Uniform negatives of the sampled softmax (checkpoints from before it: the default then).
     #[serde(default = "default_negatives")]
     pub negatives: usize,
     /// Cosine-scoring temperature (0: off, as in checkpoints from before it).
@@ -92,7 +92,7 @@ fn one() -> f64 {
 }
 
 fn default_negatives() -> usize {
-    TrainConfig::DEFAULTS.negatives
+    TrainConfig::NEGATIVES_BEFORE_THE_FIELD
 }
 
 impl Settings {
