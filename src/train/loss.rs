@@ -280,8 +280,9 @@ pub(super) fn sampled_residual_on_host(
     let device = logits.device();
     let [m, c] = logits.dims();
     let mut rows: Vec<f32> = logits.into_data().try_into_vec().expect("f32 logits");
+    // (`max(1)`: a batch without targets and without negatives has no rows, and no chunks.)
     let loss: f64 = rows
-        .par_chunks_mut(c)
+        .par_chunks_mut(c.max(1))
         .enumerate()
         .map(|(i, row)| softmax_residual(row, i, targets[i], candidates, correction) as f64)
         .sum();
