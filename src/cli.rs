@@ -235,6 +235,10 @@ struct TrainArgs {
     /// NDCG@10. Default: 0.5 for sessions, 1 (constant) for user histories.
     #[arg(long)]
     lr_decay: Option<f64>,
+    /// Multiply the learning rate by this after every epoch, on top of --lr-decay.
+    /// Default: 1 (no per-epoch decay).
+    #[arg(long)]
+    lr_epoch_decay: Option<f64>,
     /// Early stopping patience in epochs (validation NDCG@10). Default: 3 for sessions, 20
     /// for user histories.
     #[arg(long)]
@@ -582,6 +586,7 @@ fn settings(
         negatives: args.negatives,
         temperature: args.temperature.unwrap_or(base.temperature),
         lr_decay: args.lr_decay.unwrap_or(base.lr_decay),
+        lr_epoch_decay: args.lr_epoch_decay.unwrap_or(base.lr_epoch_decay),
         progress: !args.quiet,
     };
     training.validate()?;

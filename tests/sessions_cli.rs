@@ -378,6 +378,53 @@ fn a_refit_after_resuming_a_checkpoint_without_its_learning_rates_is_refused() {
     );
 }
 
+/// `--lr-epoch-decay` multiplies the learning rate after every epoch, on top of the decay
+/// after an epoch without a better validation figure, and the checkpoint records the rate
+/// each epoch trained at (what a refit replays); a factor outside (0, 1] is refused.
+#[test]
+fn the_per_epoch_decay_lowers_every_epochs_learning_rate() {
+    use awrsr::train::checkpoint::Checkpoint;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 2_000);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |factor: &str| {
+        awrsr(&[
+            "train",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--out",
+            &path("m.awrsr"),
+            "--checkpoint",
+            &path("run.ckpt"),
+            "--d-model",
+            "16",
+            "--epochs",
+            "3",
+            "--lr-decay",
+            "1",
+            "--lr-epoch-decay",
+            factor,
+            "--refit=false",
+            "--quiet",
+        ])
+    };
+    ok(run("0.5"));
+    let checkpoint = Checkpoint::from_bytes(&std::fs::read(path("run.ckpt")).unwrap()).unwrap();
+    let state = serde_json::to_value(&checkpoint.state).unwrap();
+    assert_eq!(state["lr_scales"], serde_json::json!([1.0, 0.5, 0.25]));
+
+    let refused = run("1.5");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("per-epoch learning-rate decay 1.5 is not a number in (0, 1]"),
+        "{stderr}"
+    );
+}
+
 /// Item id → score of `awrsr recommend --json` for `session`, every item ranked.
 fn all_scores(model: &str, session: &str) -> std::collections::HashMap<String, f64> {
     let json: Value = serde_json::from_str(&ok(awrsr(&[

@@ -85,6 +85,9 @@ pub struct Settings {
     /// Learning-rate decay (1: none, as in checkpoints from before it).
     #[serde(default = "one")]
     pub lr_decay: f64,
+    /// Per-epoch learning-rate decay (1: none, as in checkpoints from before it).
+    #[serde(default = "one")]
+    pub lr_epoch_decay: f64,
 }
 
 fn one() -> f64 {
@@ -107,6 +110,7 @@ impl Settings {
             negatives: train.negatives,
             temperature: train.temperature,
             lr_decay: train.lr_decay,
+            lr_epoch_decay: train.lr_epoch_decay,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct KindDefaults {
     pub patience: usize,
     /// The learning rate's factor after each such epoch.
     pub lr_decay: f64,
+    /// The learning rate's factor after every epoch.
+    pub lr_epoch_decay: f64,
 }
 
 impl LogKind {
@@ -93,6 +95,7 @@ impl LogKind {
                 temperature: 0.08,
                 patience: 3,
                 lr_decay: 0.5,
+                lr_epoch_decay: 1.0,
             },
             Self::ShortHistories => KindDefaults {
                 batch_size: 128,
@@ -101,6 +104,7 @@ impl LogKind {
                 temperature: 0.0,
                 patience: 20,
                 lr_decay: 1.0,
+                lr_epoch_decay: 1.0,
             },
             Self::LongHistories => KindDefaults {
                 batch_size: 32,
@@ -109,6 +113,7 @@ impl LogKind {
                 temperature: 0.0,
                 patience: 20,
                 lr_decay: 1.0,
+                lr_epoch_decay: 1.0,
             },
         }
     }
@@ -164,6 +169,10 @@ pub struct TrainConfig {
     /// validation NDCG@10 (1: constant).
     #[serde(default = "TrainConfig::no_decay")]
     pub lr_decay: f64,
+    /// The learning rate is multiplied by this after every epoch, on top of
+    /// [`Self::lr_decay`] (1: no such schedule).
+    #[serde(default = "TrainConfig::no_decay")]
+    pub lr_epoch_decay: f64,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -181,6 +190,7 @@ impl TrainConfig {
         negatives: 4096,
         temperature: 0.0,
         lr_decay: 1.0,
+        lr_epoch_decay: 1.0,
         progress: true,
     };
 
@@ -211,6 +221,7 @@ impl TrainConfig {
             patience: defaults.patience,
             temperature: defaults.temperature,
             lr_decay: defaults.lr_decay,
+            lr_epoch_decay: defaults.lr_epoch_decay,
             ..Self::DEFAULTS
         }
     }
@@ -252,11 +263,12 @@ impl TrainConfig {
                 self.temperature
             ));
         }
-        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
-            return Err(format!(
-                "learning-rate decay {} is not a number in (0, 1]",
-                self.lr_decay
-            ));
+        for (what, decay) in [("", self.lr_decay), ("per-epoch ", self.lr_epoch_decay)] {
+            if !(decay > 0.0 && decay <= 1.0) {
+                return Err(format!(
+                    "{what}learning-rate decay {decay} is not a number in (0, 1]"
+                ));
+            }
         }
         let lr = self.learning_rate;
         if !(lr > 0.0 && lr <= Self::MAX_LEARNING_RATE) {

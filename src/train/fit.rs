@@ -526,6 +526,7 @@ impl Trainer {
         } else {
             run.lr_scale *= self.train.lr_decay;
         }
+        run.lr_scale *= self.train.lr_epoch_decay;
         run.epoch = number;
         Ok(EpochReport {
             epoch: number,
