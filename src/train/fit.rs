@@ -9,12 +9,13 @@ use std::ops::Range;
 use std::path::Path;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha12Rng;
 use web_time::Instant;
 
+use super::adam::HostAdam;
 use super::batching::{epoch_batches, windows};
 #[cfg(not(target_arch = "wasm32"))]
 use super::checkpoint::{Checkpoint, Settings, State, load_optimizer, save_optimizer, write};
@@ -676,7 +677,7 @@ impl Run {
             lr_scale: 1.0,
             lr_scales: Vec::new(),
             model: Some(model),
-            optimizer: AdamConfig::new().init(),
+            optimizer: HostAdam::init(),
             best: None,
             epoch: 0,
         })
@@ -698,9 +699,7 @@ impl Run {
     ) -> Result<Self, String> {
         let mut model = config.init(ad_device).train();
         load_module(&mut model, &saved.model)?;
-        let optimizer = AdamConfig::new()
-            .init()
-            .load_record(load_optimizer(&saved.optimizer)?);
+        let optimizer = HostAdam::init().load_record(load_optimizer(&saved.optimizer)?);
         let mut best_model = config.init(device);
         load_module(&mut best_model, &saved.best)?;
         let mut rng = ChaCha12Rng::seed_from_u64(saved.state.settings.seed);

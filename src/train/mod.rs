@@ -3,10 +3,12 @@
 //! The same code trains in the studio's browser build, a batch per [`Trainer::step`].
 //!
 //! The files, each depending only on those before it: `config.rs` (the settings, their
-//! bounds and defaults), `loss.rs` (the objective of one batch), `batching.rs` (windows and
+//! bounds and defaults), `loss.rs` (the objective of one batch), `adam.rs` (Adam, fused on
+//! the CPU backend), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
 //! [`Trainer`]), `repeat.rs` (the repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
 
+mod adam;
 mod batching;
 pub mod checkpoint;
 mod config;

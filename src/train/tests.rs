@@ -4,6 +4,7 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
+use super::adam::HostAdam;
 use super::batching::windows;
 use super::loss::{
     exp_nonpositive, full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
@@ -302,4 +303,63 @@ fn the_host_exponential_matches_exp_where_it_is_defined() {
     }
     assert_eq!(exp_nonpositive(f32::NEG_INFINITY), 0.0);
     assert_eq!(exp_nonpositive(0.0), 1.0);
+}
+
+/// The fused host Adam steps a parameter as burn's Adam does (the first step, then with
+/// moments; more elements than one rayon chunk), and a module optimizer's record written by
+/// burn's Adam (an older checkpoint) resumes in it.
+#[test]
+fn the_host_adam_steps_as_burns_adam_and_resumes_its_records() {
+    use burn::module::Module;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+
+    let device = Device::flex();
+    let shape = [1_100, 64]; // 70,400 elements: three chunks
+    let (reference, host) = (AdamConfig::new().build(), HostAdam::new());
+    let mut theirs = Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    let mut ours = theirs.clone();
+    let (mut their_state, mut our_state) = (None, None);
+    let largest_difference =
+        |a: Tensor<2>, b: Tensor<2>| -> f32 { (a - b).abs().max().into_scalar() };
+    for (step, lr) in [3e-3, 1.5e-3, 3e-3, 7.5e-4].into_iter().enumerate() {
+        let spread = 0.1 * (step + 1) as f64;
+        let grad = Tensor::<2>::random(shape, Distribution::Normal(0.0, spread), &device);
+        (theirs, their_state) = reference.step(lr, theirs, grad.clone(), their_state);
+        (ours, our_state) = host.step(lr, ours, grad, our_state);
+        let difference = largest_difference(theirs.clone(), ours.clone());
+        assert!(
+            difference <= 1e-7,
+            "step {step}: parameters differ by {difference}"
+        );
+    }
+    let (theirs, ours) = (their_state.unwrap().momentum, our_state.unwrap().momentum);
+    assert_eq!(theirs.time, ours.time);
+    for (a, b) in [
+        (theirs.moment_1, ours.moment_1),
+        (theirs.moment_2, ours.moment_2),
+    ] {
+        let difference = largest_difference(a, b);
+        assert!(difference <= 1e-9, "moments differ by {difference}");
+    }
+
+    let autodiff = device.autodiff();
+    let input = Tensor::<2>::random([5, 8], Distribution::Normal(0.0, 1.0), &autodiff);
+    let grads = |model: &Linear| {
+        let loss = model.forward(input.clone()).powi_scalar(2).sum();
+        GradientsParams::from_grads(loss.backward(), model)
+    };
+    let mut burns = AdamConfig::new().init();
+    let model = LinearConfig::new(8, 4).init(&autodiff);
+    let model = burns.step(1e-2, model.clone(), grads(&model));
+    let mut resumed = HostAdam::init().load_record(burns.to_record());
+    let theirs = burns.step(1e-2, model.clone(), grads(&model));
+    let ours = resumed.step(1e-2, model.clone(), grads(&model));
+    let weight = |model: &Linear| model.clone().valid().weight.val();
+    let difference = largest_difference(weight(&theirs), weight(&ours));
+    assert!(difference <= 1e-7, "a resumed step differs by {difference}");
+    assert!(
+        largest_difference(weight(&model), weight(&ours)) > 1e-4,
+        "no step was taken"
+    );
 }
