@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The default run, timed alone on the machine: all of train.txt as a click export with times
+# (/tmp/warm-c.csv: session i at 1,450,000,000 + 600 i s, its clicks 10 s apart), --test
+# test.txt, every setting at its default (4,096 negatives, the refit, the repeat bonus chosen
+# on validation), seed 42, with the build of 5381f9b (Adam fused on the host, gemm's AVX-512
+# kernels). Same command as negatives-study.sh but for the flag that was then not the default.
+set -euo pipefail
+cd "$(dirname "$0")"
+A=${AWRSR:-$HOME/.cache/awrsr/target/release/awrsr}
+T=../../../shared/data/sessions/diginetica/test.txt
+COLS="--format events --session-column session --item-column item --time-column time --quiet"
+/usr/bin/time -v "$A" train --data /tmp/warm-c.csv --test $T $COLS \
+  --out /tmp/default-s42.awrsr --metrics-json default-s42.json > default-s42.log 2> default-s42.time
