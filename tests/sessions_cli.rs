@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::Path;
+use std::process::Output;
 
 use common::{awrsr, ok, read_json};
 use serde_json::Value;
@@ -328,6 +329,32 @@ fn a_refit_needs_sessions() {
     );
 }
 
+/// `awrsr train` on `train` and `test` with a model 16 wide, no decay on a plateau
+/// (`--lr-decay 1`), the model written to `dir/m.awrsr` and checkpoints to `dir/run.ckpt`,
+/// and the `extra` arguments.
+fn checkpointed_train(dir: &Path, train: &str, test: &str, extra: &[&str]) -> Output {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (out, checkpoint) = (path("m.awrsr"), path("run.ckpt"));
+    let mut args = vec![
+        "train",
+        "--data",
+        train,
+        "--test",
+        test,
+        "--out",
+        &out,
+        "--checkpoint",
+        &checkpoint,
+        "--d-model",
+        "16",
+        "--lr-decay",
+        "1",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    awrsr(&args)
+}
+
 /// A checkpoint written before the learning rates were recorded per epoch resumes, but its
 /// refit cannot replay them: a clear error, not rates of the wrong epochs.
 #[test]
@@ -336,30 +363,11 @@ fn a_refit_after_resuming_a_checkpoint_without_its_learning_rates_is_refused() {
 
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = diginetica_slice(dir.path(), 2_000);
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let run = |epochs: &str, refit: &str| {
-        awrsr(&[
-            "train",
-            "--data",
-            &train,
-            "--test",
-            &test,
-            "--out",
-            &path("m.awrsr"),
-            "--checkpoint",
-            &path("run.ckpt"),
-            "--d-model",
-            "16",
-            "--epochs",
-            epochs,
-            "--lr-decay",
-            "1",
-            refit,
-            "--quiet",
-        ])
+        checkpointed_train(dir.path(), &train, &test, &["--epochs", epochs, refit])
     };
     ok(run("1", "--refit=false"));
-    let checkpoint_path = path("run.ckpt");
+    let checkpoint_path = dir.path().join("run.ckpt");
     let mut checkpoint = Checkpoint::from_bytes(&std::fs::read(&checkpoint_path).unwrap()).unwrap();
     let mut state = serde_json::to_value(&checkpoint.state).unwrap();
     assert_eq!(state["lr_scales"], serde_json::json!([1.0]));
@@ -387,32 +395,13 @@ fn the_per_epoch_decay_lowers_every_epochs_learning_rate() {
 
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = diginetica_slice(dir.path(), 2_000);
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let run = |factor: &str| {
-        awrsr(&[
-            "train",
-            "--data",
-            &train,
-            "--test",
-            &test,
-            "--out",
-            &path("m.awrsr"),
-            "--checkpoint",
-            &path("run.ckpt"),
-            "--d-model",
-            "16",
-            "--epochs",
-            "3",
-            "--lr-decay",
-            "1",
-            "--lr-epoch-decay",
-            factor,
-            "--refit=false",
-            "--quiet",
-        ])
+        let extra = ["--epochs", "3", "--lr-epoch-decay", factor, "--refit=false"];
+        checkpointed_train(dir.path(), &train, &test, &extra)
     };
     ok(run("0.5"));
-    let checkpoint = Checkpoint::from_bytes(&std::fs::read(path("run.ckpt")).unwrap()).unwrap();
+    let checkpoint = dir.path().join("run.ckpt");
+    let checkpoint = Checkpoint::from_bytes(&std::fs::read(checkpoint).unwrap()).unwrap();
     let state = serde_json::to_value(&checkpoint.state).unwrap();
     assert_eq!(state["lr_scales"], serde_json::json!([1.0, 0.5, 0.25]));
 
