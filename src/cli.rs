@@ -27,7 +27,7 @@ use crate::eval::{Protocol, RepeatFit, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{ModelConfig, RepeatBonus};
-use crate::train::{Batching, LogKind, Loss, TrainConfig, refit, train, with_repeat_bonus};
+use crate::train::{Batching, LogKind, Loss, Start, TrainConfig, refit, train, with_repeat_bonus};
 use crate::warm;
 use choices::{
     ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
@@ -480,6 +480,11 @@ fn ignore_file_size_signal() {
     }
 }
 
+/// Whether this machine runs two threads or more at once.
+fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
+
 /// Prints a line on standard output. A closed output (the reader quit: `| head -1`) is
 /// not an error: the command goes on quietly, and `train` still writes its model.
 fn say(line: impl Display) {
@@ -670,15 +675,22 @@ fn run_train(args: TrainArgs) -> CliResult {
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));
 
-    let trained = train(
-        &config,
-        &training,
-        split,
-        &device,
-        init.as_ref(),
-        args.checkpoint.as_deref(),
-        &mut |line| say(line),
-    )?;
+    // A refit trains beside the run where it can: on the CPU backend with two cores or more.
+    let alongside = refitting && device == Device::flex() && two_cores();
+    let sessions = || prepared.refit_sessions().cloned().collect::<Vec<_>>();
+    let start = Start {
+        init: init.as_ref(),
+        checkpoint: args.checkpoint.as_deref(),
+        refit_alongside: alongside.then(|| (sessions(), (|line| say(line)) as fn(String))),
+    };
+    if alongside {
+        say(
+            "refit: beside the run, on a thread of its own (its epochs say \"refit: nothing validates\")",
+        );
+    }
+    let mut trained = train(&config, &training, split, &device, start, &mut |line| {
+        say(line)
+    })?;
     say(format!(
         "best epoch {} of {}: valid {}",
         trained.best_epoch,
@@ -714,23 +726,34 @@ fn run_train(args: TrainArgs) -> CliResult {
     report.repeat = repeat;
     if refitting {
         let epochs = trained.best_epoch;
-        let scales = trained.refit_scales.as_deref().ok_or(
-            "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
-        )?;
-        let sessions: Vec<Vec<u32>> = prepared.refit_sessions().cloned().collect();
-        let count = sessions.len();
-        say(format!(
-            "refit: {epochs} epochs on all {count} training sessions, the validating ones included{}",
-            if init.is_some() {
+        let summary = |count: usize| {
+            let warm = if init.is_some() {
                 ", from the same warm start"
             } else {
                 ""
+            };
+            format!(
+                "refit: {epochs} epochs on all {count} training sessions, the validating ones included{warm}"
+            )
+        };
+        let model = match trained.refit.take() {
+            Some(alongside) => {
+                let model = alongside.finish()?;
+                say(summary(prepared.refit_sessions().count()));
+                model
             }
-        ));
-        let start = init.as_ref();
-        let model = refit(
-            &config, &training, sessions, scales, start, &device, &mut say,
-        )?;
+            None => {
+                let scales = trained.refit_scales.as_deref().ok_or(
+                    "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
+                )?;
+                let sessions = sessions();
+                say(summary(sessions.len()));
+                let start = init.as_ref();
+                refit(
+                    &config, &training, sessions, scales, start, &device, &mut say,
+                )?
+            }
+        };
         let (refit_bytes, stored) = store(model, &config)?;
         bytes = refit_bytes;
         report = (report.refitted(&stored, &config, &prepared, epochs, &device))

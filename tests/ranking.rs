@@ -110,3 +110,44 @@ fn top_k_matches_a_full_sort_on_random_scores_with_ties_and_nans() {
         );
     }
 }
+
+/// A model whose weights make a score NaN or infinite is refused by the evaluation, rather
+/// than ranked; a healthy one evaluates.
+#[test]
+fn the_evaluation_refuses_scores_that_are_not_finite() {
+    use awrsr::data::Case;
+    use awrsr::eval::evaluate;
+    use awrsr::model::ModelConfig;
+    use burn::module::Param;
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    let device = Device::flex();
+    let mut config = ModelConfig::new(50);
+    config.max_len = 6;
+    config.d_model = 8;
+    let model = config.init(&device);
+    let cases: Vec<Case> = (1..40)
+        .map(|i| Case {
+            input: vec![i, i + 1],
+            target: i + 2,
+        })
+        .collect();
+    assert!(evaluate(&model, &config, &cases, false, &device).is_ok());
+    let table = model
+        .items
+        .weight
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for bad in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+        // Item 30's first weight: only its own score (and the sessions that hold it) turn bad.
+        let mut damaged = table.clone();
+        damaged[config.d_model * 30] = bad;
+        let mut broken = model.clone();
+        let data = TensorData::new(damaged, [config.num_items + 1, config.d_model]);
+        broken.items.weight = Param::from_tensor(Tensor::from_data(data, &device));
+        let result = evaluate(&broken, &config, &cases, false, &device);
+        assert!(result.is_err(), "{bad} in the item table was ranked");
+    }
+}

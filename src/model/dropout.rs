@@ -4,9 +4,12 @@
 //! element by element through a generic sampler (one ChaCha12 draw, a match and a push per
 //! element) and then multiplies twice (by the mask, then by `1 / keep`). On a Diginetica
 //! session epoch that was 12 % of the time (`perf`, `docs/results.md`). Here, on the CPU
-//! backend, the mask is drawn on the host by a ChaCha8 generator seeded from the device's own
-//! generator (so `Device::seed` still fixes it), with its kept values already `1 / keep`, and
-//! applied by one multiplication. Same distribution, same expectation.
+//! backend, the mask is drawn on the host by a ChaCha8 generator, with its kept values already
+//! `1 / keep`, and applied by one multiplication. Same distribution, same expectation. Its seed
+//! comes from the generator [`with_mask_seed`] installs on the calling thread (training installs
+//! one a batch, drawn from the run's own generator, so that two runs on two threads draw
+//! their masks independently and a checkpoint resumes them exactly), else from the device's
+//! generator (so `Device::seed` fixes it).
 //!
 //! In the studio's browser build every device draws its masks this way, from the CPU
 //! backend's generator ([`host_device`], which training seeds too), so that a seed gives the
@@ -28,7 +31,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
     #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
     if device.clone().without_autodiff() == Device::flex() || cfg!(target_arch = "wasm32") {
         let shape = input.shape();
-        let mask = host_mask(shape.num_elements(), layer.prob, seed(&host_device()));
+        let mask = host_mask(shape.num_elements(), layer.prob, mask_seed());
         return input * Tensor::from_data(TensorData::new(mask, shape), &device);
     }
     layer.forward(input)
@@ -39,6 +42,32 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
 #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 pub fn host_device() -> Device {
     Device::flex().autodiff()
+}
+
+thread_local! {
+    /// The generator of this thread's mask seeds while [`with_mask_seed`] runs.
+    static MASK_SEEDS: std::cell::RefCell<Option<rand_chacha::ChaCha8Rng>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's dropout masks drawn from a generator seeded with `seed`
+/// (instead of the host device's generator, which every thread shares).
+pub fn with_mask_seed<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    use rand::SeedableRng;
+    let generator = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let outer = MASK_SEEDS.with(|cell| cell.replace(Some(generator)));
+    let result = f();
+    MASK_SEEDS.with(|cell| cell.replace(outer));
+    result
+}
+
+/// The seed of the next mask: from [`with_mask_seed`]'s generator when one is installed on
+/// this thread, else from the host device's.
+#[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
+fn mask_seed() -> u64 {
+    use rand::RngCore;
+    let installed = MASK_SEEDS.with(|cell| cell.borrow_mut().as_mut().map(RngCore::next_u64));
+    installed.unwrap_or_else(|| seed(&host_device()))
 }
 
 /// A seed drawn from the device's generator (two 30-bit draws: the int type may be 32-bit).

@@ -20,6 +20,7 @@ use block::Block;
 use dropout::dropout;
 #[cfg(any(not(target_arch = "wasm32"), feature = "studio"))]
 pub use dropout::host_device;
+pub use dropout::with_mask_seed;
 pub use host::to_host;
 pub use repeat::RepeatBonus;
 

@@ -11,11 +11,13 @@ use std::path::Path;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use web_time::Instant;
 
 use super::adam::HostAdam;
+#[cfg(not(target_arch = "wasm32"))]
+use super::alongside::Alongside;
 use super::batching::{epoch_batches, windows};
 #[cfg(not(target_arch = "wasm32"))]
 use super::checkpoint::{Checkpoint, Settings, State, load_optimizer, save_optimizer, write};
@@ -25,7 +27,7 @@ use super::loss::{Objective, as_served, batch_loss};
 use crate::data::{Case, Split};
 use crate::eval::evaluate;
 use crate::metrics::Metrics;
-use crate::model::{Awrsr, ModelConfig, host_device, to_host};
+use crate::model::{Awrsr, ModelConfig, host_device, to_host, with_mask_seed};
 
 /// Checks that `split` allows training and model selection: at least one training
 /// sequence of two items (one step) and one validation case (a user with ≥ 3 interactions).
@@ -52,29 +54,56 @@ pub struct Trained {
     /// What a [`refit`] replays ([`Trainer::refit_scales`]); none when the run resumed
     /// from a checkpoint written before they were recorded.
     pub refit_scales: Option<Vec<f64>>,
+    /// The refit trained beside the run ([`Trainer::refit_alongside`]), stopped at its best
+    /// epoch: [`Alongside::finish`] gives its model.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub refit: Option<Alongside>,
 }
 
-/// Trains a model of `config` on `split` on `device` (an autodiff version is made),
-/// reporting each epoch through `say`. With `checkpoint`, the run's state is written there
-/// after every epoch and, when the file already exists, the run resumes from it (it must
-/// come from the same data, model and training settings; `epochs` and `patience` may
-/// differ). With `init`, training starts from that network's weights (a warm retrain,
-/// `crate::warm`) instead of random ones. Fails on invalid settings, a split that cannot
-/// train ([`check_trainable`]), a checkpoint of another run or a diverging loss (NaN or
-/// infinite).
+/// Where a [`train`] run starts, what it writes and what trains beside it.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Default)]
+pub struct Start<'a> {
+    /// The network to start from (a warm retrain, `crate::warm`) instead of random weights.
+    pub init: Option<&'a Awrsr>,
+    /// Where the run's state is written after every epoch and, when the file exists,
+    /// resumed from.
+    pub checkpoint: Option<&'a Path>,
+    /// The sessions of a refit trained alongside ([`Trainer::refit_alongside`]), and where
+    /// its epochs are reported.
+    pub refit_alongside: Option<RefitSessions>,
+}
+
+/// The sessions a refit trains on, and where it reports its epochs.
+#[cfg(not(target_arch = "wasm32"))]
+pub type RefitSessions = (Vec<Vec<u32>>, fn(String));
+
+/// Trains a model of `config` on `split` on `device` (an autodiff version is made) from
+/// `start`, reporting each epoch through `say`. With a checkpoint, the run's state is
+/// written there after every epoch and, when the file already exists, the run resumes from
+/// it (it must come from the same data, model and training settings; `epochs` and
+/// `patience` may differ). Fails on invalid settings, a split that cannot train
+/// ([`check_trainable`]), a checkpoint of another run or a diverging loss (NaN or infinite).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn train(
     config: &ModelConfig,
     train: &TrainConfig,
     split: &Split,
     device: &Device,
-    init: Option<&Awrsr>,
-    checkpoint: Option<&Path>,
+    start: Start,
     say: &mut dyn FnMut(String),
 ) -> Result<Trained, String> {
+    let Start {
+        init,
+        checkpoint,
+        refit_alongside,
+    } = start;
     let mut trainer = Trainer::new(config, train, split, device, init, checkpoint.is_some())?;
     if let Some(path) = checkpoint.filter(|path| path.exists()) {
         say(trainer.resume(path)?);
+    }
+    if let Some((sessions, say_refit)) = refit_alongside {
+        trainer.refit_alongside(sessions, init, say_refit)?;
     }
     drive(&mut trainer, checkpoint, say)?;
     if let Some(reason) = trainer.stopped_early() {
@@ -214,6 +243,9 @@ pub struct Trainer {
     /// In a refit ([`Trainer::refit`]), the learning-rate factor of each epoch: nothing
     /// validates, and every epoch's model replaces the last.
     schedule: Option<Vec<f64>>,
+    /// A refit trained beside this run ([`Trainer::refit_alongside`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    alongside: Option<Alongside>,
 }
 
 /// The epoch in progress: its batches (ranges of `order`, indices of sequences) and how far
@@ -275,6 +307,47 @@ impl Trainer {
         Ok(trainer)
     }
 
+    /// Appends an epoch at `scale` times the learning rate to a refit's schedule (nothing
+    /// happens to a run that validates).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn schedule_next(&mut self, scale: f64) {
+        if let Some(schedule) = &mut self.schedule {
+            schedule.push(scale);
+            self.train.epochs = schedule.len();
+        }
+    }
+
+    /// Trains a refit ([`refit`]) on `sequences` from this run's start (`init`'s weights or
+    /// the seed's) beside this run, on a thread of its own ([`Alongside`]), reporting its
+    /// epochs through `say`; [`Trained::refit`] gives its model. The model is the one
+    /// [`refit`] would train after the run. A resumed run's refit first trains the epochs
+    /// already run. Fails on a resumed run whose learning rates were not recorded, or with
+    /// no sequence of two items.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn refit_alongside(
+        &mut self,
+        sequences: Vec<Vec<u32>>,
+        init: Option<&Awrsr>,
+        say: fn(String),
+    ) -> Result<(), String> {
+        let run = &self.run;
+        if run.lr_scales.len() != run.epoch {
+            return Err("a refit replays every epoch's learning rate, and the checkpoint this run resumed from predates the record of its learning rates; train again without it".into());
+        }
+        let scales = [&run.lr_scales[..], &[run.lr_scale]].concat();
+        let keep_at = run.best.as_ref().map_or(0, |best| best.epoch);
+        let refit = Self::refit(
+            &self.config,
+            &self.train,
+            sequences,
+            &scales,
+            init,
+            &self.device,
+        )?;
+        self.alongside = Some(Alongside::start(refit, keep_at, say));
+        Ok(())
+    }
+
     /// [`Trainer::new`] without the check that `split` can validate.
     fn assemble(
         config: &ModelConfig,
@@ -308,6 +381,8 @@ impl Trainer {
             epoch: None,
             stopped: false,
             schedule: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            alongside: None,
         })
     }
 
@@ -419,15 +494,20 @@ impl Trainer {
             .iter()
             .map(|&i| self.sequences[i].as_slice())
             .collect();
-        let loss = batch_loss(
-            run.model.as_ref().expect("a model between steps"),
-            &self.config,
-            &self.objective,
-            &batch,
-            epoch.per_batch,
-            &mut run.rng,
-            &self.ad_device,
-        );
+        // Dropout's masks come from the run's own generator, not the device's, which every
+        // thread shares: runs side by side stay reproducible, and a checkpoint resumes them.
+        let mask_seed = run.rng.next_u64();
+        let loss = with_mask_seed(mask_seed, || {
+            batch_loss(
+                run.model.as_ref().expect("a model between steps"),
+                &self.config,
+                &self.objective,
+                &batch,
+                epoch.per_batch,
+                &mut run.rng,
+                &self.ad_device,
+            )
+        });
         epoch.loss_sum = epoch.loss_sum.clone() + loss.clone().detach();
         let grads = GradientsParams::from_grads(loss.backward(), run.model());
         let lr = self.train.learning_rate * run.lr_scale;
@@ -529,6 +609,10 @@ impl Trainer {
         }
         run.lr_scale *= self.train.lr_epoch_decay;
         run.epoch = number;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(refit) = &self.alongside {
+            refit.epoch_validated(improved, run.lr_scale);
+        }
         Ok(EpochReport {
             epoch: number,
             loss,
@@ -567,12 +651,20 @@ impl Trainer {
             valid,
             ..
         } = self.run.best.ok_or("no epoch ran")?;
+        #[cfg(not(target_arch = "wasm32"))]
+        let mut refit = self.alongside;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(refit) = &mut refit {
+            refit.run_stopped(epoch);
+        }
         Ok(Trained {
             model,
             best_epoch: epoch,
             best_valid: valid,
             epochs_run: self.run.epoch,
             refit_scales,
+            #[cfg(not(target_arch = "wasm32"))]
+            refit,
         })
     }
 
@@ -587,10 +679,6 @@ impl Trainer {
         self.run = Run::resume(saved, &self.config, &self.device, &self.ad_device)
             .map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
         self.epoch = None;
-        // Dropout after a resume draws from a stream of its own (the backend's generator
-        // cannot be saved); shuffling and negatives continue exactly.
-        let stream = (self.run.epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        seed_devices(&self.ad_device, self.train.seed ^ stream);
         let best = self.run.best.as_ref().map_or(String::new(), |b| {
             format!(" (best epoch {}: valid {})", b.epoch, b.valid.summary())
         });

@@ -6,9 +6,12 @@
 //! bounds and defaults), `loss.rs` (the objective of one batch), `adam.rs` (Adam, fused on
 //! the CPU backend), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
-//! [`Trainer`]), `repeat.rs` (the repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
+//! [`Trainer`]), `alongside.rs` (a refit on a thread of its own, driven by the loop's
+//! epochs), `repeat.rs` (the repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
 
 mod adam;
+#[cfg(not(target_arch = "wasm32"))]
+mod alongside;
 mod batching;
 pub mod checkpoint;
 mod config;
@@ -18,8 +21,10 @@ mod repeat;
 #[cfg(test)]
 mod tests;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use alongside::Alongside;
 pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConfig};
 pub use fit::{EpochReport, Step, Trained, Trainer, check_trainable};
 #[cfg(not(target_arch = "wasm32"))]
-pub use fit::{refit, train};
+pub use fit::{Start, refit, train};
 pub use repeat::{BONUSES, DECAYS, fit_repeat_bonus, with_repeat_bonus};
