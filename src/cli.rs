@@ -261,12 +261,21 @@ struct TrainArgs {
     /// validating ones included, from the same start (random weights, or --init's) for the
     /// best run's epochs at its learning rates, and store that model. The report keeps the
     /// early-stopped model's validation and test figures beside the refit model's test
-    /// figures. Adds about three quarters to the training time. Default: on when the log has
+    /// figures. Trained beside early stopping on a second core (`--refit-beside`), it adds
+    /// about a fifth to the epoch times; after it, about three quarters to the training
+    /// time. Default: on when the log has
     /// times (its validation is then the newest tenth of the sessions, which the model would
     /// otherwise never train on; on Diginetica the refit raised HR@20 by 5.6 %), off
     /// otherwise (a random tenth validates; no gain measured). `--refit=false` turns it off.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     refit: Option<bool>,
+    /// With --refit, train the refit beside early stopping, on a thread of its own, one
+    /// epoch behind, rather than after it: the same model, sooner where a second core is
+    /// free. On by default on the CPU with two cores or more (on a GPU, or with one core,
+    /// the refit trains after the run); `--refit-beside=false` trains it after the run, for
+    /// a machine whose second core is busy.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, default_value_t = true, action = clap::ArgAction::Set)]
+    refit_beside: bool,
     /// Session protocol: score the session's own items up by how recently they were
     /// clicked, with the bonus (and its decay per click back) that gives the best validation
     /// NDCG@10 among a small grid, none included, chosen after early stopping and stored in
@@ -676,7 +685,7 @@ fn run_train(args: TrainArgs) -> CliResult {
     say(format!("training: {}", serde_json::to_string(&training)?));
 
     // A refit trains beside the run where it can: on the CPU backend with two cores or more.
-    let alongside = refitting && device == Device::flex() && two_cores();
+    let alongside = refitting && args.refit_beside && device == Device::flex() && two_cores();
     let sessions = || prepared.refit_sessions().cloned().collect::<Vec<_>>();
     let start = Start {
         init: init.as_ref(),

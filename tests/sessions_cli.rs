@@ -307,6 +307,53 @@ fn a_refit_trains_every_session_for_the_best_runs_epochs_and_is_the_model_stored
     );
 }
 
+/// The refit trained beside early stopping (the default with two cores) and the refit after
+/// it (`--refit-beside=false`) store the same model: the same test ranks, case by case.
+#[test]
+fn the_refit_beside_the_run_and_after_it_store_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 2_000);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |name: &str, extra: &[&str]| {
+        let (out, json) = (
+            path(&format!("{name}.awrsr")),
+            path(&format!("{name}.json")),
+        );
+        let mut args = vec![
+            "train",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--out",
+            &out,
+            "--metrics-json",
+            &json,
+            "--d-model",
+            "16",
+            "--epochs",
+            "3",
+            "--refit",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let stdout = ok(awrsr(&args));
+        (stdout, read_json(Path::new(&json)))
+    };
+    let (beside_out, beside) = run("beside", &[]);
+    let (after_out, after) = run("after", &["--refit-beside=false"]);
+    assert!(beside_out.contains("refit: beside the run"), "{beside_out}");
+    assert!(!after_out.contains("refit: beside the run"), "{after_out}");
+    let best = number_after(&after_out, "best epoch ");
+    assert_eq!(after_out.matches("refit: nothing validates").count(), best);
+    assert_eq!(beside["refit"], after["refit"]);
+    assert_eq!(beside["test"], after["test"]);
+    assert!(
+        beside["test_ranks"] == after["test_ranks"],
+        "the two refits rank the test cases differently"
+    );
+}
+
 #[test]
 fn a_refit_needs_sessions() {
     let data = common::shipped_movielens();
