@@ -6,9 +6,4 @@
 # Compare validation with repeat-times-s42.* (the same run at 2,048 negatives): the choice
 # of the default is made there; the test figures are read after.
 set -euo pipefail
-cd "$(dirname "$0")"
-A=${AWRSR:-$HOME/.cache/awrsr/target/release/awrsr}
-T=../../../shared/data/sessions/diginetica/test.txt
-COLS="--format events --session-column session --item-column item --time-column time --quiet"
-/usr/bin/time -v "$A" train --data /tmp/warm-c.csv --test $T $COLS --negatives 4096 \
-  --out /tmp/neg4096-times-s42.awrsr --metrics-json neg4096-times-s42.json > neg4096-times-s42.log 2> neg4096-times-s42.time
+NAME=neg4096-times-s42 exec "$(dirname "$0")/default-run.sh" --negatives 4096
