@@ -27,7 +27,10 @@ use crate::eval::{Protocol, RepeatFit, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{ModelConfig, RepeatBonus};
-use crate::train::{Batching, LogKind, Loss, Start, TrainConfig, refit, train, with_repeat_bonus};
+use crate::train::{
+    Batching, LogKind, Loss, RATES_NOT_RECORDED, Start, TrainConfig, refit, train,
+    with_repeat_bonus,
+};
 use crate::warm;
 use choices::{
     ActivationChoice, BatchingChoice, FormatChoice, LossChoice, PilotFormatChoice, PrecisionChoice,
@@ -752,9 +755,7 @@ fn run_train(args: TrainArgs) -> CliResult {
                 model
             }
             None => {
-                let scales = trained.refit_scales.as_deref().ok_or(
-                    "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it",
-                )?;
+                let scales = trained.refit_scales.as_deref().ok_or(RATES_NOT_RECORDED)?;
                 let sessions = sessions();
                 say(summary(sessions.len()));
                 let start = init.as_ref();

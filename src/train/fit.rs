@@ -41,6 +41,9 @@ pub fn check_trainable(split: &Split) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a run resumed from an old checkpoint cannot refit, beside it or after it.
+pub const RATES_NOT_RECORDED: &str = "--refit: the checkpoint this run resumed from predates the record of its learning rates; train again without it";
+
 /// The result of a training run.
 pub struct Trained {
     /// The model of the best validation epoch, in inference mode.
@@ -332,7 +335,7 @@ impl Trainer {
     ) -> Result<(), String> {
         let run = &self.run;
         if run.lr_scales.len() != run.epoch {
-            return Err("a refit replays every epoch's learning rate, and the checkpoint this run resumed from predates the record of its learning rates; train again without it".into());
+            return Err(RATES_NOT_RECORDED.into());
         }
         let scales = [&run.lr_scales[..], &[run.lr_scale]].concat();
         let keep_at = run.best.as_ref().map_or(0, |best| best.epoch);

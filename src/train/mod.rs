@@ -24,7 +24,7 @@ mod tests;
 #[cfg(not(target_arch = "wasm32"))]
 pub use alongside::Alongside;
 pub use config::{Batching, KindDefaults, LENGTH_BUCKET, LogKind, Loss, TrainConfig};
-pub use fit::{EpochReport, Step, Trained, Trainer, check_trainable};
+pub use fit::{EpochReport, RATES_NOT_RECORDED, Step, Trained, Trainer, check_trainable};
 #[cfg(not(target_arch = "wasm32"))]
 pub use fit::{Start, refit, train};
 pub use repeat::{BONUSES, DECAYS, fit_repeat_bonus, with_repeat_bonus};
