@@ -259,8 +259,10 @@ def speed(epochs):
 
 
 def paces(log):
-    """The seconds and sequences/s of every epoch line that `awrsr train` printed."""
-    found = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in log.splitlines() if line.startswith("epoch ")]
+    """The seconds and sequences/s of every epoch line of the run that `awrsr train` printed
+    (a refit's epoch lines, which may interleave with them, are left out)."""
+    found = [re.search(r"  ([0-9.]+) s, ([0-9]+) seq/s", line) for line in log.splitlines()
+             if line.startswith("epoch ") and "refit: " not in line]
     found = [pace for pace in found if pace]  # an epoch line without a pace (older logs) has no figure
     return {"seconds": [float(pace[1]) for pace in found], "seq_per_s": [int(pace[2]) for pace in found]}
 

@@ -34,6 +34,9 @@ const SMALL: [&str; 9] = [
     "1",
 ];
 
+/// How a refit's epoch line ends.
+const REFIT_EPOCH: &str = "refit: nothing validates";
+
 /// Trains on `data` (optionally from `init`) and returns the standard output.
 fn train(data: &str, out: &str, epochs: &str, extra: &[&str]) -> String {
     let mut args = vec!["train", "--data", data, "--out", out, "--epochs", epochs];
@@ -42,11 +45,12 @@ fn train(data: &str, out: &str, epochs: &str, extra: &[&str]) -> String {
     ok(awrsr(&args))
 }
 
-/// The figure after `label` (e.g. "loss ", "NDCG@10 ") on an epoch's line.
+/// The figure after `label` (e.g. "loss ", "NDCG@10 ") on the run's line for an epoch (not
+/// the refit's, which may come first: the refit trains beside the run).
 fn figure(stdout: &str, epoch: usize, label: &str) -> f64 {
     let line = stdout
         .lines()
-        .find(|l| l.starts_with(&format!("epoch {epoch:>3}  ")))
+        .find(|l| l.starts_with(&format!("epoch {epoch:>3}  ")) && !l.ends_with(REFIT_EPOCH))
         .unwrap_or_else(|| panic!("no epoch {epoch}:\n{stdout}"));
     let after = line.split(label).nth(1).unwrap();
     after.split_whitespace().next().unwrap().parse().unwrap()
@@ -168,7 +172,7 @@ fn a_warm_retrain_starts_where_the_previous_model_left_off() {
     let refit_loss = |stdout: &str| {
         let line = stdout
             .lines()
-            .find(|l| l.starts_with("epoch   1  ") && l.ends_with("refit: nothing validates"))
+            .find(|l| l.starts_with("epoch   1  ") && l.ends_with(REFIT_EPOCH))
             .unwrap_or_else(|| panic!("no refit epoch:\n{stdout}"));
         line.split("loss ")
             .nth(1)
