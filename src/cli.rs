@@ -27,6 +27,7 @@ use crate::eval::{Protocol, RepeatFit, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{ModelConfig, RepeatBonus};
+use crate::protocol::Prepared;
 use crate::train::{
     Batching, LogKind, Loss, RATES_NOT_RECORDED, Start, TrainConfig, refit, train,
     with_repeat_bonus,
@@ -211,6 +212,12 @@ struct TrainArgs {
     /// (kept by default: they can still be recommended).
     #[arg(long, requires = "init")]
     drop_gone: bool,
+    /// With --init, on a session log with times: each epoch trains on every session newer
+    /// than the newest the previous model trained on (its bundle records it) and on this
+    /// share of the older ones, drawn afresh each epoch. Default: 0.25 where the bundle
+    /// records it, else every session.
+    #[arg(long, requires = "init")]
+    replay: Option<f64>,
     /// Training objective: `ce` (full softmax), `sampled` (sampled softmax, see --negatives)
     /// or `bce`. Default: `ce` up to 20,000 items, `sampled` above.
     #[arg(long, value_enum)]
@@ -580,6 +587,8 @@ fn settings(
         // Chosen again after training (`--repeat-bonus`); validation during training
         // reads the network alone.
         repeat: RepeatBonus::NONE,
+        // Set when the model is stored.
+        trained_until: None,
         ..args.architecture.resolve(base, previous.is_some())?
     };
     config.validate()?;
@@ -604,10 +613,29 @@ fn settings(
         temperature: args.temperature.unwrap_or(base.temperature),
         lr_decay: args.lr_decay.unwrap_or(base.lr_decay),
         lr_epoch_decay: args.lr_epoch_decay.unwrap_or(base.lr_epoch_decay),
+        // Set once the log is split (`replaying`).
+        old_sessions: 0,
+        replay: args.replay.unwrap_or(1.0),
         progress: !args.quiet,
     };
     training.validate()?;
     Ok((config, training))
+}
+
+/// A warm retrain's old sessions (the leading training sessions no newer than `until`, the
+/// newest the previous model trained on) and the share of them each epoch replays:
+/// `replay`, by default [`TrainConfig::WARM_REPLAY`]; none and every session without both
+/// a recorded `until` and a log with times, where `--replay` is an error.
+fn replaying(
+    replay: Option<f64>,
+    until: Option<f64>,
+    prepared: &Prepared,
+) -> Result<(usize, f64), String> {
+    match until.and_then(|until| prepared.training_sessions_until(until)) {
+        Some(old) => Ok((old, replay.unwrap_or(TrainConfig::WARM_REPLAY))),
+        None if replay.is_some() => Err("--replay needs a log with times and an --init bundle that records the newest session it trained on (trained on a log with times by this version of awrsr)".into()),
+        None => Ok((0, 1.0)),
+    }
 }
 
 /// Output paths must be writable and distinct from every input and from each other.
@@ -663,8 +691,10 @@ fn run_train(args: TrainArgs) -> CliResult {
         &split.train,
         shape.max_len,
     );
-    let (mut config, training) =
+    let (mut config, mut training) =
         settings(&args, previous_config, interactions.catalogue.len(), kind)?;
+    let until = previous_config.and_then(|c| c.trained_until);
+    (training.old_sessions, training.replay) = replaying(args.replay, until, &prepared)?;
     crate::train::check_trainable(split)
         .map_err(|e| format!("{}: {e}", args.data.data.display()))?;
     let refitting = args.refit.unwrap_or(prepared.refits_by_default());
@@ -686,6 +716,15 @@ fn run_train(args: TrainArgs) -> CliResult {
     });
     say(format!("model: {}", serde_json::to_string(&config)?));
     say(format!("training: {}", serde_json::to_string(&training)?));
+    if let (Some(until), old @ 1..) = (until, training.old_sessions) {
+        say(format!(
+            "replay: {old} of the {} training sessions start no later than the --init model's newest ({}); each epoch trains on the {} newer ones and {} % of the older, drawn afresh",
+            split.train.len(),
+            data::events::format_time(until),
+            split.train.len() - old,
+            training.replay * 100.0
+        ));
+    }
 
     // A refit trains beside the run where it can: on the CPU backend with two cores or more.
     let alongside = refitting && args.refit_beside && device == Device::flex() && two_cores();
@@ -721,6 +760,7 @@ fn run_train(args: TrainArgs) -> CliResult {
         bundle::encode_as_stored(model, config, &interactions.catalogue, precision, &device)
             .map_err(|e| not_written(&e))
     };
+    config.trained_until = prepared.trained_until(refitting);
     let (mut bytes, stored) = store(trained.model.clone(), &config)?;
     let mut repeat = None;
     if args.repeat_bonus {

@@ -28,6 +28,10 @@ pub struct Prepared {
     pub sessions: Vec<Vec<u32>>,
     /// Under the session protocol, which training sessions validate.
     pub holdout: Option<Holdout>,
+    /// Under the session protocol on a log with times, the start (Unix seconds) of each
+    /// session that trains or validates, ascending: the split's training sessions, then the
+    /// validating ones (the newest), as a refit trains them.
+    pub starts: Option<Vec<f64>>,
 }
 
 impl Prepared {
@@ -42,6 +46,26 @@ impl Prepared {
     /// the validating ones included.
     pub fn refit_sessions(&self) -> impl Iterator<Item = &Vec<u32>> {
         self.sessions.iter().filter(|s| s.len() >= 2)
+    }
+
+    /// The start of the newest session a model trains on, where the log has times: of the
+    /// training sessions, or with `refitting` of the validating ones too.
+    pub fn trained_until(&self, refitting: bool) -> Option<f64> {
+        let starts = self.starts.as_deref()?;
+        let trained = if refitting {
+            starts.len()
+        } else {
+            self.split.train.len()
+        };
+        starts[..trained.min(starts.len())].last().copied()
+    }
+
+    /// How many of the leading training sessions start no later than `until` (all of them
+    /// older than the rest), where the log has times.
+    pub fn training_sessions_until(&self, until: f64) -> Option<usize> {
+        let starts = self.starts.as_deref()?;
+        let old = starts.iter().take_while(|&&start| start <= until).count();
+        Some(old.min(self.split.train.len()))
     }
 }
 
@@ -64,6 +88,7 @@ pub fn prepare(
             protocol,
             sessions: Vec::new(),
             holdout: None,
+            starts: None,
         };
     }
     let mut sessions: Vec<Vec<u32>> = interactions.users.iter().map(|u| u.items.clone()).collect();
@@ -98,12 +123,17 @@ pub fn prepare(
             cases
         }
     };
-    let (holdout, which) = if log.timed {
+    let (holdout, which) = if log.timed() {
         (Holdout::Latest, "the latest")
     } else {
         (Holdout::Random(seed), "a random")
     };
     let split = Split::sessions(&sessions, holdout, test);
+    // Under a split by time the validating sessions are the newest: they come last.
+    let starts = log.starts.as_ref().map(|starts| {
+        let usable = sessions.iter().zip(starts).filter(|(s, _)| s.len() >= 2);
+        usable.map(|(_, &start)| start).collect()
+    });
     say(format!(
         "split: {} training sessions, {} validation cases (every prefix of {which} 10%)",
         split.train.len(),
@@ -114,6 +144,7 @@ pub fn prepare(
         protocol,
         sessions,
         holdout: Some(holdout),
+        starts,
     }
 }
 

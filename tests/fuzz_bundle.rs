@@ -77,6 +77,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "heads",
         "dropout",
         "refine_scale",
+        "trained_until",
     ]);
     let numbers = prop::sample::select(vec![
         "0",

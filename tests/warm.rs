@@ -1,14 +1,16 @@
 //! Warm retrains (`awrsr train --init previous.awrsr`): on a newer slice of Diginetica, the
 //! previous model's items keep their rows, new items start from their neighbours, the
-//! architecture is kept, and the warm run starts where the previous one left off.
+//! architecture is kept, the warm run starts where the previous one left off, and on a log
+//! with times it replays a share of the sessions the previous model trained on.
 
 mod common;
 
 use std::path::Path;
 
-use awrsr::bundle::decode;
-use awrsr::data::{LoadOptions, load};
+use awrsr::bundle::{decode, verify};
+use awrsr::data::{Case, LoadOptions, Split, load};
 use awrsr::model::ModelConfig;
+use awrsr::train::{LogKind, TrainConfig, Trainer};
 use awrsr::warm::{merged_catalogue, warm_model};
 use burn::tensor::Device;
 use common::{awrsr, ok};
@@ -21,6 +23,26 @@ fn sessions(dir: &Path, name: &str, from: usize, to: usize) -> String {
     std::fs::write(&path, lines.join("\n")).unwrap();
     path.to_str().unwrap().to_string()
 }
+
+/// The first `count` of Diginetica's training sessions as a click export with times
+/// (`session,item,time`): session `i` starts at [`START`] + 600 `i` seconds, its clicks 10 s
+/// apart.
+fn timed_sessions(dir: &Path, name: &str, count: usize) -> String {
+    let train = std::fs::read_to_string(common::shared("sessions/diginetica/train.txt")).unwrap();
+    let mut csv = String::from("session,item,time\n");
+    for (i, line) in train.lines().take(count).enumerate() {
+        for (j, item) in line.split_whitespace().skip(1).enumerate() {
+            let time = START + 600 * i as u64 + 10 * j as u64;
+            csv.push_str(&format!("s{i},{item},{time}\n"));
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, csv).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// When [`timed_sessions`]' first session starts.
+const START: u64 = 1_450_000_000;
 
 const SMALL: [&str; 9] = [
     "--d-model",
@@ -243,4 +265,115 @@ fn a_warm_retrain_keeps_the_architecture_and_says_so_otherwise() {
     assert!(refused(&["--init", bad.to_str().unwrap()]).contains("bad.awrsr"));
     // --drop-gone needs --init.
     refused(&["--drop-gone"]);
+}
+
+#[test]
+fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_trained_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = timed_sessions(dir.path(), "old.csv", 1_500);
+    let new = timed_sessions(dir.path(), "new.csv", 2_000);
+    let previous = dir.path().join("old.awrsr");
+    let previous = previous.to_str().unwrap();
+    train(&old, previous, "1", &[]);
+    // The last tenth of the log tests (it has no test file); the refit (on by default with
+    // times) trained every other session: the newest is the 1,350th.
+    let bundle = verify(&std::fs::read(previous).unwrap()).unwrap();
+    let newest = (START + 600 * 1_349) as f64;
+    assert_eq!(bundle.config.trained_until, Some(newest));
+
+    let out = dir.path().join("new.awrsr");
+    let out = out.to_str().unwrap();
+    let init = ["--init", previous, "--refit=false"];
+    let warm = train(&new, out, "1", &init);
+    // Of the 2,000 sessions the last 200 test and the 180 before them validate; of the
+    // 1,620 that train, the first 1,350 are the previous model's.
+    assert!(
+        warm.contains("replay: 1350 of the 1620 training sessions")
+            && warm.contains("the 270 newer ones and 25 % of the older")
+            && warm.contains("\"old_sessions\":1350,\"replay\":0.25"),
+        "{warm}"
+    );
+    // Without the refit, the newest session trained is the newest that did not validate.
+    let written = verify(&std::fs::read(out).unwrap()).unwrap();
+    assert_eq!(
+        written.config.trained_until,
+        Some((START + 600 * 1_619) as f64)
+    );
+    let half = train(&new, out, "1", &[&init[..], &["--replay", "0.5"]].concat());
+    assert!(half.contains("and 50 % of the older"), "{half}");
+
+    // --replay needs a recorded time: a bundle trained without times has none.
+    let untimed = sessions(dir.path(), "untimed.txt", 0, 600);
+    let no_record = dir.path().join("untimed.awrsr");
+    train(&untimed, no_record.to_str().unwrap(), "1", &[]);
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["train", "--data", &new, "--out", out, "--epochs", "1"];
+        args.extend(SMALL);
+        args.extend(extra);
+        let output = awrsr(&args);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let no_record = no_record.to_str().unwrap();
+    let stderr = refused(&["--init", no_record, "--replay", "0.5"]);
+    assert!(
+        stderr.contains("--replay needs a log with times"),
+        "{stderr}"
+    );
+    let stderr = refused(&["--init", previous, "--replay", "0"]);
+    assert!(
+        stderr.contains("replay 0 is not a share in (0, 1]"),
+        "{stderr}"
+    );
+    // Without --replay, such a bundle warm-starts as before, every session each epoch.
+    let all = train(&new, out, "1", &["--init", no_record, "--refit=false"]);
+    assert!(!all.contains("replay: ") && all.contains("\"old_sessions\":0,\"replay\":1.0"));
+}
+
+#[test]
+fn a_trainer_replaying_a_share_of_its_old_sequences_trains_that_many_each_epoch() {
+    let train_sessions: Vec<Vec<u32>> = (0..100).map(|i| vec![1 + i % 9, 2, 3 + i % 5]).collect();
+    let split = Split {
+        train: train_sessions.clone(),
+        valid: vec![Case {
+            input: vec![1, 2],
+            target: 3,
+        }],
+        test: Vec::new(),
+    };
+    let mut config = ModelConfig::new(20);
+    config.d_model = 8;
+    let device = Device::flex();
+    let batches = |old_sessions: usize, replay: f64| {
+        let training = TrainConfig {
+            batch_size: 10,
+            old_sessions,
+            replay,
+            progress: false,
+            ..TrainConfig::for_log(LogKind::Sessions, 20)
+        };
+        let mut run = Trainer::new(&config, &training, &split, &device, None, false).unwrap();
+        run.step().unwrap();
+        let refit = Trainer::refit(
+            &config,
+            &training,
+            train_sessions.clone(),
+            &[1.0],
+            None,
+            &device,
+        );
+        let refit = refit.unwrap();
+        (run.sequences(), run.batches_per_epoch(), refit.sequences())
+    };
+    assert_eq!(
+        batches(80, 0.25),
+        (40, 4, 40),
+        "20 of 80 old, and the 20 new"
+    );
+    assert_eq!(batches(80, 1.0), (100, 10, 100));
+    assert_eq!(
+        batches(0, 0.25),
+        (100, 10, 100),
+        "nothing old, nothing left out"
+    );
 }

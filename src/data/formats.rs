@@ -138,13 +138,22 @@ pub struct Log {
     pub format: Format,
     /// The test sessions the standard preprocessing held out (external ids), if it ran.
     pub held_out: Option<Vec<Vec<String>>>,
-    /// Whether the sessions are in time order by time stamps (not merely by file order).
-    pub timed: bool,
+    /// For a click export whose sessions have times, each session's start (Unix seconds of
+    /// its first click), aligned with `interactions.users`, ascending; `None` otherwise (file
+    /// order is then time order).
+    pub starts: Option<Vec<f64>>,
     /// What the reader detected and the preprocessing did, to print.
     pub notes: Vec<String>,
     /// When the format was detected (not given): what it was detected from, e.g.
     /// `"its .csv extension"` or `"two fields a line"`.
     pub detected: Option<&'static str>,
+}
+
+impl Log {
+    /// Whether the sessions are in time order by time stamps (not merely by file order).
+    pub fn timed(&self) -> bool {
+        self.starts.is_some()
+    }
 }
 
 /// Reads the log at `path` like [`load`], keeping what the session protocol needs.
@@ -182,7 +191,7 @@ pub fn read(path: &Path, options: &LoadOptions) -> Result<Log, DataError> {
         interactions,
         format,
         held_out: None,
-        timed: false,
+        starts: None,
         notes: Vec::new(),
         detected,
     })
@@ -220,7 +229,6 @@ fn read_click_export(
         Format::Retailrocket => read_raw(file, RawFormat::Retailrocket, &options.events)?,
         _ => read_events(file, &options.events)?,
     };
-    let timed = log.sessions.iter().all(|s| s.time.is_some());
     let mut notes = log.notes.clone();
     let (train, held_out) = match &options.preprocess {
         Some(settings) => {
@@ -236,6 +244,10 @@ fn read_click_export(
         }
         None => (log.sessions, None),
     };
+    let times: Option<HashMap<String, f64>> = train
+        .iter()
+        .map(|s| Some((s.id.clone(), s.time?)))
+        .collect();
     let events = train
         .into_iter()
         .flat_map(|s| {
@@ -251,11 +263,15 @@ fn read_click_export(
         assemble(events, &HashMap::new(), options.min_interactions),
         options,
     )?;
+    let starts = times.map(|times| {
+        let users = interactions.users.iter();
+        users.map(|u| times[&u.user]).collect()
+    });
     Ok(Log {
         interactions,
         format,
         held_out,
-        timed,
+        starts,
         notes,
         detected,
     })

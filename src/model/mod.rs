@@ -64,6 +64,11 @@ pub struct ModelConfig {
     /// bundles without one.
     #[serde(default, skip_serializing_if = "RepeatBonus::is_none")]
     pub repeat: RepeatBonus,
+    /// The start (Unix seconds) of the newest session the model trained on, for a session
+    /// log with times: a warm retrain from the bundle replays only a share of the sessions
+    /// up to it (`awrsr train --replay`). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_until: Option<f64>,
 }
 
 impl ModelConfig {
@@ -80,6 +85,7 @@ impl ModelConfig {
         activation: Activation::Gelu,
         ffn_multiplier: 4,
         repeat: RepeatBonus::NONE,
+        trained_until: None,
     };
 
     /// Largest feed-forward multiplier accepted.
@@ -116,7 +122,8 @@ impl ModelConfig {
 
     /// Checks that the numbers describe a buildable network of sane size: every size is
     /// positive and at most its `MAX_*` bound, `heads` divides `d_model` (so heads ≤ d),
-    /// dropout is in [0, 1) and `refine_scale` is finite with |s| ≤ [`Self::MAX_REFINE_SCALE`].
+    /// dropout is in [0, 1), `refine_scale` is finite with |s| ≤ [`Self::MAX_REFINE_SCALE`]
+    /// and `trained_until` finite.
     /// Runs in constant time: loaders call it before anything is allocated.
     pub fn validate(&self) -> Result<(), String> {
         let sizes = [
@@ -147,6 +154,9 @@ impl ModelConfig {
                 self.refine_scale,
                 m = Self::MAX_REFINE_SCALE
             ));
+        }
+        if let Some(time) = self.trained_until.filter(|t| !t.is_finite()) {
+            return Err(format!("trained_until {time} is not a finite time"));
         }
         self.repeat.validate()
     }

@@ -1,5 +1,6 @@
-//! Training sequences into batches: long histories cut into overlapping windows, and each
-//! epoch's batches, shuffled or (under [`Batching::ByLength`]) sorted by length.
+//! Training sequences into batches: long histories cut into overlapping windows, the
+//! sequences of each epoch (in a warm retrain, a share of the old ones), and its batches,
+//! shuffled or (under [`Batching::ByLength`]) sorted by length.
 
 use std::ops::Range;
 
@@ -20,6 +21,33 @@ pub(super) fn windows(sequence: &[u32], n: usize) -> Vec<&[u32]> {
         end = end.saturating_sub(n);
     }
     out
+}
+
+/// How many of `old` sequences an epoch replays at `share` (all of them at 1; at least one).
+pub(super) fn replayed(old: usize, share: f64) -> usize {
+    if share >= 1.0 {
+        old
+    } else {
+        ((old as f64 * share).round() as usize).clamp(old.min(1), old)
+    }
+}
+
+/// The sequences (indices of `count`) an epoch trains on: every one from `old` on, and of
+/// the `old` before it (a warm retrain's, which the starting model has trained on) a fresh
+/// random [`replayed`] share.
+pub(super) fn epoch_sequences(
+    count: usize,
+    old: usize,
+    share: f64,
+    rng: &mut ChaCha12Rng,
+) -> Vec<usize> {
+    let kept = replayed(old, share);
+    if kept == old {
+        return (0..count).collect();
+    }
+    let mut order = rand::seq::index::sample(rng, old, kept).into_vec();
+    order.extend(old..count);
+    order
 }
 
 /// An epoch's batches, as ranges of `order` (indices of sequences whose lengths are

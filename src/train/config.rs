@@ -173,6 +173,14 @@ pub struct TrainConfig {
     /// [`Self::lr_decay`] (1: no such schedule).
     #[serde(default = "TrainConfig::no_decay")]
     pub lr_epoch_decay: f64,
+    /// In a warm retrain, how many of the leading training sequences the starting model has
+    /// already trained on (the sessions no newer than its `trained_until`; 0: none).
+    #[serde(default)]
+    pub old_sessions: usize,
+    /// The share of the [`Self::old_sessions`] that each epoch trains on, drawn afresh every
+    /// epoch (1: all); the newer sequences all train every epoch.
+    #[serde(default = "TrainConfig::no_decay")]
+    pub replay: f64,
     /// Show a progress bar.
     pub progress: bool,
 }
@@ -191,6 +199,8 @@ impl TrainConfig {
         temperature: 0.0,
         lr_decay: 1.0,
         lr_epoch_decay: 1.0,
+        old_sessions: 0,
+        replay: 1.0,
         progress: true,
     };
 
@@ -239,10 +249,13 @@ impl TrainConfig {
     /// validation: 0.2063 NDCG@10 at a quarter against 0.2025 at the full rate and 0.2061 at
     /// an eighth; `docs/results.md`, "Warm retrains").
     pub const WARM_LEARNING_RATE_SHARE: f64 = 0.25;
+    /// A warm retrain's default [`Self::replay`] of the sessions its starting model trained
+    /// on.
+    pub const WARM_REPLAY: f64 = 0.25;
 
     /// Checks that the settings can train: 1 ≤ epochs ≤ [`Self::MAX_EPOCHS`],
-    /// 1 ≤ batch size ≤ [`Self::MAX_BATCH_SIZE`], patience ≥ 1 and a finite learning rate
-    /// in (0, [`Self::MAX_LEARNING_RATE`]].
+    /// 1 ≤ batch size ≤ [`Self::MAX_BATCH_SIZE`], patience ≥ 1, a replayed share in (0, 1]
+    /// and a finite learning rate in (0, [`Self::MAX_LEARNING_RATE`]].
     pub fn validate(&self) -> Result<(), String> {
         let counts = [
             ("epochs", self.epochs, Self::MAX_EPOCHS),
@@ -262,6 +275,9 @@ impl TrainConfig {
                 "temperature {} is neither 0 (off) nor in [0.001, 100]",
                 self.temperature
             ));
+        }
+        if !(self.replay > 0.0 && self.replay <= 1.0) {
+            return Err(format!("replay {} is not a share in (0, 1]", self.replay));
         }
         for (what, decay) in [("", self.lr_decay), ("per-epoch ", self.lr_epoch_decay)] {
             if !(decay > 0.0 && decay <= 1.0) {

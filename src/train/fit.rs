@@ -18,7 +18,7 @@ use web_time::Instant;
 use super::adam::HostAdam;
 #[cfg(not(target_arch = "wasm32"))]
 use super::alongside::Alongside;
-use super::batching::{epoch_batches, windows};
+use super::batching::{epoch_batches, epoch_sequences, replayed, windows};
 #[cfg(not(target_arch = "wasm32"))]
 use super::checkpoint::{Checkpoint, Settings, State, load_optimizer, save_optimizer, write};
 use super::checkpoint::{fingerprint, load_module, save_module};
@@ -233,6 +233,9 @@ pub struct Trainer {
     ad_device: Device,
     /// The training sequences, long histories cut into [`windows`].
     sequences: Vec<Vec<u32>>,
+    /// How many of the leading `sequences` come from [`TrainConfig::old_sessions`]: each
+    /// epoch replays a [`TrainConfig::replay`] share of them.
+    old_windows: usize,
     objective: Objective,
     /// The split's [`fingerprint`] (checkpoints, native only, are checked against it).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
@@ -365,12 +368,16 @@ impl Trainer {
         let ad_device = device.clone().autodiff();
         seed_devices(&ad_device, train.seed);
         let run = Run::start(config, train, init, &ad_device)?;
+        let old_windows = (split.train.iter().take(train.old_sessions))
+            .map(|s| windows(s, config.max_len).len())
+            .sum();
         let windows: Vec<&[u32]> = split
             .train
             .iter()
             .flat_map(|s| windows(s, config.max_len))
             .collect();
         Ok(Self {
+            old_windows,
             objective: Objective::new(config, train, &windows),
             sequences: windows.into_iter().map(<[u32]>::to_vec).collect(),
             config: config.clone(),
@@ -391,7 +398,8 @@ impl Trainer {
 
     /// Training sequences (windows) an epoch passes over.
     pub fn sequences(&self) -> usize {
-        self.sequences.len()
+        let old = self.old_windows;
+        self.sequences.len() - old + replayed(old, self.train.replay)
     }
 
     /// The epoch in progress or, between epochs, the last one finished (0 before the first).
@@ -403,7 +411,7 @@ impl Trainer {
     pub fn batches_per_epoch(&self) -> usize {
         match &self.epoch {
             Some(epoch) => epoch.batches.len(),
-            None => self.sequences.len().div_ceil(self.train.batch_size),
+            None => self.sequences().div_ceil(self.train.batch_size),
         }
     }
 
@@ -474,7 +482,9 @@ impl Trainer {
             run.lr_scale = scales[run.epoch];
         }
         let epoch = self.epoch.get_or_insert_with(|| {
-            let mut order: Vec<usize> = (0..self.sequences.len()).collect();
+            let count = self.sequences.len();
+            let mut order =
+                epoch_sequences(count, self.old_windows, self.train.replay, &mut run.rng);
             let lengths: Vec<usize> = self.sequences.iter().map(Vec::len).collect();
             let (batches, per_batch) = epoch_batches(
                 &mut order,

@@ -1,11 +1,11 @@
-//! Unit tests of training's internals: how long histories are cut into windows, the
-//! full-softmax loss and the sampled softmax (their values and gradients against autodiff).
+//! Unit tests of training's internals: how long histories are cut into windows, which
+//! sequences a warm retrain's epoch replays, the full-softmax loss and the sampled softmax (their values and gradients against autodiff).
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 use super::adam::HostAdam;
-use super::batching::windows;
+use super::batching::{epoch_sequences, replayed, windows};
 use super::loss::{
     exp_nonpositive, full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
     sampled_softmax_cross_entropy,
@@ -41,6 +41,35 @@ fn windows_make_every_item_after_the_first_a_target_exactly_once() {
             }
         }
     }
+}
+
+#[test]
+fn an_epoch_replays_a_fresh_share_of_the_old_sequences_and_every_new_one() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(7);
+    assert_eq!(
+        epoch_sequences(150, 100, 1.0, &mut rng),
+        (0..150).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        epoch_sequences(150, 0, 0.25, &mut rng),
+        (0..150).collect::<Vec<_>>()
+    );
+    let mut drawn = Vec::new();
+    for _ in 0..2 {
+        let mut order = epoch_sequences(150, 100, 0.25, &mut rng);
+        order.sort_unstable();
+        order.dedup();
+        assert_eq!(order.len(), 75, "25 old and 50 new, each once");
+        assert!(order[25..].iter().copied().eq(100..150), "every new one");
+        assert!(order[24] < 100);
+        drawn.push(order[..25].to_vec());
+    }
+    assert_ne!(drawn[0], drawn[1], "each epoch draws afresh");
+    assert_eq!(
+        (replayed(100, 0.25), replayed(3, 0.01), replayed(0, 0.5)),
+        (25, 1, 0)
+    );
 }
 
 /// The loss and the gradients of every item embedding and position embedding, through

@@ -302,7 +302,7 @@ impl Studio {
             sequences: interactions.users.len(),
             items: interactions.catalogue.len(),
             interactions: interactions.len(),
-            timed: log.timed,
+            timed: log.timed(),
             notes: &notes,
             protocol,
             train_sequences: prepared.split.train.len(),
