@@ -6,7 +6,8 @@
 # (80-90 %) and a share of A's (--replay), against the from-scratch run of the same command
 # (../sessions/alongside-s42.*). Seed 42.
 #   replay-study.sh a            trains A (a2.*)
-#   replay-study.sh warm S...    one warm run per share S, one after the other (c-replay<S>.*)
+#   replay-study.sh warm S...    one warm run per share S, one after the other (c-replay<S>.*;
+#                                .clock: each line of the log after the seconds since the start)
 set -euo pipefail
 cd "$(dirname "$0")"
 B=${AWRSR_BIN:-$HOME/.cache/awrsr/target/release/awrsr}
@@ -19,9 +20,11 @@ case "${1:-}" in
   warm)
     shift
     for share in "$@"; do
+      SECONDS=0
       /usr/bin/time -v $B train --data /tmp/warm-c.csv $COLS --init /tmp/warm-a2.awrsr \
         --replay "$share" --out /tmp/warm-c-replay$share.awrsr \
-        --metrics-json c-replay$share.json > c-replay$share.log 2> c-replay$share.time
+        --metrics-json c-replay$share.json 2> c-replay$share.time | tee c-replay$share.log |
+        while IFS= read -r line; do echo "$SECONDS $line"; done > c-replay$share.clock
     done ;;
   *) echo "usage: $0 a | warm SHARE..." >&2; exit 2 ;;
 esac
