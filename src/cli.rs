@@ -622,7 +622,7 @@ fn settings(
     Ok((config, training))
 }
 
-/// A warm retrain's old sessions (the leading training sessions no newer than `until`, the
+/// A warm retrain's old sessions (the leading training sessions older than `until`, the
 /// newest the previous model trained on) and the share of them each epoch replays:
 /// `replay`, by default [`TrainConfig::WARM_REPLAY`]; none and every session without both
 /// a recorded `until` and a log with times, where `--replay` is an error.
@@ -631,7 +631,7 @@ fn replaying(
     until: Option<f64>,
     prepared: &Prepared,
 ) -> Result<(usize, f64), String> {
-    match until.and_then(|until| prepared.training_sessions_until(until)) {
+    match until.and_then(|until| prepared.training_sessions_before(until)) {
         Some(old) => Ok((old, replay.unwrap_or(TrainConfig::WARM_REPLAY))),
         None if replay.is_some() => Err("--replay needs a log with times and an --init bundle that records the newest session it trained on (trained on a log with times by this version of awrsr)".into()),
         None => Ok((0, 1.0)),
@@ -718,11 +718,12 @@ fn run_train(args: TrainArgs) -> CliResult {
     say(format!("training: {}", serde_json::to_string(&training)?));
     if let (Some(until), old @ 1..) = (until, training.old_sessions) {
         say(format!(
-            "replay: {old} of the {} training sessions start no later than the --init model's newest ({}); each epoch trains on the {} newer ones and {} % of the older, drawn afresh",
+            "replay: {old} of the {} training sessions start before the --init model's newest ({}); each epoch trains on the {} others and about {} of these (a share of {}), drawn afresh",
             split.train.len(),
             data::events::format_time(until),
             split.train.len() - old,
-            training.replay * 100.0
+            (old as f64 * training.replay).round(),
+            training.replay
         ));
     }
 
@@ -760,7 +761,11 @@ fn run_train(args: TrainArgs) -> CliResult {
         bundle::encode_as_stored(model, config, &interactions.catalogue, precision, &device)
             .map_err(|e| not_written(&e))
     };
-    config.trained_until = prepared.trained_until(refitting);
+    // A warm retrain's model has also trained on everything its start had.
+    config.trained_until = match (prepared.trained_until(refitting), until) {
+        (Some(newest), Some(before)) => Some(newest.max(before)),
+        (newest, before) => newest.or(before),
+    };
     let (mut bytes, stored) = store(trained.model.clone(), &config)?;
     let mut repeat = None;
     if args.repeat_bonus {

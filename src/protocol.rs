@@ -60,11 +60,13 @@ impl Prepared {
         starts[..trained.min(starts.len())].last().copied()
     }
 
-    /// How many of the leading training sessions start no later than `until` (all of them
-    /// older than the rest), where the log has times.
-    pub fn training_sessions_until(&self, until: f64) -> Option<usize> {
+    /// How many of the leading training sessions start before `until` (sessions are in
+    /// order of their start), where the log has times. Sessions starting at `until` itself
+    /// count as newer: with times by the day, some of them may never have trained. So do
+    /// validating sessions before it (a log hardly newer than `until`): they train in full.
+    pub fn training_sessions_before(&self, until: f64) -> Option<usize> {
         let starts = self.starts.as_deref()?;
-        let old = starts.iter().take_while(|&&start| start <= until).count();
+        let old = starts.iter().take_while(|&&start| start < until).count();
         Some(old.min(self.split.train.len()))
     }
 }

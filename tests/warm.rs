@@ -284,13 +284,16 @@ fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_
     let out = dir.path().join("new.awrsr");
     let out = out.to_str().unwrap();
     let init = ["--init", previous, "--refit=false"];
-    let warm = train(&new, out, "1", &init);
+    let checkpoint = dir.path().join("warm.ckpt");
+    let checkpoint = ["--checkpoint", checkpoint.to_str().unwrap()];
+    let warm = train(&new, out, "1", &[&init[..], &checkpoint].concat());
     // Of the 2,000 sessions the last 200 test and the 180 before them validate; of the
-    // 1,620 that train, the first 1,350 are the previous model's.
+    // 1,620 that train, the first 1,350 are the previous model's, and the 1,349 that start
+    // before its newest count as old.
     assert!(
-        warm.contains("replay: 1350 of the 1620 training sessions")
-            && warm.contains("the 270 newer ones and 25 % of the older")
-            && warm.contains("\"old_sessions\":1350,\"replay\":0.25"),
+        warm.contains("replay: 1349 of the 1620 training sessions")
+            && warm.contains("the 271 others and about 337 of these (a share of 0.25)")
+            && warm.contains("\"old_sessions\":1349,\"replay\":0.25"),
         "{warm}"
     );
     // Without the refit, the newest session trained is the newest that did not validate.
@@ -300,12 +303,11 @@ fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_
         Some((START + 600 * 1_619) as f64)
     );
     let half = train(&new, out, "1", &[&init[..], &["--replay", "0.5"]].concat());
-    assert!(half.contains("and 50 % of the older"), "{half}");
+    assert!(
+        half.contains("about 675 of these (a share of 0.5)"),
+        "{half}"
+    );
 
-    // --replay needs a recorded time: a bundle trained without times has none.
-    let untimed = sessions(dir.path(), "untimed.txt", 0, 600);
-    let no_record = dir.path().join("untimed.awrsr");
-    train(&untimed, no_record.to_str().unwrap(), "1", &[]);
     let refused = |extra: &[&str]| {
         let mut args = vec!["train", "--data", &new, "--out", out, "--epochs", "1"];
         args.extend(SMALL);
@@ -314,6 +316,17 @@ fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_
         assert_eq!(output.status.code(), Some(2), "{extra:?}");
         String::from_utf8_lossy(&output.stderr).to_string()
     };
+    // The checkpoint resumes only a run of the same replay.
+    let stderr = refused(&[&init[..], &checkpoint, &["--replay", "0.5"]].concat());
+    assert!(
+        stderr.contains("\"old_sessions\":1349,\"replay\":0.25"),
+        "{stderr}"
+    );
+
+    // --replay needs a recorded time: a bundle trained without times has none.
+    let untimed = sessions(dir.path(), "untimed.txt", 0, 600);
+    let no_record = dir.path().join("untimed.awrsr");
+    train(&untimed, no_record.to_str().unwrap(), "1", &[]);
     let no_record = no_record.to_str().unwrap();
     let stderr = refused(&["--init", no_record, "--replay", "0.5"]);
     assert!(

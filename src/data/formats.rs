@@ -138,9 +138,9 @@ pub struct Log {
     pub format: Format,
     /// The test sessions the standard preprocessing held out (external ids), if it ran.
     pub held_out: Option<Vec<Vec<String>>>,
-    /// For a click export whose sessions have times, each session's start (Unix seconds of
-    /// its first click), aligned with `interactions.users`, ascending; `None` otherwise (file
-    /// order is then time order).
+    /// For a click export whose sessions have times, each session's time (Unix seconds of
+    /// its first click, or the day a raw export dates it by), aligned with
+    /// `interactions.users`, ascending; `None` otherwise (file order is then time order).
     pub starts: Option<Vec<f64>>,
     /// What the reader detected and the preprocessing did, to print.
     pub notes: Vec<String>,

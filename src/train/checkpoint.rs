@@ -88,6 +88,12 @@ pub struct Settings {
     /// Per-epoch learning-rate decay (1: none, as in checkpoints from before it).
     #[serde(default = "one")]
     pub lr_epoch_decay: f64,
+    /// A warm retrain's old sequences (none, as in checkpoints from before it).
+    #[serde(default)]
+    pub old_sessions: usize,
+    /// The share of them each epoch replays (all, as in checkpoints from before it).
+    #[serde(default = "one")]
+    pub replay: f64,
 }
 
 fn one() -> f64 {
@@ -111,6 +117,8 @@ impl Settings {
             temperature: train.temperature,
             lr_decay: train.lr_decay,
             lr_epoch_decay: train.lr_epoch_decay,
+            old_sessions: train.old_sessions,
+            replay: train.replay,
         }
     }
 }

@@ -177,8 +177,9 @@ pub struct TrainConfig {
     /// already trained on (the sessions no newer than its `trained_until`; 0: none).
     #[serde(default)]
     pub old_sessions: usize,
-    /// The share of the [`Self::old_sessions`] that each epoch trains on, drawn afresh every
-    /// epoch (1: all); the newer sequences all train every epoch.
+    /// The share of the [`Self::old_sessions`]' sequences (sessions, long ones cut into
+    /// windows) that each epoch trains on, drawn afresh every epoch (1: all); the newer
+    /// sequences all train every epoch.
     #[serde(default = "TrainConfig::no_decay")]
     pub replay: f64,
     /// Show a progress bar.

@@ -118,8 +118,10 @@ pub fn train(
 /// Trains a model of `config` on `sequences` (a run's training data with its validating
 /// data put back) from the run's start (random weights of its seed, or `init`'s) for as many
 /// epochs as `lr_scales` holds, epoch `i` at `lr_scales[i]` times the learning rate, and
-/// returns the last: a run's [`Trained::refit_scales`] replayed on all the data. Nothing validates it (the data that did is trained on), so no epoch is chosen and
-/// nothing is checkpointed.
+/// returns the last: a run's [`Trained::refit_scales`] replayed on all the data (a warm
+/// retrain's old sequences, the leading ones, at its [`TrainConfig::replay`] share). Nothing
+/// validates it (the data that did is trained on), so no epoch is chosen and nothing is
+/// checkpointed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn refit(
     config: &ModelConfig,
@@ -630,7 +632,7 @@ impl Trainer {
             epoch: number,
             loss,
             seconds,
-            sequences_per_second: self.sequences.len() as f64 / seconds,
+            sequences_per_second: self.sequences() as f64 / seconds,
             valid,
             improved,
         })
