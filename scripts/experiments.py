@@ -10,6 +10,7 @@
     scripts/experiments.py gap MODEL LOG
     scripts/experiments.py sessions [--variant none value ...] [--seeds 42 ...] [--jobs 2]
     scripts/experiments.py sessions-table
+    scripts/experiments.py sessions-variants
 
 `run` trains one model per cell (data set x refinement variant x seed) with the default
 settings, early stopping on validation, and evaluates it under both protocols: seen items
@@ -34,6 +35,9 @@ model's and the baselines' test figures, every case's rank) and its .log; cells 
 skipped, a stopped one resumes from its checkpoint. `sessions-table` prints the table: test
 HR@20 / MRR@20 (mean and sd over seeds) beside the baselines, and for each variant a paired
 bootstrap test of its per-case MRR@20 against `none` on the same cases.
+`sessions-variants` prints the same table at today's defaults: the default runs of
+`results/sessions/default-run.sh` (`value`) and the other variants' runs of that command
+(`NAME=variants/none-s42 SEED=42 results/sessions/default-run.sh --refinement none`).
 
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
@@ -368,27 +372,7 @@ def sessions_table():
             (repeat if match[3] else reports).setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
     if not reports:
         sys.exit("no cells in results/sessions/: run `scripts/experiments.py sessions` first")
-    any_report = next(iter(next(iter(reports.values())).values()))
-    print("| method | seeds | test HR@20 | test MRR@20 | HR@10 | MRR@10 | p (MRR@20 vs none) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, m in any_report["baselines"].items():
-        print(f"| {name} | – | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | {m['MRR@10']:.4f} | – |")
-    per_case = lambda runs: [sum(mrr20(r["test_ranks"][i]) for r in runs) / len(runs) for i in range(len(runs[0]["test_ranks"]))]
-
-    def p_value(seeds, base):
-        common = sorted(set(seeds) & set(base))
-        if not common:
-            return "–"
-        mine, theirs = per_case([seeds[s] for s in common]), per_case([base[s] for s in common])
-        return f"{paired([a - b for a, b in zip(mine, theirs)], resamples=2000)[0]:.3f}"
-
-    for table, label in [(reports, ""), (repeat, ", repeat bonus")]:
-        for variant in [v for v in VARIANTS if v in table]:
-            seeds = table[variant]
-            cell_ = lambda key: mean_sd([r["test"][key] for r in seeds.values()])
-            figures = " | ".join(f"{m:.4f} ± {sd:.4f}" if len(seeds) > 1 else f"{m:.4f}" for m, sd in map(cell_, ["HR@20", "MRR@20", "HR@10", "MRR@10"]))
-            p = p_value(seeds, table.get("none", {})) if variant != "none" else "–"
-            print(f"| model, `{variant}`{label} | {', '.join(map(str, sorted(seeds)))} | {figures} | {p} |")
+    variant_rows([(reports, ""), (repeat, ", repeat bonus")])
     if repeat:
         print()
         print("The repeat bonus against the same models without it (mean over the seeds both have; p: paired bootstrap of per-case MRR@20):")
@@ -401,6 +385,52 @@ def sessions_table():
             chosen = ", ".join(f"{repeat[variant][s]['repeat']['bonus']:g} × {repeat[variant][s]['repeat']['decay']:g}" for s in common)
             p = p_value({s: repeat[variant][s] for s in common}, reports[variant])
             print(f"| `{variant}` | {', '.join(map(str, common))} | {chosen} | {delta('HR@20'):+.4f} | {delta('MRR@20'):+.4f} | {p} |")
+
+
+# The default runs of `value` (results/sessions/default-run.sh), by seed; the other variants'
+# runs of the same command are results/sessions/variants/<variant>-s<seed>.json.
+DEFAULT_RUNS = {42: "alongside-s42.json", 1: "default-s1.json", 3: "default-s3.json"}
+
+
+def sessions_variants():
+    """Prints the variant table at today's defaults: the default runs (`value`) and
+    results/sessions/variants/*-s*.json, each variant against `none`."""
+    reports = {"value": {seed: json.loads((SESSIONS / name).read_text()) for seed, name in DEFAULT_RUNS.items()}}
+    for path in sorted((SESSIONS / "variants").glob("*-s*.json")):
+        match = re.fullmatch(r"(\w+)-s(\d+)\.json", path.name)
+        if match:
+            reports.setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
+    variant_rows([(reports, "")])
+
+
+def per_case(runs):
+    """Each test case's MRR@20, averaged over `runs`."""
+    return [sum(mrr20(r["test_ranks"][i]) for r in runs) / len(runs) for i in range(len(runs[0]["test_ranks"]))]
+
+
+def p_value(seeds, base):
+    """Paired bootstrap p of the per-case MRR@20 of `seeds` against `base` over their common seeds."""
+    common = sorted(set(seeds) & set(base))
+    if not common:
+        return "–"
+    mine, theirs = per_case([seeds[s] for s in common]), per_case([base[s] for s in common])
+    return f"{paired([a - b for a, b in zip(mine, theirs)], resamples=2000)[0]:.3f}"
+
+
+def variant_rows(tables):
+    """The baselines, then per (table, label) a row per variant (mean ± sd over seeds, p against `none`)."""
+    any_report = next(iter(next(iter(tables[0][0].values())).values()))
+    print("| method | seeds | test HR@20 | test MRR@20 | HR@10 | MRR@10 | p (MRR@20 vs none) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, m in any_report["baselines"].items():
+        print(f"| {name} | – | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | {m['MRR@10']:.4f} | – |")
+    for table, label in tables:
+        for variant in [v for v in VARIANTS if v in table]:
+            seeds = table[variant]
+            cell_ = lambda key: mean_sd([r["test"][key] for r in seeds.values()])
+            figures = " | ".join(f"{m:.4f} ± {sd:.4f}" if len(seeds) > 1 else f"{m:.4f}" for m, sd in map(cell_, ["HR@20", "MRR@20", "HR@10", "MRR@10"]))
+            p = p_value(seeds, table.get("none", {})) if variant != "none" else "–"
+            print(f"| model, `{variant}`{label} | {', '.join(map(str, sorted(seeds)))} | {figures} | {p} |")
 
 
 def main():
@@ -426,6 +456,7 @@ def main():
     sessions.add_argument("--seeds", nargs="+", type=int, default=[42])
     sessions.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
     sub.add_parser("sessions-table", help="the shop-sessions table from results/sessions/")
+    sub.add_parser("sessions-variants", help="the variant table at today's defaults (results/sessions/variants/)")
     args = parser.parse_args()
     if args.command == "sessions":
         SESSIONS.mkdir(parents=True, exist_ok=True)
@@ -435,7 +466,7 @@ def main():
                 done.result()
         sessions_table()
         return
-    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "speed": lambda: speed(args.epochs),
+    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "sessions-variants": sessions_variants, "speed": lambda: speed(args.epochs),
               "device-speed": lambda: device_speed(args.log), "gap": lambda: gap(args.model, args.log)}
     if args.command in others:
         others[args.command]()

@@ -8,7 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 temperatures=("$@")
 [ ${#temperatures[@]} -gt 0 ] || temperatures=(0.06 0.1)
-mkdir -p /tmp/temperature
 for t in "${temperatures[@]}"; do
   NAME=temperature/t$t ../default-run.sh --temperature "$t" --epochs 4 --refit=false &
 done
