@@ -214,7 +214,7 @@ struct TrainArgs {
     drop_gone: bool,
     /// With --init, on a session log with times: each epoch trains on every session newer
     /// than the newest the previous model trained on (its bundle records it) and on this
-    /// share of the older ones, drawn afresh each epoch. Default: 0.25 where the bundle
+    /// share of the older ones, drawn afresh each epoch. Default: 0.1 where the bundle
     /// records it, else every session.
     #[arg(long, requires = "init")]
     replay: Option<f64>,

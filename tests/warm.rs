@@ -292,8 +292,8 @@ fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_
     // before its newest count as old.
     assert!(
         warm.contains("replay: 1349 of the 1620 training sessions")
-            && warm.contains("the 271 others and about 337 of these (a share of 0.25)")
-            && warm.contains("\"old_sessions\":1349,\"replay\":0.25"),
+            && warm.contains("the 271 others and about 135 of these (a share of 0.1)")
+            && warm.contains("\"old_sessions\":1349,\"replay\":0.1"),
         "{warm}"
     );
     // Without the refit, the newest session trained is the newest that did not validate.
@@ -319,7 +319,7 @@ fn a_warm_retrain_on_a_log_with_times_replays_a_share_of_the_sessions_the_model_
     // The checkpoint resumes only a run of the same replay.
     let stderr = refused(&[&init[..], &checkpoint, &["--replay", "0.5"]].concat());
     assert!(
-        stderr.contains("\"old_sessions\":1349,\"replay\":0.25"),
+        stderr.contains("\"old_sessions\":1349,\"replay\":0.1"),
         "{stderr}"
     );
 
