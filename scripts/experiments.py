@@ -37,7 +37,8 @@ HR@20 / MRR@20 (mean and sd over seeds) beside the baselines, and for each varia
 bootstrap test of its per-case MRR@20 against `none` on the same cases.
 `sessions-variants` prints the same table at today's defaults: the default runs of
 `results/sessions/default-run.sh` (`value`) and the other variants' runs of that command
-(`NAME=variants/none-s42 SEED=42 results/sessions/default-run.sh --refinement none`).
+(`NAME=variants/none-s42 SEED=42 results/sessions/default-run.sh --refinement none`), then per
+seed each variant's validation NDCG@10 at its best epoch and its test difference from `none`.
 
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
@@ -401,6 +402,28 @@ def sessions_variants():
         if match:
             reports.setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
     variant_rows([(reports, "")])
+    print()
+    per_seed_rows(reports)
+
+
+def per_seed_rows(reports):
+    """Per variant and seed: the validation NDCG@10 it stopped at (without the bonus, what
+    early stopping chose on) and its test HR@20 / MRR@20 minus `none`'s at the same seed."""
+    seeds = sorted({s for runs in reports.values() for s in runs})
+    print("| variant | " + " | ".join(f"seed {s}: valid NDCG@10, Δ test HR@20 / MRR@20" for s in seeds) + " | mean valid NDCG@10 |")
+    print("|---|" + "---|" * (len(seeds) + 1))
+    none = reports.get("none", {})
+    for variant in [v for v in VARIANTS if v in reports]:
+        runs, cells = reports[variant], []
+        for s in seeds:
+            if s not in runs:
+                cells.append("–")
+                continue
+            valid = runs[s]["repeat"]["valid_without"]["NDCG@10"]
+            diff = lambda key: runs[s]["test"][key] - none[s]["test"][key]
+            cells.append(f"{valid:.4f}" + (f", {diff('HR@20'):+.4f} / {diff('MRR@20'):+.4f}" if variant != "none" and s in none else ""))
+        mean = sum(r["repeat"]["valid_without"]["NDCG@10"] for r in runs.values()) / len(runs)
+        print(f"| `{variant}` | " + " | ".join(cells) + f" | {mean:.4f} |")
 
 
 def per_case(runs):
