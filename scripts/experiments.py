@@ -415,15 +415,14 @@ def per_seed_rows(reports):
     none = reports.get("none", {})
     for variant in [v for v in VARIANTS if v in reports]:
         runs, cells = reports[variant], []
+        valid = {s: r["repeat"]["valid_without"]["NDCG@10"] for s, r in runs.items()}
         for s in seeds:
             if s not in runs:
                 cells.append("–")
                 continue
-            valid = runs[s]["repeat"]["valid_without"]["NDCG@10"]
             diff = lambda key: runs[s]["test"][key] - none[s]["test"][key]
-            cells.append(f"{valid:.4f}" + (f", {diff('HR@20'):+.4f} / {diff('MRR@20'):+.4f}" if variant != "none" and s in none else ""))
-        mean = sum(r["repeat"]["valid_without"]["NDCG@10"] for r in runs.values()) / len(runs)
-        print(f"| `{variant}` | " + " | ".join(cells) + f" | {mean:.4f} |")
+            cells.append(f"{valid[s]:.4f}" + (f", {diff('HR@20'):+.4f} / {diff('MRR@20'):+.4f}" if variant != "none" and s in none else ""))
+        print(f"| `{variant}` | " + " | ".join(cells) + f" | {sum(valid.values()) / len(valid):.4f} |")
 
 
 def per_case(runs):
