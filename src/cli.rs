@@ -225,6 +225,10 @@ struct TrainArgs {
     /// Uniformly drawn negatives per batch for `--loss sampled` (besides the batch's targets).
     #[arg(long, default_value_t = TrainConfig::DEFAULTS.negatives)]
     negatives: usize,
+    /// Draw the negatives of `--loss sampled` in proportion to (count + 1)^P, count an
+    /// item's training targets: 0 uniformly, 1 by popularity.
+    #[arg(long, default_value_t = TrainConfig::DEFAULTS.negative_power)]
+    negative_power: f32,
     /// Score by cosine similarity divided by this temperature (normalised item and session
     /// embeddings, as in NISER); 0 scores by the dot product.
     /// Default: 0.08 for sessions, 0 for user histories.
@@ -610,6 +614,7 @@ fn settings(
         seed: args.seed,
         batching: args.batching.map_or(base.batching, Batching::from),
         negatives: args.negatives,
+        negative_power: args.negative_power,
         temperature: args.temperature.unwrap_or(base.temperature),
         lr_decay: args.lr_decay.unwrap_or(base.lr_decay),
         lr_epoch_decay: args.lr_epoch_decay.unwrap_or(base.lr_epoch_decay),

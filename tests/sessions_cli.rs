@@ -463,6 +463,42 @@ fn the_per_epoch_decay_lowers_every_epochs_learning_rate() {
     );
 }
 
+/// `--negative-power` trains, and the checkpoint's settings record it (what a resumed run
+/// draws by); a power outside [0, 1] is refused.
+#[test]
+fn the_negatives_draw_is_recorded_and_checked() {
+    use awrsr::train::checkpoint::Checkpoint;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = diginetica_slice(dir.path(), 2_000);
+    let run = |power: &str| {
+        let extra = [
+            "--epochs",
+            "1",
+            "--loss",
+            "sampled",
+            "--negatives",
+            "64",
+            "--negative-power",
+            power,
+            "--refit=false",
+        ];
+        checkpointed_train(dir.path(), &train, &test, &extra)
+    };
+    ok(run("0.5"));
+    let checkpoint = dir.path().join("run.ckpt");
+    let checkpoint = Checkpoint::from_bytes(&std::fs::read(checkpoint).unwrap()).unwrap();
+    assert_eq!(checkpoint.state.settings.negative_power, 0.5);
+
+    let refused = run("1.5");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("negative power 1.5 is not a number in [0, 1]"),
+        "{stderr}"
+    );
+}
+
 /// Item id → score of `awrsr recommend --json` for `session`, every item ranked.
 fn all_scores(model: &str, session: &str) -> std::collections::HashMap<String, f64> {
     let json: Value = serde_json::from_str(&ok(awrsr(&[

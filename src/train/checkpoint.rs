@@ -79,6 +79,9 @@ pub struct Settings {
     /// Uniform negatives of the sampled softmax (checkpoints from before it: the default then).
     #[serde(default = "default_negatives")]
     pub negatives: usize,
+    /// How the negatives are drawn (0: uniformly, as in checkpoints from before it).
+    #[serde(default)]
+    pub negative_power: f32,
     /// Cosine-scoring temperature (0: off, as in checkpoints from before it).
     #[serde(default)]
     pub temperature: f32,
@@ -114,6 +117,7 @@ impl Settings {
             seed: train.seed,
             batching: train.batching,
             negatives: train.negatives,
+            negative_power: train.negative_power,
             temperature: train.temperature,
             lr_decay: train.lr_decay,
             lr_epoch_decay: train.lr_epoch_decay,

@@ -160,6 +160,11 @@ pub struct TrainConfig {
     /// Uniformly drawn negatives per batch under [`Loss::Sampled`] (default 4,096).
     #[serde(default = "TrainConfig::default_negatives")]
     pub negatives: usize,
+    /// How the [`Self::negatives`] are drawn: item `i` in proportion to `(cᵢ + 1)^power`,
+    /// `cᵢ` its count among the training targets; 0 (the default, and settings from before
+    /// it) draws them uniformly, 1 in proportion to popularity.
+    #[serde(default)]
+    pub negative_power: f32,
     /// With a positive value, items and sessions are scored by cosine similarity divided by
     /// this temperature (NISER's normalised embeddings: the item table is kept at unit
     /// length, also where it feeds the encoder); 0 scores by the plain dot product.
@@ -197,6 +202,7 @@ impl TrainConfig {
         seed: 42,
         batching: Batching::Shuffled,
         negatives: 4096,
+        negative_power: 0.0,
         temperature: 0.0,
         lr_decay: 1.0,
         lr_epoch_decay: 1.0,
@@ -271,6 +277,12 @@ impl TrainConfig {
                 "negatives {} is above the limit of {}",
                 self.negatives,
                 Self::MAX_NEGATIVES
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.negative_power) {
+            return Err(format!(
+                "negative power {} is not a number in [0, 1]",
+                self.negative_power
             ));
         }
         if !(self.temperature == 0.0 || (self.temperature >= 1e-3 && self.temperature <= 100.0)) {

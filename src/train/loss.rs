@@ -64,6 +64,52 @@ pub(super) struct Objective {
     temperature: f32,
     /// Share of the training targets that each item is (row `j` is item `j + 1`).
     target_share: Vec<f32>,
+    /// How negatives are drawn when not uniformly ([`TrainConfig::negative_power`] > 0).
+    proposal: Option<Proposal>,
+}
+
+/// Negatives drawn in proportion to a weight per item: the weights' running sums, searched
+/// for a uniform draw, and each item's probability.
+pub(super) struct Proposal {
+    /// Entry `j`: the weights of items 1..=j + 1.
+    cumulative: Vec<f64>,
+    /// Entry `j`: item `j + 1`'s probability.
+    pub(super) probability: Vec<f32>,
+}
+
+impl Proposal {
+    /// Items in proportion to `(count + 1)^power` (`counts[j]`: item `j + 1`'s).
+    pub(super) fn new(counts: &[f64], power: f32) -> Self {
+        let cumulative: Vec<f64> = counts
+            .iter()
+            .scan(0.0, |sum, c| {
+                *sum += (c + 1.0).powf(power as f64);
+                Some(*sum)
+            })
+            .collect();
+        let total = cumulative.last().copied().unwrap_or(1.0);
+        let mut previous = 0.0;
+        let probability = cumulative
+            .iter()
+            .map(|&c| {
+                let p = (c - previous) / total;
+                previous = c;
+                p as f32
+            })
+            .collect();
+        Self {
+            cumulative,
+            probability,
+        }
+    }
+
+    /// One item (1-based).
+    pub(super) fn draw(&self, rng: &mut ChaCha12Rng) -> i64 {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let u = rng.random::<f64>() * total;
+        let j = self.cumulative.partition_point(|&c| c <= u);
+        j.min(self.cumulative.len() - 1) as i64 + 1
+    }
 }
 
 impl Objective {
@@ -75,7 +121,10 @@ impl Objective {
         }
         let total = counts.iter().sum::<f64>().max(1.0);
         let target_share = counts.iter().map(|c| (c / total) as f32).collect();
+        let proposal =
+            (train.negative_power > 0.0).then(|| Proposal::new(&counts, train.negative_power));
         Self {
+            proposal,
             loss: train.loss,
             batching: train.batching,
             negatives: train.negatives,
@@ -168,11 +217,21 @@ pub(super) fn batch_loss(
         Loss::Ce => full_softmax_cross_entropy(items(), hidden, &targets, scale),
         Loss::Sampled => {
             let negatives: Vec<i64> = (0..objective.negatives)
-                .map(|_| rng.random_range(1..=config.num_items as i64))
+                .map(|_| match &objective.proposal {
+                    Some(proposal) => proposal.draw(rng),
+                    None => rng.random_range(1..=config.num_items as i64),
+                })
                 .collect();
-            let uniform = objective.negatives as f32 / config.num_items as f32;
-            let log_expected =
-                |item: i64| (m as f32 * objective.target_share[item as usize - 1] + uniform).ln();
+            let drawn = objective.negatives as f32;
+            let uniform = drawn / config.num_items as f32;
+            let log_expected = |item: i64| {
+                let j = item as usize - 1;
+                let among_negatives = objective
+                    .proposal
+                    .as_ref()
+                    .map_or(uniform, |p| drawn * p.probability[j]);
+                (m as f32 * objective.target_share[j] + among_negatives).ln()
+            };
             let ids: Vec<i64> = targets.iter().chain(&negatives).copied().collect();
             let ids =
                 Tensor::<1, Int>::from_data(TensorData::new(ids, [m + negatives.len()]), device);

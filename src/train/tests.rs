@@ -7,8 +7,8 @@ use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use super::adam::HostAdam;
 use super::batching::{epoch_sequences, replayed, windows};
 use super::loss::{
-    exp_nonpositive, full_softmax_cross_entropy, sampled_residual, sampled_residual_on_host,
-    sampled_softmax_cross_entropy,
+    Proposal, exp_nonpositive, full_softmax_cross_entropy, sampled_residual,
+    sampled_residual_on_host, sampled_softmax_cross_entropy,
 };
 use crate::model::{Awrsr, ModelConfig, input_tensor};
 
@@ -283,6 +283,32 @@ fn the_sampled_softmax_corrects_for_expected_counts_and_leaves_out_the_target() 
 
 /// The CPU backend's host softmax and the tensor operations other devices run give the same
 /// loss and residual, on a batch whose targets repeat and appear among the negatives.
+#[test]
+fn negatives_are_drawn_in_proportion_to_the_powered_counts() {
+    use rand::SeedableRng;
+    let counts = [0.0, 3.0, 8.0, 15.0];
+    for (power, weights) in [(1.0f32, [1.0, 4.0, 9.0, 16.0]), (0.5, [1.0, 2.0, 3.0, 4.0])] {
+        let proposal = Proposal::new(&counts, power);
+        let total: f64 = weights.iter().sum();
+        let expected: Vec<f32> = weights.iter().map(|w| (w / total) as f32).collect();
+        assert_close("probabilities", &proposal.probability, &expected);
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(7);
+        let draws = 200_000;
+        let mut seen = [0usize; 4];
+        for _ in 0..draws {
+            seen[proposal.draw(&mut rng) as usize - 1] += 1;
+        }
+        for (item, (&n, &p)) in seen.iter().zip(&expected).enumerate() {
+            let share = n as f32 / draws as f32;
+            assert!(
+                (share - p).abs() < 0.005,
+                "power {power}: item {} drawn {share}, expected {p}",
+                item + 1
+            );
+        }
+    }
+}
+
 #[test]
 fn the_sampled_softmax_on_the_host_matches_its_tensor_operations() {
     let device = Device::flex();
