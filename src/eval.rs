@@ -205,6 +205,10 @@ pub struct Report {
     /// (`valid` and `test` include it), and the validation figures without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat: Option<RepeatFit>,
+    /// The recency finish (`train --finish`), when one was tried: `valid` is the finished
+    /// model's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishFit>,
     /// The 0-based rank of each test case's target (users, or cases, in the log's order):
     /// two models on the same split can be compared case by case (a paired test).
     pub test_ranks: Vec<u32>,
@@ -219,6 +223,18 @@ pub struct Refit {
     pub sequences: usize,
     /// The early-stopped model's test metrics.
     pub test_before: BTreeMap<String, f64>,
+}
+
+/// The recency finish (`train --finish`) in a [`Report`]: the epochs on the newest
+/// sessions kept after early stopping, and the validation figures before them.
+#[derive(Clone, Debug, Serialize)]
+pub struct FinishFit {
+    /// Epochs kept (0: none beat the early-stopped model on validation).
+    pub epochs: usize,
+    /// Epochs tried.
+    pub tried: usize,
+    /// The early-stopped model's validation figures (without a repeat bonus).
+    pub valid_before: BTreeMap<String, f64>,
 }
 
 /// A [`RepeatBonus`] chosen on the validation cases, in a [`Report`].
@@ -283,6 +299,7 @@ impl Report {
             filter_seen,
             refit: None,
             repeat: None,
+            finish: None,
             test_ranks: test.ranks().to_vec(),
         })
     }
@@ -321,6 +338,7 @@ impl Report {
             filter_seen,
             refit: None,
             repeat: None,
+            finish: None,
             test_ranks: test.ranks().to_vec(),
         })
     }

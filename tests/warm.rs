@@ -1,7 +1,8 @@
 //! Warm retrains (`awrsr train --init previous.awrsr`): on a newer slice of Diginetica, the
 //! previous model's items keep their rows, new items start from their neighbours, the
 //! architecture is kept, the warm run starts where the previous one left off, and on a log
-//! with times it replays a share of the sessions the previous model trained on.
+//! with times it replays a share of the sessions the previous model trained on. A fresh run
+//! on a log with times finishes on its newest sessions (`--finish`).
 
 mod common;
 
@@ -13,7 +14,7 @@ use awrsr::model::ModelConfig;
 use awrsr::train::{LogKind, TrainConfig, Trainer};
 use awrsr::warm::{merged_catalogue, warm_model};
 use burn::tensor::Device;
-use common::{awrsr, ok};
+use common::{awrsr, ok, read_json};
 
 /// Diginetica's training sessions `from..to` (file order is time order) as a file in `dir`.
 fn sessions(dir: &Path, name: &str, from: usize, to: usize) -> String {
@@ -388,5 +389,72 @@ fn a_trainer_replaying_a_share_of_its_old_sequences_trains_that_many_each_epoch(
         batches(0, 0.25),
         (100, 10, 100),
         "nothing old, nothing left out"
+    );
+}
+
+/// A fresh run on a log with times finishes its early-stopped model on the newest sessions:
+/// the metrics say how many epochs it kept, the model kept is never worse on validation
+/// than the early-stopped one, and the refit trains as many; `--finish 0` skips it, a warm
+/// retrain and a log without times have none by default, and `--finish` without times is
+/// refused.
+#[test]
+fn a_fresh_run_on_a_log_with_times_finishes_on_its_newest_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = timed_sessions(dir.path(), "log.csv", 2_000);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (out, metrics) = (path("m.awrsr"), path("m.json"));
+    let no_bonus = ["--metrics-json", &metrics, "--repeat-bonus=false"];
+    let stdout = train(
+        &log,
+        &out,
+        "2",
+        &[&no_bonus[..], &["--finish", "2"]].concat(),
+    );
+    let json = read_json(Path::new(&metrics));
+    let finish = &json["finish"];
+    let kept = finish["epochs"].as_u64().unwrap() as usize;
+    let tried = finish["tried"].as_u64().unwrap() as usize;
+    assert!((1..=2).contains(&tried) && kept <= tried, "{finish}");
+    assert!(
+        stdout.contains(&format!(
+            "finish: {kept} of {tried} epochs on the newest sessions kept"
+        )),
+        "{stdout}"
+    );
+    let before = finish["valid_before"]["NDCG@10"].as_f64().unwrap();
+    let after = json["valid"]["NDCG@10"].as_f64().unwrap();
+    assert!(after >= before - 1e-4, "finished {after}, before {before}");
+    if kept == 0 {
+        assert!((after - before).abs() < 1e-4, "unchanged {after}, {before}");
+    }
+    let refit_epochs = stdout.matches("finish: refit epoch").count();
+    assert_eq!(refit_epochs, kept, "{stdout}");
+
+    let none = train(
+        &log,
+        &out,
+        "1",
+        &["--metrics-json", &metrics, "--finish", "0"],
+    );
+    assert!(!none.contains("finish:"), "{none}");
+    assert!(read_json(Path::new(&metrics)).get("finish").is_none());
+
+    // A warm retrain already trains on the newest sessions: no finish by default.
+    let warm = train(&log, &path("warm.awrsr"), "1", &["--init", &out]);
+    assert!(!warm.contains("finish:"), "{warm}");
+
+    // Without times nothing says which sessions are the newest.
+    let untimed = sessions(dir.path(), "untimed.txt", 0, 600);
+    let plain = train(&untimed, &out, "1", &[]);
+    assert!(!plain.contains("finish:"), "{plain}");
+    let mut args = vec!["train", "--data", &untimed, "--out", &out, "--epochs", "1"];
+    args.extend(SMALL);
+    args.extend(["--finish", "1"]);
+    let refused = awrsr(&args);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--finish needs a session log with times"),
+        "{stderr}"
     );
 }

@@ -7,7 +7,8 @@
 //! the CPU backend), `batching.rs` (windows and
 //! batches), [`checkpoint`] (a run's whole state in one file) and `fit.rs` (the loop,
 //! [`Trainer`]), `alongside.rs` (a refit on a thread of its own, driven by the loop's
-//! epochs), `repeat.rs` (the repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
+//! epochs), [`finish`] (a few epochs on the newest sessions after early stopping), `repeat.rs` (the
+//! repeat bonus chosen after it); `tests.rs` tests the windows and the losses.
 
 mod adam;
 #[cfg(not(target_arch = "wasm32"))]
@@ -15,6 +16,8 @@ mod alongside;
 mod batching;
 pub mod checkpoint;
 mod config;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod finish;
 mod fit;
 mod loss;
 mod repeat;

@@ -1,0 +1,139 @@
+//! The recency finish: after early stopping, a few more epochs on the newest training
+//! sessions, so that the model leans toward what the shop sells now.
+//!
+//! A shop's test sessions come after its training sessions, and the newest ones say most
+//! about them: a model warm-retrained on the newest sessions from an older model validated
+//! above one trained on all of them at once (Diginetica, `docs/results.md`, "Warm
+//! retrains"). The finish does that within one run: from the early-stopped model, each
+//! epoch trains the newest tenth of the training sessions and a fresh
+//! [`TrainConfig::WARM_REPLAY`] share of the older ones, at a warm retrain's learning rate
+//! ([`TrainConfig::WARM_LEARNING_RATE_SHARE`]), for as long as validation NDCG@10 rises,
+//! up to a number of epochs. The epochs kept are those that beat the early-stopped model on
+//! validation (none: the model as it was). A refit gets the same finish on all its
+//! sessions, for as many epochs (no validation is left to choose them).
+
+use burn::tensor::Device;
+
+use super::config::TrainConfig;
+use super::fit::{Start, refit, train};
+use crate::data::split::Split;
+use crate::metrics::Metrics;
+use crate::model::{Awrsr, ModelConfig};
+
+/// The share of the training sessions, the newest, that every epoch of a finish trains on.
+pub const RECENT_SHARE: f64 = 0.1;
+/// The most epochs a finish tries by default on a log with times (`train --finish`): 0,
+/// none, while the finish is under study on validation (`docs/results.md`).
+pub const EPOCHS: usize = 0;
+
+/// The run a finish continues: its model's shape, its training settings and its device.
+pub struct Continuing<'a> {
+    /// The model's configuration.
+    pub config: &'a ModelConfig,
+    /// The run's training settings (a finish derives its own from them).
+    pub train: &'a TrainConfig,
+    /// Where it trains.
+    pub device: &'a Device,
+}
+
+/// What a finish did: the model after its epochs kept, how many, and the validation
+/// figures of the model it started from.
+pub struct Finished {
+    /// The finished model (the early-stopped one when no epoch was kept).
+    pub model: Awrsr,
+    /// Epochs kept (0: none beat the early-stopped model on validation).
+    pub epochs: usize,
+    /// Epochs tried.
+    pub tried: usize,
+    /// The best validation figures, the kept epochs' or the early-stopped model's.
+    pub valid: Metrics,
+}
+
+/// How a finish trains `sequences` of which all but the newest [`RECENT_SHARE`] are old:
+/// `train`'s settings for `epochs` epochs at the warm retrain's learning rate and replay,
+/// without a decay, stopping at the first epoch that does not improve.
+fn settings(train: &TrainConfig, sequences: usize, epochs: usize) -> TrainConfig {
+    let recent = ((sequences as f64 * RECENT_SHARE).ceil() as usize).min(sequences);
+    TrainConfig {
+        epochs,
+        patience: 1,
+        learning_rate: train.learning_rate * TrainConfig::WARM_LEARNING_RATE_SHARE,
+        lr_decay: 1.0,
+        lr_epoch_decay: 1.0,
+        old_sessions: sequences - recent,
+        replay: TrainConfig::WARM_REPLAY,
+        ..train.clone()
+    }
+}
+
+/// Finishes `model`, the early-stopped model of `run` on `split` (its training sessions in
+/// order of their start) whose best validation figures were `before`: up to `epochs`
+/// epochs, kept while they beat `before` on NDCG@10.
+pub fn finish(
+    run: &Continuing,
+    split: &Split,
+    model: Awrsr,
+    before: Metrics,
+    epochs: usize,
+    say: &mut dyn FnMut(String),
+) -> Result<Finished, String> {
+    let unchanged = |model, tried| Finished {
+        model,
+        epochs: 0,
+        tried,
+        valid: before.clone(),
+    };
+    if epochs == 0 {
+        return Ok(unchanged(model, 0));
+    }
+    let settings = settings(run.train, split.train.len(), epochs);
+    let start = Start {
+        init: Some(&model),
+        ..Start::default()
+    };
+    let trained = train(
+        run.config,
+        &settings,
+        split,
+        run.device,
+        start,
+        &mut |line| say(format!("finish: {line}")),
+    )?;
+    let ndcg = |m: &Metrics| m.get("NDCG@10");
+    if ndcg(&trained.best_valid) > ndcg(&before) {
+        Ok(Finished {
+            model: trained.model,
+            epochs: trained.best_epoch,
+            tried: trained.epochs_run,
+            valid: trained.best_valid,
+        })
+    } else {
+        Ok(unchanged(model, trained.epochs_run))
+    }
+}
+
+/// The finish of a refit model: `epochs` epochs (a run's [`Finished::epochs`]) on
+/// `sequences`, all the training sessions of `run`'s refit in order of their start, from
+/// `model`.
+pub fn finish_refit(
+    run: &Continuing,
+    sequences: Vec<Vec<u32>>,
+    model: Awrsr,
+    epochs: usize,
+    say: &mut dyn FnMut(String),
+) -> Result<Awrsr, String> {
+    if epochs == 0 {
+        return Ok(model);
+    }
+    let settings = settings(run.train, sequences.len(), epochs);
+    let scales = vec![1.0; epochs];
+    refit(
+        run.config,
+        &settings,
+        sequences,
+        &scales,
+        Some(&model),
+        run.device,
+        &mut |line| say(format!("finish: refit {line}")),
+    )
+}
