@@ -406,6 +406,31 @@ def sessions_variants():
     per_seed_rows(reports)
 
 
+def sessions_finish():
+    """Prints the recency finish (results/sessions/finish/default-s<seed>.json, the default run
+    with `--finish 3`) against the default runs of the same seeds (the same run without it)."""
+    runs = {int(re.fullmatch(r"default-s(\d+)\.json", p.name)[1]): json.loads(p.read_text())
+            for p in sorted((SESSIONS / "finish").glob("default-s*.json"))}
+    if not runs:
+        sys.exit("no runs in results/sessions/finish/: run `default-run.sh` with NAME=finish/default-s<seed>")
+    base = {s: json.loads((SESSIONS / DEFAULT_RUNS[s]).read_text()) for s in runs}
+    print("| seed | epochs kept (of tried) | valid NDCG@10 before → after | test HR@20 without → with | test MRR@20 without → with |")
+    print("|---|---|---|---|---|")
+    for s, r in sorted(runs.items()):
+        f, t, b = r["finish"], r["test"], base[s]["test"]
+        print(f"| {s} | {f['epochs']} of {f['tried']} | {f['valid_before']['NDCG@10']:.4f} → {r['repeat']['valid_without']['NDCG@10']:.4f} | "
+              f"{b['HR@20']:.4f} → {t['HR@20']:.4f} | {b['MRR@20']:.4f} → {t['MRR@20']:.4f} |")
+    seeds = sorted(runs)
+    for key in ["HR@20", "MRR@20"]:
+        with_, without = mean_sd([runs[s]["test"][key] for s in seeds]), mean_sd([base[s]["test"][key] for s in seeds])
+        print(f"{key}: with {with_[0]:.4f} ± {with_[1]:.4f}, without {without[0]:.4f} ± {without[1]:.4f} (seeds {', '.join(map(str, seeds))})")
+    hit = lambda rank: 1.0 if rank < 20 else 0.0
+    for key, score in [("HR@20", hit), ("MRR@20", mrr20)]:
+        diffs = [sum(score(runs[s]["test_ranks"][i]) - score(base[s]["test_ranks"][i]) for s in seeds) / len(seeds)
+                 for i in range(len(runs[seeds[0]]["test_ranks"]))]
+        print(f"paired bootstrap of per-case {key}, averaged over the seeds: p = {paired(diffs, resamples=2000)[0]:.3f}")
+
+
 def per_seed_rows(reports):
     """Per variant and seed: the validation NDCG@10 it stopped at (without the bonus, what
     early stopping chose on) and its test HR@20 / MRR@20 minus `none`'s at the same seed."""
@@ -479,6 +504,7 @@ def main():
     sessions.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
     sub.add_parser("sessions-table", help="the shop-sessions table from results/sessions/")
     sub.add_parser("sessions-variants", help="the variant table at today's defaults (results/sessions/variants/)")
+    sub.add_parser("sessions-finish", help="the recency finish against the default runs (results/sessions/finish/)")
     args = parser.parse_args()
     if args.command == "sessions":
         SESSIONS.mkdir(parents=True, exist_ok=True)
@@ -488,7 +514,7 @@ def main():
                 done.result()
         sessions_table()
         return
-    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "sessions-variants": sessions_variants, "speed": lambda: speed(args.epochs),
+    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "sessions-variants": sessions_variants, "sessions-finish": sessions_finish, "speed": lambda: speed(args.epochs),
               "device-speed": lambda: device_speed(args.log), "gap": lambda: gap(args.model, args.log)}
     if args.command in others:
         others[args.command]()

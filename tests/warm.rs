@@ -393,7 +393,7 @@ fn a_trainer_replaying_a_share_of_its_old_sequences_trains_that_many_each_epoch(
 }
 
 /// A fresh run on a log with times finishes its early-stopped model on the newest sessions:
-/// the metrics say how many epochs it kept, the model kept is never worse on validation
+/// by default; the metrics say how many epochs it kept, the model kept is never worse on validation
 /// than the early-stopped one, and the refit trains as many; `--finish 0` skips it, a warm
 /// retrain and a log without times have none by default, and `--finish` without times is
 /// refused.
@@ -429,6 +429,11 @@ fn a_fresh_run_on_a_log_with_times_finishes_on_its_newest_sessions() {
     }
     let refit_epochs = stdout.matches("finish: refit epoch").count();
     assert_eq!(refit_epochs, kept, "{stdout}");
+
+    // By default a fresh run on a log with times tries up to 3 epochs.
+    train(&log, &out, "1", &no_bonus);
+    let tried = read_json(Path::new(&metrics))["finish"]["tried"].as_u64();
+    assert!(matches!(tried, Some(1..=3)), "{tried:?}");
 
     let none = train(
         &log,
