@@ -294,7 +294,7 @@ struct TrainArgs {
     /// Session protocol on a log with times: after early stopping, up to N more epochs on
     /// the newest tenth of the training sessions and a tenth of the older ones, at a quarter
     /// of the learning rate, kept while validation NDCG@10 rises (none kept: the model as it
-    /// was); the refit gets as many. Default: 3 on a log with times, unless the run is a
+    /// was); the refit gets as many. Default: 2 on a log with times, unless the run is a
     /// warm retrain (--init, which already trains on the newest sessions); else 0.
     #[arg(long)]
     finish: Option<usize>,

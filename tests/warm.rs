@@ -430,10 +430,10 @@ fn a_fresh_run_on_a_log_with_times_finishes_on_its_newest_sessions() {
     let refit_epochs = stdout.matches("finish: refit epoch").count();
     assert_eq!(refit_epochs, kept, "{stdout}");
 
-    // By default a fresh run on a log with times tries up to 3 epochs.
+    // By default a fresh run on a log with times tries up to 2 epochs.
     train(&log, &out, "1", &no_bonus);
     let tried = read_json(Path::new(&metrics))["finish"]["tried"].as_u64();
-    assert!(matches!(tried, Some(1..=3)), "{tried:?}");
+    assert!(matches!(tried, Some(1..=2)), "{tried:?}");
 
     let none = train(
         &log,
