@@ -714,6 +714,15 @@ fn run_train(args: TrainArgs) -> CliResult {
     if refitting && prepared.protocol != Protocol::Sessions {
         return Err("--refit needs the session protocol (--split sessions): under leave-one-out the validating items are each user's second-to-last, not whole sessions".into());
     }
+    let finishing =
+        args.finish
+            .unwrap_or(match prepared.refits_by_default() && previous.is_none() {
+                true => finish::EPOCHS,
+                false => 0,
+            });
+    if finishing > 0 && !prepared.refits_by_default() {
+        return Err("--finish needs a session log with times: its newest sessions validate, and the finish trains on the newest of the others".into());
+    }
     let init = previous.map(|previous| {
         let (model, start) =
             warm::warm_model(previous, &config, &interactions.catalogue, interactions, &device);
@@ -762,15 +771,6 @@ fn run_train(args: TrainArgs) -> CliResult {
         trained.epochs_run,
         trained.best_valid.summary()
     ));
-    let finishing = args
-        .finish
-        .unwrap_or(match prepared.refits_by_default() && init.is_none() {
-            true => finish::EPOCHS,
-            false => 0,
-        });
-    if finishing > 0 && !prepared.refits_by_default() {
-        return Err("--finish needs a session log with times: its newest sessions validate, and the finish trains on the newest of the others".into());
-    }
     let run = Continuing {
         config: &config,
         train: &training,
