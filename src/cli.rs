@@ -776,15 +776,10 @@ fn run_train(args: TrainArgs) -> CliResult {
         train: &training,
         device: &device,
     };
-    let before = trained.best_valid.clone();
-    let finished = finish::finish(
-        &run,
-        split,
-        trained.model.clone(),
-        before.clone(),
-        finishing,
-        &mut |line| say(line),
-    )?;
+    let before = &trained.best_valid;
+    let finished = finish::finish(&run, split, trained.model, before, finishing, &mut |line| {
+        say(line)
+    })?;
     let finish_fit = (finishing > 0).then(|| {
         say(format!(
             "finish: {} of {} epochs on the newest sessions kept: valid NDCG@10 {:.4} -> {:.4}",

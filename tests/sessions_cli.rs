@@ -454,12 +454,9 @@ fn the_per_epoch_decay_lowers_every_epochs_learning_rate() {
     let state = serde_json::to_value(&checkpoint.state).unwrap();
     assert_eq!(state["lr_scales"], serde_json::json!([1.0, 0.5, 0.25]));
 
-    let refused = run("1.5");
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        stderr.contains("per-epoch learning-rate decay 1.5 is not a number in (0, 1]"),
-        "{stderr}"
+    refused_with(
+        run("1.5"),
+        "per-epoch learning-rate decay 1.5 is not a number in (0, 1]",
     );
 }
 
@@ -490,13 +487,14 @@ fn the_negatives_draw_is_recorded_and_checked() {
     let checkpoint = Checkpoint::from_bytes(&std::fs::read(checkpoint).unwrap()).unwrap();
     assert_eq!(checkpoint.state.settings.negative_power, 0.5);
 
-    let refused = run("1.5");
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        stderr.contains("negative power 1.5 is not a number in [0, 1]"),
-        "{stderr}"
-    );
+    refused_with(run("1.5"), "negative power 1.5 is not a number in [0, 1]");
+}
+
+/// Asserts that a command was refused (exit 2) with `message` on its standard error.
+fn refused_with(output: Output, message: &str) {
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(message), "{stderr}");
 }
 
 /// Item id → score of `awrsr recommend --json` for `session`, every item ranked.

@@ -74,7 +74,7 @@ pub fn finish(
     run: &Continuing,
     split: &Split,
     model: Awrsr,
-    before: Metrics,
+    before: &Metrics,
     epochs: usize,
     say: &mut dyn FnMut(String),
 ) -> Result<Finished, String> {
@@ -101,7 +101,7 @@ pub fn finish(
         &mut |line| say(format!("finish: {line}")),
     )?;
     let ndcg = |m: &Metrics| m.get("NDCG@10");
-    if ndcg(&trained.best_valid) > ndcg(&before) {
+    if ndcg(&trained.best_valid) > ndcg(before) {
         Ok(Finished {
             model: trained.model,
             epochs: trained.best_epoch,
