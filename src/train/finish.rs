@@ -15,7 +15,9 @@
 use burn::tensor::Device;
 
 use super::config::TrainConfig;
-use super::fit::{Start, refit, train};
+use super::fit::Trainer;
+#[cfg(not(target_arch = "wasm32"))]
+use super::fit::drive;
 use crate::data::split::Split;
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
@@ -50,6 +52,19 @@ pub struct Finished {
     pub valid: Metrics,
 }
 
+impl Finished {
+    /// `model`, the early-stopped model whose validation figures were `before`, kept after
+    /// `tried` epochs of which none was better.
+    fn unchanged(model: Awrsr, before: &Metrics, tried: usize) -> Self {
+        Finished {
+            model,
+            epochs: 0,
+            tried,
+            valid: before.clone(),
+        }
+    }
+}
+
 /// How a finish trains `sequences` of which all but the newest [`RECENT_SHARE`] are old:
 /// `train`'s settings for `epochs` epochs at the warm retrain's learning rate and replay,
 /// without a decay, stopping at the first epoch that does not improve.
@@ -67,9 +82,62 @@ fn settings(train: &TrainConfig, sequences: usize, epochs: usize) -> TrainConfig
     }
 }
 
-/// Finishes `model`, the early-stopped model of `run` on `split` (its training sessions in
-/// order of their start) whose best validation figures were `before`: up to `epochs`
-/// epochs, kept while they beat `before` on NDCG@10.
+/// The finish of `model`, the early-stopped model of `run` on `split` (its training sessions
+/// in order of their start), for up to `epochs` (at least 1) epochs: a [`Trainer`] to drive
+/// to its end, then to give to [`kept`].
+pub fn trainer(
+    run: &Continuing,
+    split: &Split,
+    model: &Awrsr,
+    epochs: usize,
+) -> Result<Trainer, String> {
+    let settings = settings(run.train, split.train.len(), epochs);
+    Trainer::new(run.config, &settings, split, run.device, Some(model), false)
+}
+
+/// What a finish's `trainer` (ended, or stopped) keeps of its epochs over `model`, the
+/// early-stopped model whose best validation figures were `before`: its best epoch when that
+/// beats `before` on NDCG@10, else `model` unchanged.
+pub fn kept(trainer: &Trainer, model: Awrsr, before: &Metrics) -> Finished {
+    let (best, tried) = trainer.progress();
+    let ndcg = |m: &Metrics| m.get("NDCG@10");
+    match (trainer.best(), trainer.best_valid()) {
+        (Some(better), Some(valid)) if ndcg(valid) > ndcg(before) => Finished {
+            model: better.clone(),
+            epochs: best,
+            tried,
+            valid: valid.clone(),
+        },
+        _ => Finished::unchanged(model, before, tried),
+    }
+}
+
+/// The finish of a refit model: `epochs` (at least 1; a run's [`Finished::epochs`]) epochs
+/// on `sequences`, all the training sessions of `run`'s refit in order of their start, from
+/// `model`, with nothing validated: a [`Trainer`] whose model after its last epoch is the
+/// refit's.
+pub fn refit_trainer(
+    run: &Continuing,
+    sequences: Vec<Vec<u32>>,
+    model: &Awrsr,
+    epochs: usize,
+) -> Result<Trainer, String> {
+    let settings = settings(run.train, sequences.len(), epochs);
+    let scales = vec![1.0; epochs];
+    Trainer::refit(
+        run.config,
+        &settings,
+        sequences,
+        &scales,
+        Some(model),
+        run.device,
+    )
+}
+
+/// Finishes `model`, the early-stopped model of `run` on `split` whose best validation
+/// figures were `before`: up to `epochs` epochs ([`trainer`]), kept while they beat `before`
+/// on NDCG@10 ([`kept`]).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn finish(
     run: &Continuing,
     split: &Split,
@@ -78,44 +146,21 @@ pub fn finish(
     epochs: usize,
     say: &mut dyn FnMut(String),
 ) -> Result<Finished, String> {
-    let unchanged = |model, tried| Finished {
-        model,
-        epochs: 0,
-        tried,
-        valid: before.clone(),
-    };
     if epochs == 0 {
-        return Ok(unchanged(model, 0));
+        return Ok(Finished::unchanged(model, before, 0));
     }
-    let settings = settings(run.train, split.train.len(), epochs);
-    let start = Start {
-        init: Some(&model),
-        ..Start::default()
-    };
-    let trained = train(
-        run.config,
-        &settings,
-        split,
-        run.device,
-        start,
-        &mut |line| say(format!("finish: {line}")),
-    )?;
-    let ndcg = |m: &Metrics| m.get("NDCG@10");
-    if ndcg(&trained.best_valid) > ndcg(before) {
-        Ok(Finished {
-            model: trained.model,
-            epochs: trained.best_epoch,
-            tried: trained.epochs_run,
-            valid: trained.best_valid,
-        })
-    } else {
-        Ok(unchanged(model, trained.epochs_run))
+    let mut trainer = trainer(run, split, &model, epochs)?;
+    let say = &mut |line| say(format!("finish: {line}"));
+    drive(&mut trainer, None, say)?;
+    if let Some(reason) = trainer.stopped_early() {
+        say(reason);
     }
+    Ok(kept(&trainer, model, before))
 }
 
-/// The finish of a refit model: `epochs` epochs (a run's [`Finished::epochs`]) on
-/// `sequences`, all the training sessions of `run`'s refit in order of their start, from
-/// `model`.
+/// The finish of a refit model ([`refit_trainer`]) driven to its end: `model` itself when
+/// `epochs` is 0.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn finish_refit(
     run: &Continuing,
     sequences: Vec<Vec<u32>>,
@@ -126,15 +171,9 @@ pub fn finish_refit(
     if epochs == 0 {
         return Ok(model);
     }
-    let settings = settings(run.train, sequences.len(), epochs);
-    let scales = vec![1.0; epochs];
-    refit(
-        run.config,
-        &settings,
-        sequences,
-        &scales,
-        Some(&model),
-        run.device,
-        &mut |line| say(format!("finish: refit {line}")),
-    )
+    let mut trainer = refit_trainer(run, sequences, &model, epochs)?;
+    drive(&mut trainer, None, &mut |line| {
+        say(format!("finish: refit {line}"))
+    })?;
+    Ok(trainer.into_trained()?.model)
 }

@@ -140,7 +140,7 @@ pub fn refit(
 /// Runs `trainer` to its end with a progress bar, validating after every epoch and, with
 /// `checkpoint`, writing the run's state there.
 #[cfg(not(target_arch = "wasm32"))]
-fn drive(
+pub(super) fn drive(
     trainer: &mut Trainer,
     checkpoint: Option<&Path>,
     say: &mut dyn FnMut(String),
@@ -655,6 +655,11 @@ impl Trainer {
     /// The best model so far, in inference mode (none before the first epoch ends).
     pub fn best(&self) -> Option<&Awrsr> {
         self.run.best.as_ref().map(|b| &b.model)
+    }
+
+    /// The best model's validation figures (none before the first epoch ends).
+    pub fn best_valid(&self) -> Option<&Metrics> {
+        self.run.best.as_ref().map(|b| &b.valid)
     }
 
     /// The run's result: the best model and its epoch. Fails when no epoch has finished.

@@ -16,7 +16,6 @@ mod alongside;
 mod batching;
 pub mod checkpoint;
 mod config;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod finish;
 mod fit;
 mod loss;

@@ -9,6 +9,8 @@
 //! buffer or a URL, guarded), [`options`] (arguments in), [`results`] (answers out) and
 //! [`reflect`] (caught reads and calls on the page's values).
 
+#[cfg(feature = "studio")]
+mod after_run;
 mod bytes;
 mod gpu;
 mod options;

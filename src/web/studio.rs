@@ -15,6 +15,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use super::after_run::{self, AfterRun, Phase};
 use super::gpu;
 use super::options::parse_options;
 use super::reflect::now;
@@ -164,26 +165,8 @@ struct Progress {
     reason: Option<String>,
     /// Whether this is the refit (training again on every session, nothing validated).
     refit: bool,
-}
-
-/// The CLI's refit (`train --refit`, its default for session logs with times) in the
-/// studio: what it trains on, then the stopped run it follows.
-#[derive(Default)]
-struct RefitState {
-    /// Set by `start` for a session log with times: what the refit needs.
-    plan: Option<RefitPlan>,
-    /// Once the refit has started: the stopped run's best model, best epoch and epochs run.
-    stopped: Option<(Awrsr, usize, usize)>,
-    /// Set when the refit ran all its epochs (a refit stopped early is dropped).
-    complete: bool,
-}
-
-/// What a refit trains: the run's settings, every training session, the device.
-struct RefitPlan {
-    config: ModelConfig,
-    training: TrainConfig,
-    sessions: Vec<Vec<u32>>,
-    device: Device,
+    /// Whether this is a recency finish (the run's, validated, or the refit's).
+    finish: bool,
 }
 
 /// The result: the model's figures (as stored at `precision`) beside the baselines'.
@@ -205,6 +188,11 @@ struct Outcome<'a> {
     /// Session logs: the repeat bonus chosen, and the validation figures without it.
     repeat_bonus: Option<RepeatBonus>,
     valid_without_repeat_bonus: Option<&'a BTreeMap<String, f64>>,
+    /// After a recency finish: its epochs kept and tried, and the early-stopped model's
+    /// validation figures (without a repeat bonus).
+    finish_epochs: Option<usize>,
+    finish_tried: Option<usize>,
+    valid_before_finish: Option<&'a BTreeMap<String, f64>>,
 }
 
 /// One baseline's test figures.
@@ -225,8 +213,8 @@ pub struct Studio {
     stopping: Rc<Cell<bool>>,
     /// Set while a step runs (the trainer is out of its cell then).
     stepping: Rc<Cell<bool>>,
-    /// The refit that follows early stopping on a session log with times.
-    refit: Rc<RefCell<RefitState>>,
+    /// The finish and the refit that follow early stopping on a session log with times.
+    after: Rc<RefCell<AfterRun>>,
     /// The trained model's bundle and figures, once asked for.
     bundle: Option<Vec<u8>>,
 }
@@ -244,7 +232,7 @@ impl Studio {
             trainer: Rc::default(),
             stopping: Rc::default(),
             stepping: Rc::default(),
-            refit: Rc::default(),
+            after: Rc::default(),
             bundle: None,
         }
     }
@@ -331,14 +319,15 @@ impl Studio {
         *trainer_cell.borrow_mut() = None;
         (self.config, self.bundle) = (Some(config.clone()), None);
         stopping.set(false);
-        let refit_cell = self.refit.clone();
-        *refit_cell.borrow_mut() = RefitState::default();
+        let after = self.after.clone();
+        *after.borrow_mut() = AfterRun::default();
         let sessions = self.refit_sessions();
         Ok(future_to_promise(async move {
             let chosen = gpu::choose(settings.backend.as_deref()).await?;
-            refit_cell.borrow_mut().plan = sessions.map(|sessions| RefitPlan {
+            after.borrow_mut().plan = sessions.map(|sessions| after_run::Plan {
                 config: config.clone(),
                 training: training.clone(),
+                split: split.clone(),
                 sessions,
                 device: chosen.device.clone(),
             });
@@ -419,7 +408,7 @@ impl Studio {
     #[wasm_bindgen(unchecked_return_type = "Promise<Progress>")]
     pub fn step(&self, budget_ms: f64) -> Promise {
         let (trainer_cell, stopping) = (self.trainer.clone(), self.stopping.clone());
-        let refit_cell = self.refit.clone();
+        let after = self.after.clone();
         future_to_promise(async move {
             // Taken out while the step runs (it awaits read-backs), put back after.
             let taken = trainer_cell.borrow_mut().take();
@@ -427,7 +416,7 @@ impl Studio {
                 .ok_or_else(|| JsError::new("training has not started (or a step is under way)"))?;
             let progress = train_for(&mut trainer, budget_ms, &stopping).await;
             let progress = match progress {
-                Ok(progress) => next_phase(&mut trainer, progress, &refit_cell, &stopping),
+                Ok(progress) => next_phase(&mut trainer, progress, &after, &stopping),
                 failed => failed,
             };
             *trainer_cell.borrow_mut() = Some(trainer);
@@ -469,13 +458,13 @@ impl Studio {
         let trainer = guard
             .as_ref()
             .ok_or_else(|| message("training has not started".into()))?;
-        let refit = self.refit.borrow();
-        // After a refit, the model it replaces; a refit stopped before its end is dropped.
-        let (model, (best_epoch, epochs_run), refit_model) = match &refit.stopped {
-            Some((stopped, best, run)) => (
-                stopped,
-                (*best, *run),
-                refit.complete.then(|| trainer.best()).flatten(),
+        let after = self.after.borrow();
+        // After early stopping, the finished model; a refit stopped before its end is dropped.
+        let (model, (best_epoch, epochs_run), refit_model) = match &after.stopped {
+            Some(stopped) => (
+                &stopped.model,
+                (stopped.best, stopped.run),
+                after.complete.then(|| trainer.best()).flatten(),
             ),
             None => (
                 trainer
@@ -500,6 +489,7 @@ impl Studio {
         let mut report = Report::of(&stored, &config, prepared, false, &device)
             .map_err(|e| message(e.to_string()))?;
         report.repeat = repeat;
+        report.finish = after.finish_fit();
         if let Some(refitted) = refit_model {
             let (refit_bytes, stored) = store(refitted, &config)?;
             bytes = refit_bytes;
@@ -531,8 +521,11 @@ impl Studio {
             test_before_refit: report.refit.as_ref().map(|r| &r.test_before),
             repeat_bonus: report.repeat.as_ref().map(|r| r.chosen),
             valid_without_repeat_bonus: report.repeat.as_ref().map(|r| &r.valid_without),
+            finish_epochs: report.finish.as_ref().map(|f| f.epochs),
+            finish_tried: report.finish.as_ref().map(|f| f.tried),
+            valid_before_finish: report.finish.as_ref().map(|f| &f.valid_before),
         })?;
-        drop((guard, refit));
+        drop((guard, after));
         self.bundle = Some(bytes);
         Ok(result)
     }
@@ -646,6 +639,7 @@ async fn train_for(
                 .unwrap_or_else(|| format!("all {epoch} epochs done"))
         }),
         refit: false,
+        finish: false,
         finished: finished.map(|r| EpochFigures {
             epoch: r.epoch,
             loss: r.loss,
@@ -657,52 +651,32 @@ async fn train_for(
     })
 }
 
-/// After a step: when the run has ended on its own and a refit is planned, swaps in the
-/// refit's trainer (the stopped run's best model is kept for `finish`) and reports the refit
-/// as under way; marks a refit's steps as such and records whether it ran to its end (a
-/// refit stopped by the page is dropped for the model it would have replaced).
+/// After a step: marks the phase the step trained ([`AfterRun`]); when the phase has ended,
+/// moves on to the next one (the run's finish, the refit, the refit's finish), which the
+/// following steps train, or says how training ended.
 fn next_phase(
     trainer: &mut Trainer,
     mut progress: Progress,
-    refit: &RefCell<RefitState>,
+    after: &RefCell<AfterRun>,
     stopping: &Cell<bool>,
 ) -> Result<Progress, JsError> {
-    let mut state = refit.borrow_mut();
-    if let Some((best, run)) = state.stopped.as_ref().map(|(_, b, r)| (*b, *r)) {
-        progress.refit = true;
-        // A refit never stops early on its own: only the page's Stop ends it before its end.
-        state.complete = progress.done && !stopping.get();
-        if state.complete {
-            progress.reason = Some(format!(
-                "best epoch {best} of {run}, then {best} epochs again on every session (the refit)"
-            ));
-        }
+    let mut after = after.borrow_mut();
+    let phase = after.phase;
+    progress.finish = matches!(phase, Phase::Finish | Phase::RefitFinish);
+    progress.refit = matches!(phase, Phase::Refit | Phase::RefitFinish);
+    if !progress.done {
         return Ok(progress);
     }
-    // The page's Stop (the only caller of `Trainer::stop`) keeps the stopped run as it is.
-    let Some(plan) = (state.plan.as_ref()).filter(|_| progress.done && !stopping.get()) else {
-        return Ok(progress);
-    };
-    let fail = |e: String| JsError::new(&e);
-    let (best, run) = trainer.progress();
-    let stopped = trainer
-        .best()
-        .cloned()
-        .ok_or_else(|| fail("no epoch ran".into()))?;
-    let scales = (trainer.refit_scales()).ok_or_else(|| fail("no epoch ran".into()))?;
-    let sessions = plan.sessions.clone();
-    *trainer = Trainer::refit(
-        &plan.config,
-        &plan.training,
-        sessions,
-        scales,
-        None,
-        &plan.device,
-    )
-    .map_err(fail)?;
-    state.stopped = Some((stopped, best, run));
-    // This step's finished epoch is still the stopped run's: the refit's steps come next.
-    (progress.done, progress.reason) = (false, None);
+    // The page's Stop (the only caller of `Trainer::stop`) ends the phase under way for good.
+    if after
+        .next(trainer, stopping.get())
+        .map_err(|e| JsError::new(&e))?
+    {
+        // This step's finished epoch is still the ended phase's: the next phase's come next.
+        (progress.done, progress.reason) = (false, None);
+    } else if let Some(summary) = after.summary() {
+        progress.reason = Some(summary);
+    }
     Ok(progress)
 }
 
@@ -756,6 +730,9 @@ export interface Progress {
   /** Whether this is the refit: after early stopping on a session log with times, the run
    * again on every session (validating ones included) for its best epochs; nothing validates. */
   refit: boolean;
+  /** Whether this is a recency finish: after early stopping on a session log with times, a
+   * few epochs on the newest sessions, validated (with `refit`: the refit's, not validated). */
+  finish: boolean;
 }
 /** What `Studio.finish` measured: the stored model's figures beside the baselines'. */
 export interface StudioResult {
@@ -767,5 +744,9 @@ export interface StudioResult {
   /** Session logs: the bonus of the session's own items chosen on validation (`bonus` 0:
    * none; `decay` per click back), and the validation figures without it. */
   repeatBonus: { bonus: number; decay: number } | null; validWithoutRepeatBonus: Metrics | null;
+  /** After early stopping on a session log with times: the recency finish's epochs on the
+   * newest sessions kept (0: none beat early stopping on validation) and tried, and the
+   * early-stopped model's validation figures (`valid` is the finished model's). */
+  finishEpochs: number | null; finishTried: number | null; validBeforeFinish: Metrics | null;
 }
 "#;

@@ -107,10 +107,14 @@ test('a session export: the studio trains as the CLI does, and its bundle answer
   assert.equal(studio.summary.kind, 'sessions');
   assert.equal(studio.summary.protocol, 'sessions');
   assert.equal(studio.result.protocol, 'sessions');
-  // A log with times: both refit after early stopping (the CLI's default), the same epochs.
+  // A log with times: both finish on the newest sessions, then refit, after early stopping
+  // (the CLI's defaults), the same epochs kept and tried.
   assert.ok(cli.refit, 'the CLI refits a session log with times');
-  assert.match(studio.reason, /then \d+ epochs again on every session \(the refit\)/);
+  assert.ok(cli.finish?.tried > 0, `the CLI tries a finish on a session log with times: ${JSON.stringify(cli.finish)}`);
+  assert.match(studio.reason, /epochs on the newest sessions kept \(the finish\); then \d+ epochs again on every session \(the refit\)/);
   assert.equal(studio.result.refitEpochs, cli.refit.epochs);
+  assert.deepEqual([studio.result.finishEpochs, studio.result.finishTried], [cli.finish.epochs, cli.finish.tried]);
+  assertClose(studio.result.validBeforeFinish, cli.finish.valid_before, ['HR@10', 'NDCG@10'], 'valid before the finish');
   // The same repeat bonus chosen on validation, and the same figures without it.
   for (const key of ['bonus', 'decay']) {
     assert.ok(Math.abs(studio.result.repeatBonus[key] - cli.repeat[key]) < 1e-6, `${key}: ${JSON.stringify(studio.result.repeatBonus)} against ${JSON.stringify(cli.repeat)}`);
@@ -158,6 +162,7 @@ test('WebGPU (the software adapter): the studio trains as the CLI does there too
     const studio = await studioTrain(gpuPage, { 'clicks.csv': await readFile(data) }, 'clicks.csv', 3, 'webgpu');
     assert.equal(studio.plan.backend, 'webgpu');
     assert.equal(studio.result.refitEpochs, sessionsCli.refit.epochs);
+    assert.deepEqual([studio.result.finishEpochs, studio.result.finishTried], [sessionsCli.finish.epochs, sessionsCli.finish.tried]);
     // The initial weights and the dropout masks are drawn on the host there too, from the
     // CPU's stream: only floating-point rounding differs from the CLI's run.
     for (const part of ['valid', 'test']) {

@@ -428,8 +428,16 @@ function onTrainProgress({ plan, progress }) {
   }
   if (!progress) return;
   const finished = progress.finished;
-  if (!progress.refit && finished && !state.epochs.some((e) => e.epoch === finished.epoch)) addEpoch(finished);
+  if (!progress.refit && !progress.finish && finished && !state.epochs.some((e) => e.epoch === finished.epoch)) addEpoch(finished);
   const p = progress;
+  if (p.finish && !p.refit && !p.done) {
+    // The recency finish: a few epochs on the newest sessions, kept where validation improves.
+    $('progress-text').textContent = `Early stopping done; a few epochs on the newest sessions, kept if validation improves (the finish): ` +
+      `epoch ${p.epoch}, batch ${count(p.batch)} of ${count(p.batches)}` +
+      (p.finished ? ` · validation NDCG@10 ${figure(p.finished.valid['NDCG@10'])}` : '');
+    $('progress-bar').value = p.batches > 0 ? Math.min(1, p.batch / p.batches) : 0;
+    return;
+  }
   if (p.refit && !p.done) {
     // The refit: the run again on every session for its best epochs, nothing validated.
     $('progress-text').textContent = `Early stopping done; training again on every session, the validating ones included (the refit): ` +
@@ -535,6 +543,8 @@ function renderResult() {
   const epochs = report.epochsRun ?? state.epochs.length;
   $('result-summary').textContent = `Best epoch: ${report.bestEpoch} of ${epochs} run (training ended: ${last?.reason ?? 'done'}). ` +
     `Validation HR@10 ${figure(valid['HR@10'])}, NDCG@10 ${figure(valid['NDCG@10'])}.` +
+    (report.finishTried ? ` Then ${report.finishEpochs} of ${report.finishTried} epochs on the newest sessions kept (the finish): ` +
+      `validation NDCG@10 ${figure(report.validBeforeFinish['NDCG@10'])} before it.` : '') +
     (report.refitEpochs ? ` Then ${report.refitEpochs} epochs again on every session (the refit, as awrsr train does for logs with times): ` +
       `the stored model's test HR@20 ${figure(report.test['HR@20'])}, the stopped model's ${figure(report.testBeforeRefit['HR@20'])}.` : '') +
     (report.repeatBonus?.bonus ? ` The session's own items score ${report.repeatBonus.bonus} higher for the newest click ` +
