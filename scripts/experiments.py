@@ -39,6 +39,9 @@ bootstrap test of its per-case MRR@20 against `none` on the same cases.
 `results/sessions/default-run.sh` (`value`) and the other variants' runs of that command
 (`NAME=variants/none-s42 SEED=42 results/sessions/default-run.sh --refinement none`), then per
 seed each variant's validation NDCG@10 at its best epoch and its test difference from `none`.
+`sessions-variants --finish` prints it with the recency finish: the finish runs of `value`
+(results/sessions/finish/default-s<seed>.json) and the other variants' default runs since
+the finish became the default (results/sessions/variants-finish/<variant>-s<seed>.json).
 
 `status` lists the cells in training on this machine: epochs done, best epoch and its
 validation NDCG@10, read from each checkpoint.
@@ -391,13 +394,17 @@ def sessions_table():
 # The default runs of `value` (results/sessions/default-run.sh), by seed; the other variants'
 # runs of the same command are results/sessions/variants/<variant>-s<seed>.json.
 DEFAULT_RUNS = {42: "alongside-s42.json", 1: "default-s1.json", 3: "default-s3.json"}
+# The same with the recency finish (the same models as the default of 2 epochs: no seed kept a third).
+FINISH_RUNS = {seed: f"finish/default-s{seed}.json" for seed in (42, 1, 3)}
 
 
-def sessions_variants():
+def sessions_variants(finish=False):
     """Prints the variant table at today's defaults: the default runs (`value`) and
-    results/sessions/variants/*-s*.json, each variant against `none`."""
-    reports = {"value": {seed: json.loads((SESSIONS / name).read_text()) for seed, name in DEFAULT_RUNS.items()}}
-    for path in sorted((SESSIONS / "variants").glob("*-s*.json")):
+    results/sessions/variants/*-s*.json, each variant against `none`; with `finish`, the
+    runs with the recency finish (FINISH_RUNS and results/sessions/variants-finish/)."""
+    defaults, folder = (FINISH_RUNS, "variants-finish") if finish else (DEFAULT_RUNS, "variants")
+    reports = {"value": {seed: json.loads((SESSIONS / name).read_text()) for seed, name in defaults.items()}}
+    for path in sorted((SESSIONS / folder).glob("*-s*.json")):
         match = re.fullmatch(r"(\w+)-s(\d+)\.json", path.name)
         if match:
             reports.setdefault(match[1], {})[int(match[2])] = json.loads(path.read_text())
@@ -503,7 +510,8 @@ def main():
     sessions.add_argument("--seeds", nargs="+", type=int, default=[42])
     sessions.add_argument("--jobs", type=int, default=1, help="cells trained at once (default 1)")
     sub.add_parser("sessions-table", help="the shop-sessions table from results/sessions/")
-    sub.add_parser("sessions-variants", help="the variant table at today's defaults (results/sessions/variants/)")
+    variants = sub.add_parser("sessions-variants", help="the variant table at today's defaults (results/sessions/variants/)")
+    variants.add_argument("--finish", action="store_true", help="with the recency finish (results/sessions/variants-finish/)")
     sub.add_parser("sessions-finish", help="the recency finish against the default runs (results/sessions/finish/)")
     args = parser.parse_args()
     if args.command == "sessions":
@@ -514,7 +522,7 @@ def main():
                 done.result()
         sessions_table()
         return
-    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "sessions-variants": sessions_variants, "sessions-finish": sessions_finish, "speed": lambda: speed(args.epochs),
+    others = {"tables": tables, "status": status, "sessions-table": sessions_table, "sessions-variants": lambda: sessions_variants(args.finish), "sessions-finish": sessions_finish, "speed": lambda: speed(args.epochs),
               "device-speed": lambda: device_speed(args.log), "gap": lambda: gap(args.model, args.log)}
     if args.command in others:
         others[args.command]()
