@@ -23,7 +23,7 @@ use crate::ab;
 use crate::bundle::{self, MAX_BUNDLE_BYTES, Precision};
 use crate::catalogue::terminal_safe;
 use crate::data::{self, EventOptions, Format, LoadOptions, Log, Standard};
-use crate::eval::{FinishFit, Protocol, RepeatFit, Report, check_evaluable};
+use crate::eval::{Protocol, RepeatFit, Report, check_evaluable};
 use crate::fs;
 use crate::inference::{Recommendations, Recommender, Request};
 use crate::model::{ModelConfig, RepeatBonus};
@@ -788,11 +788,7 @@ fn run_train(args: TrainArgs) -> CliResult {
             before.get("NDCG@10"),
             finished.valid.get("NDCG@10")
         ));
-        FinishFit {
-            epochs: finished.epochs,
-            tried: finished.tried,
-            valid_before: before.averages(),
-        }
+        finished.record(before)
     });
     trained.model = finished.model;
     let not_written = |e: &dyn Display| {

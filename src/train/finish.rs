@@ -19,6 +19,7 @@ use super::fit::Trainer;
 #[cfg(not(target_arch = "wasm32"))]
 use super::fit::drive;
 use crate::data::split::Split;
+use crate::eval::FinishFit;
 use crate::metrics::Metrics;
 use crate::model::{Awrsr, ModelConfig};
 
@@ -53,6 +54,16 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// The finish's record in a report: its epochs kept and tried, and `before`, the
+    /// early-stopped model's validation figures.
+    pub fn record(&self, before: &Metrics) -> FinishFit {
+        FinishFit {
+            epochs: self.epochs,
+            tried: self.tried,
+            valid_before: before.averages(),
+        }
+    }
+
     /// `model`, the early-stopped model whose validation figures were `before`, kept after
     /// `tried` epochs of which none was better.
     fn unchanged(model: Awrsr, before: &Metrics, tried: usize) -> Self {

@@ -67,8 +67,8 @@ pub struct AfterRun {
     pub phase: Phase,
     /// Once the run has stopped on its own.
     pub stopped: Option<Stopped>,
-    /// The finish's epochs kept and tried, once it has ended.
-    pub finish: Option<(usize, usize)>,
+    /// The finish's record (epochs kept and tried), once it has ended.
+    pub finish: Option<FinishFit>,
     /// Whether the refit and its finish ran all their epochs (a stopped refit is dropped).
     pub complete: bool,
 }
@@ -97,8 +97,8 @@ impl AfterRun {
                 let stopped = self.stopped.as_mut().ok_or("the run has not stopped")?;
                 let model = stopped.model.clone();
                 let finished = finish::kept(trainer, model, &stopped.valid);
-                (stopped.model, self.finish) =
-                    (finished.model, Some((finished.epochs, finished.tried)));
+                self.finish = Some(finished.record(&stopped.valid));
+                stopped.model = finished.model;
                 match by_page {
                     true => None,
                     false => Some((
@@ -114,8 +114,8 @@ impl AfterRun {
                     )),
                 }
             }
-            (Phase::Refit, false) => match self.finish {
-                Some((epochs @ 1.., _)) => {
+            (Phase::Refit, false) => match self.finish.as_ref().map(|f| f.epochs) {
+                Some(epochs @ 1..) => {
                     let model = trainer.best().ok_or("the refit ran no epoch")?;
                     let finishing =
                         finish::refit_trainer(&run, plan.sessions.clone(), model, epochs)?;
@@ -138,7 +138,8 @@ impl AfterRun {
 
     /// How training ended, once the refit is complete: the run, the finish, the refit.
     pub fn summary(&self) -> Option<String> {
-        let (stopped, (kept, tried)) = (self.stopped.as_ref()?, self.finish?);
+        let (stopped, fit) = (self.stopped.as_ref()?, self.finish.as_ref()?);
+        let (kept, tried) = (fit.epochs, fit.tried);
         let best = stopped.best;
         self.complete.then(|| {
             format!(
@@ -149,16 +150,6 @@ impl AfterRun {
                     _ => format!(", and {kept} on the newest (its finish)"),
                 },
             )
-        })
-    }
-
-    /// The finish's record for the report, once it has ended.
-    pub fn finish_fit(&self) -> Option<FinishFit> {
-        let ((epochs, tried), stopped) = (self.finish?, self.stopped.as_ref()?);
-        Some(FinishFit {
-            epochs,
-            tried,
-            valid_before: stopped.valid.averages(),
         })
     }
 }

@@ -324,13 +324,6 @@ impl Studio {
         let sessions = self.refit_sessions();
         Ok(future_to_promise(async move {
             let chosen = gpu::choose(settings.backend.as_deref()).await?;
-            after.borrow_mut().plan = sessions.map(|sessions| after_run::Plan {
-                config: config.clone(),
-                training: training.clone(),
-                split: split.clone(),
-                sessions,
-                device: chosen.device.clone(),
-            });
             let trainer = Trainer::new(&config, &training, &split, &chosen.device, None, false)
                 .map_err(|e| JsError::new(&e))?;
             let plan = to_js(&Plan {
@@ -343,6 +336,14 @@ impl Studio {
                 model: &config,
                 training: &training,
             })?;
+            // What the finish and the refit train on, kept only where they follow the run.
+            after.borrow_mut().plan = sessions.map(|sessions| after_run::Plan {
+                config,
+                training,
+                split,
+                sessions,
+                device: chosen.device,
+            });
             *trainer_cell.borrow_mut() = Some(trainer);
             Ok(plan)
         }))
@@ -489,7 +490,7 @@ impl Studio {
         let mut report = Report::of(&stored, &config, prepared, false, &device)
             .map_err(|e| message(e.to_string()))?;
         report.repeat = repeat;
-        report.finish = after.finish_fit();
+        report.finish = after.finish.clone();
         if let Some(refitted) = refit_model {
             let (refit_bytes, stored) = store(refitted, &config)?;
             bytes = refit_bytes;
